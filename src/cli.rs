@@ -1,0 +1,50 @@
+//! Command-line definitions (clap derive only; no logic here).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// guard stands between you and PyPI: it resolves, downloads and statically
+/// inspects every Python package before pip may run any of its code.
+#[derive(Debug, Parser)]
+#[command(name = "guard", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect local artifacts (wheels, sdists, eggs) offline.
+    Scan(ScanArgs),
+    /// List every detection rule.
+    Rules,
+    /// Explain one rule: what it detects, why, and examples.
+    Explain {
+        /// The rule id, for example `exec-decoded-payload`.
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Artifacts, or directories searched recursively for artifacts.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Policy file (see policy.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Number of artifacts scanned in parallel (default: number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}

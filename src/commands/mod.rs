@@ -1,0 +1,15 @@
+//! Orchestration of each subcommand: no parsing or scanning logic lives here.
+
+mod rules;
+mod scan;
+
+use crate::cli::{Cli, Command};
+use crate::ExitStatus;
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules => rules::list(),
+        Command::Explain { id } => rules::explain(&id),
+    }
+}

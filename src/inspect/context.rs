@@ -1,0 +1,134 @@
+//! When a file's code runs: at install, at interpreter start-up, on import, or
+//! only when something calls it. The same pattern weighs differently in each.
+
+use crate::archive::Kind;
+
+/// What a file is, from its path inside the artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// `setup.py` at the sdist root: runs on `pip install`.
+    SetupScript,
+    /// A `.pth` file: its `import` lines run at every interpreter start-up.
+    Pth,
+    /// An in-tree build backend or other file run while building.
+    BuildHook,
+    /// A package `__init__.py`: its top level runs on import.
+    PackageInit,
+    /// Any other module: its top level runs on import.
+    Module,
+    /// An installed script (`*.data/scripts/`, `bin/`).
+    Script,
+    /// Tests, docs, examples, benchmarks: not run by installing or importing.
+    Auxiliary,
+}
+
+/// When a piece of code runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// Inside tests/docs/examples: never run by install or import.
+    Auxiliary,
+    /// Inside a function or method: runs only when called.
+    Call,
+    /// Module top level: runs on import.
+    Import,
+    /// Runs on install (setup.py, build hooks) or at every start-up (`.pth`).
+    Install,
+}
+
+impl Stage {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Install => "at install time",
+            Stage::Import => "on import",
+            Stage::Call => "when called",
+            Stage::Auxiliary => "in test/example code",
+        }
+    }
+}
+
+impl Role {
+    /// Classifies a member path. `root` is the sdist's top directory (`name-1.0`), if any.
+    pub fn of(path: &str, kind: Kind) -> Role {
+        let lower = path.to_ascii_lowercase();
+        let parts: Vec<&str> = lower.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        let file = parts.last().copied().unwrap_or("");
+        if file.ends_with(".pth") {
+            return Role::Pth;
+        }
+        let depth = parts.len();
+        let at_root = match kind {
+            Kind::Sdist => depth <= 2,
+            Kind::Wheel | Kind::Egg => depth <= 1,
+        };
+        if file == "setup.py" && at_root {
+            return Role::SetupScript;
+        }
+        if kind != Kind::Wheel
+            && at_root
+            && matches!(
+                file,
+                "build.py" | "build_backend.py" | "_build.py" | "hatch_build.py" | "pdm_build.py"
+            )
+        {
+            return Role::BuildHook;
+        }
+        if parts.iter().any(|p| p.ends_with(".data")) && parts.contains(&"scripts") {
+            return Role::Script;
+        }
+        let aux = [
+            "test",
+            "tests",
+            "testing",
+            "docs",
+            "doc",
+            "examples",
+            "example",
+            "benchmarks",
+            "benchmark",
+            "bench",
+            "samples",
+            "sample",
+            "demo",
+            "demos",
+        ];
+        if parts[..depth.saturating_sub(1)].iter().any(|p| aux.contains(p))
+            || file.starts_with("test_")
+            || file.ends_with("_test.py")
+            || file == "conftest.py"
+        {
+            return Role::Auxiliary;
+        }
+        if file == "__init__.py" {
+            return Role::PackageInit;
+        }
+        Role::Module
+    }
+
+    /// The stage of code in this file, given whether it sits at module top level.
+    pub fn stage(self, top_level: bool) -> Stage {
+        match self {
+            Role::SetupScript | Role::Pth | Role::BuildHook => Stage::Install,
+            Role::Auxiliary => Stage::Auxiliary,
+            Role::PackageInit | Role::Module | Role::Script if top_level => Stage::Import,
+            Role::PackageInit | Role::Module | Role::Script => Stage::Call,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles() {
+        assert_eq!(Role::of("foo-1.0/setup.py", Kind::Sdist), Role::SetupScript);
+        assert_eq!(Role::of("foo-1.0/sub/setup.py", Kind::Sdist), Role::Module);
+        assert_eq!(Role::of("foo.pth", Kind::Wheel), Role::Pth);
+        assert_eq!(Role::of("foo/__init__.py", Kind::Wheel), Role::PackageInit);
+        assert_eq!(Role::of("foo-1.0/tests/test_x.py", Kind::Sdist), Role::Auxiliary);
+        assert_eq!(Role::of("foo-1.0.data/scripts/run", Kind::Wheel), Role::Script);
+        assert_eq!(Role::SetupScript.stage(false), Stage::Install);
+        assert_eq!(Role::Module.stage(true), Stage::Import);
+        assert_eq!(Role::Module.stage(false), Stage::Call);
+    }
+}

@@ -1,0 +1,159 @@
+//! Per-artifact inspection: read the archive, analyse its files, run every
+//! rule, return findings. Never executes anything it reads.
+
+pub mod context;
+pub mod finding;
+pub mod python;
+pub mod rules;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use context::{Role, Stage};
+pub use finding::{snippet, Finding, Severity};
+
+use crate::archive::{self, EntryType, Kind, Limits, Listing};
+use crate::metadata::{self, CoreMetadata};
+use python::PyFile;
+
+/// Everything the rules look at for one artifact.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The artifact's file name (no directories).
+    pub filename: String,
+    pub kind: Kind,
+    pub listing: Listing,
+    /// Parsed `PKG-INFO`/`METADATA`, and the member it came from.
+    pub metadata: Option<(String, CoreMetadata)>,
+    /// Every analysed Python source (and `.pth` file), decoded payloads nested inside.
+    pub files: Vec<PyFile>,
+    /// Name and version: metadata first, then the file name.
+    pub name: Option<String>,
+    pub version: Option<String>,
+}
+
+/// The result of inspecting one artifact, before policy turns it into a verdict.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub sha256: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Inspects an artifact on disk. I/O errors become an `unreadable-archive` finding.
+pub fn inspect_path(path: &Path) -> Inspection {
+    let filename = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match std::fs::read(path) {
+        Ok(bytes) => inspect_bytes(&filename, &bytes),
+        Err(e) => {
+            let (name, version) = metadata::from_filename(&filename);
+            Inspection {
+                name,
+                version,
+                sha256: String::new(),
+                findings: vec![unreadable(format!("cannot read {}: {e}", path.display()))],
+            }
+        }
+    }
+}
+
+/// Inspects an artifact held in memory. `filename` decides the format.
+pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let analysis = analyse(filename, bytes, &Limits::default());
+    let mut findings = Vec::new();
+    if let Some(err) = &analysis.listing.error {
+        findings.push(unreadable(err.to_string()));
+    }
+    for rule in rules::ALL {
+        rule.check(&analysis, &mut findings);
+    }
+    sort_findings(&mut findings);
+    Inspection {
+        name: analysis.name,
+        version: analysis.version,
+        sha256,
+        findings,
+    }
+}
+
+/// Decisive findings first: by severity, then by position.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.rule.cmp(b.rule))
+    });
+}
+
+fn unreadable(message: String) -> Finding {
+    Finding {
+        rule: rules::unreadable_archive::UnreadableArchive::META.id,
+        severity: Severity::Critical,
+        file: None,
+        line: None,
+        message,
+        snippet: None,
+    }
+}
+
+/// Reads the archive and analyses every file of interest.
+pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
+    let kind = archive::Format::detect(filename).map(|(_, k)| k).unwrap_or(Kind::Sdist);
+    let listing = archive::read(filename, bytes, limits);
+    let metadata = find_metadata(&listing, kind);
+    let (file_name, file_version) = metadata::from_filename(filename);
+    let name = metadata.as_ref().and_then(|(_, m)| m.name.clone()).or(file_name);
+    let version = metadata.as_ref().and_then(|(_, m)| m.version.clone()).or(file_version);
+    let files = listing
+        .members
+        .iter()
+        .filter(|m| m.entry == EntryType::File && python::is_source(&m.path))
+        .map(|m| python::analyse_member(m, Role::of(&m.path, kind)))
+        .collect();
+    Analysis {
+        filename: filename.to_string(),
+        kind,
+        listing,
+        metadata,
+        files,
+        name,
+        version,
+    }
+}
+
+/// The shallowest `PKG-INFO` (sdist) or `*.dist-info/METADATA` (wheel).
+fn find_metadata(listing: &Listing, kind: Kind) -> Option<(String, CoreMetadata)> {
+    let wanted = |path: &str| {
+        let lower = path.to_ascii_lowercase();
+        match kind {
+            Kind::Wheel => lower.ends_with(".dist-info/metadata") && lower.matches('/').count() == 1,
+            Kind::Sdist | Kind::Egg => lower.ends_with("pkg-info"),
+        }
+    };
+    listing
+        .members
+        .iter()
+        .filter(|m| m.entry == EntryType::File && m.complete && wanted(&m.path))
+        .min_by_key(|m| m.depth())
+        .map(|m| (m.path.clone(), CoreMetadata::parse(&String::from_utf8_lossy(&m.data))))
+}
+
+/// Stack size for scanning threads: deeply nested hostile sources recurse deeply.
+pub const STACK_SIZE: usize = 256 << 20;
+
+/// A thread pool for scanning, with large stacks. `jobs` defaults to the core count.
+pub fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(STACK_SIZE);
+    if let Some(jobs) = jobs {
+        builder = builder.num_threads(jobs.max(1));
+    }
+    builder.build()
+}

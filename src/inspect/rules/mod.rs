@@ -1,0 +1,87 @@
+//! Detection rules, one per file. Each declares its id, default severity and
+//! documentation with [`declare_rule!`] and implements [`Rule`].
+
+use crate::inspect::{Analysis, Finding, Severity};
+
+pub mod unreadable_archive;
+
+/// Static description of a rule: what `guard rules` lists and `guard explain` prints.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable, public, kebab-case id.
+    pub id: &'static str,
+    /// Default severity; individual findings may be raised or lowered by context.
+    pub severity: Severity,
+    /// One line for `guard rules`.
+    pub summary: &'static str,
+    /// The full doc comment (markdown) for `guard explain`.
+    pub doc: &'static str,
+}
+
+/// A detection rule: looks at one analysed artifact and pushes findings.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>);
+}
+
+/// Declares a rule type with its id, default severity, one-line summary and
+/// documentation. The `///` comment becomes both rustdoc and `META.doc`.
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident, id = $id:literal, severity = $sev:ident, summary = $summary:literal
+    ) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl $name {
+            pub const META: $crate::inspect::rules::RuleMeta = $crate::inspect::rules::RuleMeta {
+                id: $id,
+                severity: $crate::inspect::Severity::$sev,
+                summary: $summary,
+                doc: concat!($($doc, "\n"),*),
+            };
+        }
+    };
+}
+
+/// Every rule, in id order.
+pub static ALL: &[&dyn Rule] = &[&unreadable_archive::UnreadableArchive];
+
+/// Looks a rule up by id.
+pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
+    ALL.iter().copied().find(|r| r.meta().id == id)
+}
+
+/// Metadata of every rule, including the archive-reader and driver findings
+/// that are not produced by a `Rule` implementation.
+pub fn all_meta() -> Vec<&'static RuleMeta> {
+    let mut v: Vec<&'static RuleMeta> = ALL.iter().map(|r| r.meta()).collect();
+    v.sort_by_key(|m| m.id);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_unique_kebab_and_documented() {
+        let metas = all_meta();
+        let mut seen = std::collections::HashSet::new();
+        for m in &metas {
+            assert!(seen.insert(m.id), "duplicate rule id {}", m.id);
+            assert!(
+                m.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "rule id {} is not kebab-case",
+                m.id
+            );
+            for heading in ["## What it does", "## Why is this bad?", "## Example"] {
+                assert!(m.doc.contains(heading), "rule {} lacks `{heading}`", m.id);
+            }
+            assert!(!m.summary.is_empty());
+        }
+    }
+}

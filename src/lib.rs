@@ -1,0 +1,42 @@
+//! guard: inspect Python packages statically before pip runs any of their code.
+//!
+//! The modules follow the pipeline: requirements → resolve → download →
+//! [`archive`] → [`inspect`] → [`policy`] → confirm → pip handoff, with
+//! [`report`] rendering results and [`commands`] orchestrating.
+
+pub mod cli;
+pub mod commands;
+
+pub mod archive;
+pub mod inspect;
+pub mod metadata;
+pub mod policy;
+pub mod report;
+
+use std::process::ExitCode;
+
+/// The process exit status, with the values fixed by CONTRACT.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Every artifact is `allow` (or the install proceeded).
+    Success,
+    /// Something is `review` or `deny` (or the install was refused).
+    Failure,
+    /// A usage, internal, resolution or network error.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Runs one command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
+    commands::run(cli)
+}
