@@ -157,3 +157,106 @@ pub fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, rayon::Thre
     }
     builder.build()
 }
+
+/// One unit of code: a source file, or a payload decoded from one.
+#[derive(Debug, Clone, Copy)]
+pub struct Unit<'a> {
+    pub code: &'a PyFile,
+    /// The file in the archive this code comes from.
+    pub file: &'a PyFile,
+    /// For decoded payloads: the line in `file` where the outermost decoding happens.
+    pub origin: Option<u32>,
+}
+
+impl<'a> Unit<'a> {
+    /// Builds a finding located at `line` of this unit's code (or at the
+    /// payload's origin in the archive file, with the decoded line as snippet).
+    pub fn finding(&self, rule: &'static str, severity: Severity, line: u32, message: String) -> Finding {
+        let text = self.code.line_text(line);
+        let (line, message) = match self.origin {
+            Some(origin) => (origin, format!("{message} (inside a payload decoded by the code at line {origin})")),
+            None => (line, message),
+        };
+        Finding {
+            rule,
+            severity,
+            file: Some(self.file.path.clone()),
+            line: Some(line.max(1)),
+            message,
+            snippet: Some(snippet(text)).filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// Whether this is decoded code rather than a file as shipped.
+    pub fn is_payload(&self) -> bool {
+        self.origin.is_some()
+    }
+}
+
+impl Analysis {
+    /// Every code unit: each file, then the payloads decoded inside it.
+    pub fn units(&self) -> Vec<Unit<'_>> {
+        let mut out = Vec::new();
+        for file in &self.files {
+            out.push(Unit { code: file, file, origin: None });
+            collect_payloads(file, file, None, &mut out);
+        }
+        out
+    }
+}
+
+fn collect_payloads<'a>(file: &'a PyFile, code: &'a PyFile, origin: Option<u32>, out: &mut Vec<Unit<'a>>) {
+    for p in &code.payloads {
+        if let Some(inner) = &p.code {
+            let origin = origin.unwrap_or(p.line);
+            out.push(Unit { code: inner, file, origin: Some(origin) });
+            collect_payloads(file, inner, Some(origin), out);
+        }
+    }
+}
+
+/// Builders for rule tests: an [`Analysis`] from in-memory files, no archive.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    /// Analyses `(path, source)` pairs as members of an artifact of `kind`.
+    pub fn analysis(kind: Kind, files: &[(&str, &str)]) -> Analysis {
+        let files = files
+            .iter()
+            .filter(|(p, _)| python::is_source(p))
+            .map(|(p, s)| {
+                let member = archive::Member {
+                    path: p.to_string(),
+                    entry: EntryType::File,
+                    size: s.len() as u64,
+                    data: s.as_bytes().to_vec(),
+                    complete: true,
+                };
+                python::analyse_member(&member, Role::of(p, kind))
+            })
+            .collect();
+        Analysis {
+            filename: "pkg-1.0.tar.gz".into(),
+            kind,
+            listing: Listing::default(),
+            metadata: None,
+            files,
+            name: Some("pkg".into()),
+            version: Some("1.0".into()),
+        }
+    }
+
+    /// Findings of one rule on an sdist holding a single `setup.py`.
+    pub fn setup_py(rule: &dyn rules::Rule, src: &str) -> Vec<Finding> {
+        check(rule, Kind::Sdist, &[("pkg-1.0/setup.py", src)])
+    }
+
+    /// Findings of one rule on the given files.
+    pub fn check(rule: &dyn rules::Rule, kind: Kind, files: &[(&str, &str)]) -> Vec<Finding> {
+        let a = analysis(kind, files);
+        let mut out = Vec::new();
+        rule.check(&a, &mut out);
+        out
+    }
+}

@@ -157,6 +157,11 @@ impl PyFile {
     }
 }
 
+/// Qualified names of the calls whose folded result guard decodes.
+pub fn walk_decoders() -> &'static [&'static str] {
+    walk::DECODERS
+}
+
 /// `true` for members whose text guard analyses as Python.
 pub fn is_source(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();

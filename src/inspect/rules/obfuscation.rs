@@ -1,0 +1,156 @@
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::declare_rule;
+use crate::inspect::python::PyFile;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Role, Severity, Stage};
+
+declare_rule! {
+    /// ## What it does
+    /// Recognises code written not to be read: PyArmor-protected modules,
+    /// identifier mangling (`O0O0OO`, `lIlIlI`, `_0x1f3a`), layered
+    /// `__import__`/`getattr`/`chr` arithmetic, very long lines of dense
+    /// encoded data next to `exec`, and walls of `\x` escapes.
+    ///
+    /// ## Why is this bad?
+    /// Open-source packages have no reason to hide their install-time or
+    /// import-time code. Obfuscators are how droppers defeat review and scanners.
+    ///
+    /// ## Example
+    /// ```python
+    /// from pytransform import pyarmor_runtime; __pyarmor__(__name__, __file__, b'...')   # Error
+    /// lIlIlIlI = __import__('o' + 's'); getattr(lIlIlIlI, 'sy' + 'stem')(...)             # Error
+    /// FONT_DATA = "AAEAAAALAIAAAwAwT1MvMg8S..."   # No error: data without exec
+    /// ```
+    ///
+    /// ## False positives
+    /// Generated modules (parser tables, embedded fonts) are long but hold no
+    /// `exec`; minified vendored code in tests. Those stay below `high`.
+    Obfuscation, id = "obfuscation", severity = High,
+    summary = "PyArmor, mangled identifiers, layered __import__/chr tricks or dense encoded blobs"
+}
+
+fn mangled_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\b(?:[lI]{8,}|[O0]{2}[O0o]{6,}|_0x[0-9a-f]{4,}|__[lI1]{6,})\b").unwrap())
+}
+
+fn escape_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?:\\x[0-9a-fA-F]{2}){64,}").unwrap())
+}
+
+/// Shannon entropy in bits per byte.
+pub fn entropy(data: &[u8]) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in data {
+        counts[*b as usize] += 1;
+    }
+    let n = data.len() as f64;
+    counts.iter().filter(|c| **c > 0).map(|c| (*c as f64 / n) * -(*c as f64 / n).log2()).sum()
+}
+
+fn indicators(code: &PyFile) -> Vec<(u32, String)> {
+    let src = &code.source;
+    let mut found = Vec::new();
+    if let Some(i) = src.find("__pyarmor__").or_else(|| src.find("pyarmor_runtime")).or_else(|| src.find("from pytransform import")) {
+        found.push((code.line_of(i), "is protected with PyArmor".to_string()));
+    }
+    let mangled: Vec<_> = mangled_re().find_iter(src).take(200).collect();
+    let distinct: std::collections::HashSet<&str> = mangled.iter().map(|m| m.as_str()).collect();
+    if distinct.len() >= 5 {
+        found.push((code.line_of(mangled[0].start()), format!("uses {} mangled identifiers", distinct.len())));
+    }
+    let imports = code.calls.iter().filter(|c| c.name == "__import__" || c.name == "getattr").count();
+    let chr_calls = code.calls.iter().filter(|c| c.name == "chr").count();
+    if imports >= 4 && chr_calls >= 10 {
+        let line = code.calls.iter().find(|c| c.name == "__import__" || c.name == "getattr").map(|c| c.line).unwrap_or(1);
+        found.push((line, format!("builds names with {imports} __import__/getattr and {chr_calls} chr() calls")));
+    }
+    let has_exec = code.calls.iter().any(|c| matches!(c.name.as_str(), "exec" | "eval" | "compile" | "marshal.loads"));
+    if has_exec {
+        let mut offset = 0;
+        for line in src.split_inclusive('\n') {
+            if line.len() > 2000 && entropy(line.as_bytes()) > 5.0 {
+                found.push((code.line_of(offset), format!("has a {}-character line of dense data next to exec/eval", line.len())));
+                break;
+            }
+            offset += line.len();
+        }
+        if let Some(m) = escape_re().find(src) {
+            found.push((code.line_of(m.start()), "hides text behind long runs of \\x escapes next to exec/eval".into()));
+        }
+    }
+    if code.calls.iter().any(|c| c.name == "marshal.loads") && has_exec {
+        let line = code.calls.iter().find(|c| c.name == "marshal.loads").map(|c| c.line).unwrap_or(1);
+        found.push((line, "executes marshalled bytecode".into()));
+    }
+    found
+}
+
+impl Rule for Obfuscation {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units() {
+            let found = indicators(unit.code);
+            let Some((line, _)) = found.first() else { continue };
+            let stage = match unit.code.role {
+                Role::Auxiliary => Stage::Auxiliary,
+                role => role.stage(true),
+            };
+            let severity = match (stage, found.len()) {
+                (Stage::Auxiliary, _) => Severity::Low,
+                (Stage::Install | Stage::Import, _) => Severity::High,
+                (_, n) if n >= 2 => Severity::High,
+                _ => Severity::Medium,
+            };
+            let reasons: Vec<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+            let message = format!("code {}", reasons.join("; "));
+            out.push(unit.finding(Self::META.id, severity, *line, message));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Kind;
+    use crate::inspect::testing::{check, setup_py};
+
+    /// 3,000 pseudo-random base64 characters.
+    fn blob() -> String {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut x: u64 = 0x2545f4914f6cdd1d;
+        (0..3000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                alphabet[(x % 64) as usize] as char
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fires_on() {
+        let f = check(&Obfuscation, Kind::Wheel, &[("pkg/__init__.py", "from pytransform import pyarmor_runtime\npyarmor_runtime()\n__pyarmor__(__name__, __file__, b'\\x50')\n")]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High));
+        let src = "OO0O0O0O = 1\nO0O0OO0O = 2\nO0OO0O0O = 3\nOO0OO0O0 = 4\nO00O0O0O = 5\n";
+        assert_eq!(setup_py(&Obfuscation, src).len(), 1);
+        let blob = blob();
+        let src = format!("import base64\nexec(base64.b64decode(x))\nx = '{blob}'\n");
+        assert_eq!(setup_py(&Obfuscation, &src).len(), 1);
+    }
+
+    #[test]
+    fn quiet_on() {
+        let blob = blob();
+        assert!(check(&Obfuscation, Kind::Wheel, &[("pkg/font.py", &format!("DATA = '{blob}'\n"))]).is_empty());
+        assert!(setup_py(&Obfuscation, "from setuptools import setup\nsetup(name='x')\n").is_empty());
+    }
+}

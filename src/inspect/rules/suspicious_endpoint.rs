@@ -1,0 +1,85 @@
+use super::vocab::{self, Endpoint};
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding, Severity, Stage};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds URLs and hosts that libraries have no business contacting:
+    /// messenger webhooks and bot APIs (Discord, Telegram, Slack), request
+    /// capture and out-of-band interaction services (webhook.site,
+    /// pipedream, interactsh, Burp Collaborator, dnslog), tunnels (ngrok),
+    /// paste and file-drop sites, public-IP lookups, and raw public IP addresses.
+    ///
+    /// ## Why is this bad?
+    /// These are where stolen data is sent and where second stages are
+    /// fetched from. Alone it is a hint; with data collection or execution it
+    /// is the decisive half of an exfiltration or dropper.
+    ///
+    /// ## Example
+    /// ```python
+    /// HOOK = "https://discord.com/api/webhooks/1234/abcd"      # Error
+    /// URL = "http://203.0.113.9:8080/p"                         # Error (raw public IP)
+    /// DOCS = "https://docs.python.org/3/"                       # No error
+    /// ```
+    ///
+    /// ## False positives
+    /// Libraries for these very services (a Discord webhook client) carry
+    /// their URLs: reported as `medium` in library code and `low` in tests.
+    SuspiciousEndpoint, id = "suspicious-endpoint", severity = High,
+    summary = "webhook, request-capture, tunnel, paste-site or raw-IP endpoint in code"
+}
+
+impl Rule for SuspiciousEndpoint {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        for unit in analysis.units() {
+            let mut seen = Vec::new();
+            for lit in &unit.code.strings {
+                let Some(kind) = vocab::endpoint_kind(&lit.value) else { continue };
+                if seen.contains(&kind) {
+                    continue;
+                }
+                seen.push(kind);
+                let install = lit.stage == Stage::Install;
+                let severity = match (kind.is_strong(), lit.stage) {
+                    (_, Stage::Auxiliary) => Severity::Low,
+                    (true, _) if install || unit.is_payload() => Severity::High,
+                    (true, _) => Severity::Medium,
+                    (false, _) if install && kind != Endpoint::IpLookup => Severity::Medium,
+                    (false, _) => Severity::Low,
+                };
+                let value: String = lit.value.chars().take(100).collect();
+                let message = format!("contains {} (`{value}`)", kind.describe());
+                out.push(unit.finding(Self::META.id, severity, lit.line, message));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Kind;
+    use crate::inspect::testing::{check, setup_py};
+
+    #[test]
+    fn fires_on() {
+        let f = setup_py(&SuspiciousEndpoint, "H = 'https://discord.com/api/webhooks/1/abc'\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High));
+        let f = setup_py(&SuspiciousEndpoint, "u = 'http://' + '203.0.113.9' + ':8080/x'\n");
+        assert!(f.iter().any(|f| f.message.contains("raw public IP")), "{f:?}");
+        let f = setup_py(&SuspiciousEndpoint, "u = 'https://abc.oast.fun'\n");
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn quiet_on() {
+        assert!(setup_py(&SuspiciousEndpoint, "u = 'https://docs.python.org/3/'\nv = 'http://127.0.0.1:8000'\nw = 'http://10.0.0.1/'\n").is_empty());
+        let f = check(&SuspiciousEndpoint, Kind::Sdist, &[("pkg-1.0/tests/test_hook.py", "H = 'https://discord.com/api/webhooks/1/abc'\n")]);
+        assert!(f.iter().all(|f| f.severity == Severity::Low));
+    }
+}

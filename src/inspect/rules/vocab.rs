@@ -1,0 +1,406 @@
+//! Shared vocabulary of the rules: which qualified names read sensitive data,
+//! talk to the network, run commands or code, and which strings name
+//! credential stores or exfiltration endpoints.
+
+use crate::inspect::python::{Call, PyFile};
+
+/// Calls that send or fetch data over the network.
+pub fn is_network(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "requests.",
+        "httpx.",
+        "aiohttp.",
+        "urllib3.",
+        "http.client.",
+        "httplib.",
+        "httplib2.",
+        "urllib.request.urlopen",
+        "urllib.request.Request",
+        "urllib.request.urlretrieve",
+        "urllib.request.build_opener",
+        "urllib2.",
+        "urllib.urlopen",
+        "urllib.urlretrieve",
+        "socket.create_connection",
+        "smtplib.",
+        "ftplib.",
+        "telnetlib.",
+        "pycurl.",
+        "websocket.",
+        "websockets.",
+        "discord_webhook.",
+        "dhooks.",
+        "telebot.",
+        "paramiko.",
+        "wget.download",
+        "dns.resolver.",
+        "xmlrpc.client.",
+    ];
+    if PREFIXES.iter().any(|p| name.starts_with(p)) {
+        // Exceptions that do no I/O.
+        return !matches!(
+            name,
+            "requests.exceptions" | "requests.utils.quote" | "requests.compat.urljoin" | "requests.structures"
+        ) && !name.starts_with("requests.exceptions.")
+            && !name.starts_with("requests.adapters.HTTPAdapter");
+    }
+    name.starts_with("socket.socket(")
+        && (name.ends_with(".connect")
+            || name.ends_with(".send")
+            || name.ends_with(".sendto")
+            || name.ends_with(".sendall")
+            || name.ends_with(".connect_ex"))
+}
+
+/// Calls that fetch remote content (the first step of a dropper).
+pub fn is_download(name: &str) -> bool {
+    matches!(
+        name,
+        "requests.get"
+            | "requests.request"
+            | "requests.Session().get"
+            | "httpx.get"
+            | "urllib.request.urlopen"
+            | "urllib.request.urlretrieve"
+            | "urllib2.urlopen"
+            | "urllib.urlopen"
+            | "urllib.urlretrieve"
+            | "wget.download"
+    ) || name.ends_with("urlopen().read")
+}
+
+/// Calls that run a command.
+pub fn is_shell(name: &str) -> bool {
+    name.starts_with("subprocess.")
+        && !matches!(name, "subprocess.PIPE" | "subprocess.STDOUT" | "subprocess.DEVNULL" | "subprocess.CalledProcessError")
+        || matches!(
+            name,
+            "os.system"
+                | "os.popen"
+                | "os.startfile"
+                | "os.execv"
+                | "os.execve"
+                | "os.execl"
+                | "os.execlp"
+                | "os.execvp"
+                | "os.spawnl"
+                | "os.spawnv"
+                | "os.spawnlp"
+                | "os.posix_spawn"
+                | "pty.spawn"
+                | "commands.getoutput"
+                | "commands.getstatusoutput"
+                | "popen2.popen2"
+        )
+}
+
+/// Calls that run Python code given as data.
+pub fn is_exec(name: &str) -> bool {
+    matches!(name, "exec" | "eval" | "execfile" | "compile" | "runpy.run_path" | "runpy.run_module")
+}
+
+/// Calls that turn opaque data into code objects or decrypted bytes.
+pub fn is_decoder(name: &str) -> bool {
+    crate::inspect::python::walk_decoders().contains(&name)
+        || matches!(name, "marshal.loads" | "pickle.loads" | "zlib.decompress" | "codecs.decode")
+        || name.ends_with(".decrypt")
+        || name.contains("Fernet")
+}
+
+/// Reads of host identity or secrets held in the process environment.
+pub fn is_host_info(name: &str) -> bool {
+    matches!(
+        name,
+        "os.environ"
+            | "os.environ.copy"
+            | "os.environ.items"
+            | "os.environ.get"
+            | "os.getenv"
+            | "os.getlogin"
+            | "getpass.getuser"
+            | "socket.gethostname"
+            | "socket.getfqdn"
+            | "platform.node"
+            | "platform.uname"
+            | "os.uname"
+            | "os.getcwd"
+            | "uuid.getnode"
+            | "pwd.getpwuid"
+            | "os.getuid"
+    ) || name.starts_with("os.environ[")
+}
+
+/// Reads of the whole environment (not one named variable).
+pub fn is_whole_environ(call_or_ref: &str) -> bool {
+    matches!(call_or_ref, "os.environ" | "os.environ.copy" | "os.environ.items" | "dict()" )
+}
+
+/// Kinds of secrets a string can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Secret {
+    Browser,
+    Discord,
+    Wallet,
+    Credentials,
+    Messenger,
+}
+
+impl Secret {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Secret::Browser => "browser passwords/cookies",
+            Secret::Discord => "Discord tokens",
+            Secret::Wallet => "cryptocurrency wallets",
+            Secret::Credentials => "credential files (SSH keys, cloud or package-index tokens)",
+            Secret::Messenger => "messenger sessions",
+        }
+    }
+}
+
+/// Classifies a string that names a credential store, if it does.
+pub fn secret_kind(s: &str) -> Option<Secret> {
+    let l = s.to_ascii_lowercase();
+    let l = l.replace("\\\\", "/").replace('\\', "/");
+    const BROWSER: &[&str] = &[
+        "login data",
+        "/cookies",
+        "web data",
+        "google/chrome/user data",
+        "bravesoftware",
+        "opera software",
+        "yandex/yandexbrowser",
+        "microsoft/edge/user data",
+        "mozilla/firefox/profiles",
+        "logins.json",
+        "key4.db",
+        "cookies.sqlite",
+    ];
+    const DISCORD: &[&str] = &["discord/local storage", "discordcanary", "discordptb", "/leveldb", "discord_token", "dqw4w9wgxcq"];
+    const WALLET: &[&str] = &[
+        "exodus",
+        "electrum",
+        "metamask",
+        "atomic/local storage",
+        "wallet.dat",
+        "nkbihfbeogaeaoehlefnkodbefgpgknn",
+        "coinomi",
+        "guarda",
+        "jaxx",
+        "bitcoin/wallets",
+        "ethereum/keystore",
+    ];
+    const CREDS: &[&str] = &[
+        ".ssh/id_rsa",
+        ".ssh/id_ed25519",
+        "/.ssh",
+        ".aws/credentials",
+        ".pypirc",
+        ".npmrc",
+        ".git-credentials",
+        ".docker/config.json",
+        ".kube/config",
+        "/etc/shadow",
+        "/etc/passwd",
+        ".netrc",
+        "gcloud/credentials",
+        "keychain",
+        ".bash_history",
+        ".zsh_history",
+        "filezilla/recentservers",
+    ];
+    const MESSENGER: &[&str] = &["telegram desktop/tdata", "tdata", "steam/config", "ssfn"];
+    let has = |list: &[&str]| list.iter().any(|p| l.contains(p));
+    if has(DISCORD) {
+        Some(Secret::Discord)
+    } else if has(BROWSER) {
+        Some(Secret::Browser)
+    } else if has(WALLET) {
+        Some(Secret::Wallet)
+    } else if has(CREDS) {
+        Some(Secret::Credentials)
+    } else if has(MESSENGER) && (l.contains("telegram") || l.contains("steam")) {
+        Some(Secret::Messenger)
+    } else {
+        None
+    }
+}
+
+/// Kinds of endpoint that have no business in a library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Webhook,
+    Collector,
+    Tunnel,
+    Paste,
+    RawIp,
+    IpLookup,
+}
+
+impl Endpoint {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Endpoint::Webhook => "a messenger webhook/bot API",
+            Endpoint::Collector => "a request-capture/out-of-band interaction service",
+            Endpoint::Tunnel => "a tunnelling service",
+            Endpoint::Paste => "a paste/file-drop site",
+            Endpoint::RawIp => "a raw public IP address",
+            Endpoint::IpLookup => "a public-IP lookup service",
+        }
+    }
+
+    /// `true` for endpoints that only exfiltration or C2 would use.
+    pub fn is_strong(self) -> bool {
+        matches!(self, Endpoint::Webhook | Endpoint::Collector | Endpoint::Tunnel)
+    }
+}
+
+/// Classifies a string containing a URL or host, if it is a suspicious endpoint.
+pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
+    let l = s.to_ascii_lowercase();
+    if l.len() > 4096 {
+        return None;
+    }
+    const WEBHOOK: &[&str] = &[
+        "discord.com/api/webhooks",
+        "discordapp.com/api/webhooks",
+        "api.telegram.org/bot",
+        "hooks.slack.com/services",
+        "webhook.office.com",
+    ];
+    const COLLECTOR: &[&str] = &[
+        "webhook.site",
+        "requestbin",
+        "pipedream.net",
+        "oast.",
+        "interact.sh",
+        "interactsh",
+        "burpcollaborator",
+        "dnslog.cn",
+        "ceye.io",
+        "canarytokens",
+        "requestcatcher.com",
+        "beeceptor.com",
+        "hookbin.com",
+        "ssrf",
+        "eo.pipedream",
+        "m.pipedream",
+        "bxss.me",
+        "xss.ht",
+        "rbndr.us",
+    ];
+    const TUNNEL: &[&str] = &["ngrok.io", "ngrok-free.app", "ngrok.app", "trycloudflare.com", "serveo.net", "localtunnel.me", "loca.lt", "portmap.io", "pagekite.me"];
+    const PASTE: &[&str] = &[
+        "pastebin.com/raw",
+        "paste.ee/r",
+        "hastebin.com/raw",
+        "rentry.co",
+        "transfer.sh",
+        "file.io",
+        "anonfiles.com",
+        "gofile.io",
+        "cdn.discordapp.com/attachments",
+        "temp.sh",
+        "0x0.st",
+        "paste.c-net.org",
+    ];
+    const IPLOOKUP: &[&str] = &["api.ipify.org", "ipinfo.io", "ip-api.com", "ifconfig.me", "icanhazip.com", "checkip.amazonaws.com", "ipapi.co", "myexternalip.com", "ident.me"];
+    let has = |list: &[&str]| list.iter().any(|p| l.contains(p));
+    if has(WEBHOOK) {
+        Some(Endpoint::Webhook)
+    } else if has(COLLECTOR) && (l.contains("://") || l.contains('.')) && !l.contains(' ') {
+        Some(Endpoint::Collector)
+    } else if has(TUNNEL) {
+        Some(Endpoint::Tunnel)
+    } else if has(PASTE) {
+        Some(Endpoint::Paste)
+    } else if has(IPLOOKUP) {
+        Some(Endpoint::IpLookup)
+    } else if raw_public_ip_url(&l) {
+        Some(Endpoint::RawIp)
+    } else {
+        None
+    }
+}
+
+/// `http(s)://a.b.c.d` (optionally with port/path) where the address is public.
+fn raw_public_ip_url(l: &str) -> bool {
+    let Some(i) = l.find("://") else { return false };
+    let host: String = l[i + 3..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() != 4 || parts.iter().any(|p| p.is_empty() || p.len() > 3) {
+        return false;
+    }
+    let Ok(octets) = parts.iter().map(|p| p.parse::<u8>()).collect::<Result<Vec<u8>, _>>() else { return false };
+    let ip = std::net::Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]);
+    !(ip.is_private() || ip.is_loopback() || ip.is_unspecified() || ip.is_link_local() || ip.is_broadcast() || octets[0] == 0)
+}
+
+/// Commands that fetch or launch things from a shell.
+pub fn dangerous_command(s: &str) -> Option<&'static str> {
+    let l = s.to_ascii_lowercase();
+    const PATTERNS: &[(&str, &str)] = &[
+        ("curl ", "curl"),
+        ("wget ", "wget"),
+        ("powershell", "PowerShell"),
+        ("invoke-webrequest", "PowerShell download"),
+        ("iwr ", "PowerShell download"),
+        ("bitsadmin", "bitsadmin"),
+        ("certutil", "certutil"),
+        ("mshta", "mshta"),
+        ("rundll32", "rundll32"),
+        ("regsvr32", "regsvr32"),
+        ("/dev/tcp/", "a /dev/tcp reverse shell"),
+        ("nc -e", "netcat"),
+        ("ncat ", "netcat"),
+        ("bash -i", "an interactive reverse shell"),
+        ("base64 -d", "base64-decoded shell"),
+        ("| sh", "a piped shell"),
+        ("|sh", "a piped shell"),
+        ("| bash", "a piped shell"),
+        ("|bash", "a piped shell"),
+        ("chmod +x", "chmod +x"),
+        ("chmod 777", "chmod 777"),
+        ("start /b", "a hidden Windows process"),
+        ("schtasks", "schtasks"),
+        ("reg add", "a registry write"),
+        ("vssadmin", "vssadmin"),
+        ("attrib +h", "hiding a file"),
+    ];
+    PATTERNS.iter().find(|(p, _)| l.contains(p)).map(|(_, d)| *d)
+}
+
+/// Strings naming places that make a program start automatically.
+pub fn persistence_kind(s: &str) -> Option<&'static str> {
+    let l = s.to_ascii_lowercase().replace("\\\\", "\\");
+    const PATTERNS: &[(&str, &str)] = &[
+        ("currentversion\\run", "the Windows Run registry key"),
+        ("currentversion/run", "the Windows Run registry key"),
+        ("start menu\\programs\\startup", "the Windows Startup folder"),
+        ("start menu/programs/startup", "the Windows Startup folder"),
+        ("\\startup\\", "the Windows Startup folder"),
+        ("crontab", "crontab"),
+        ("/etc/cron", "cron"),
+        ("/.bashrc", "~/.bashrc"),
+        ("/.zshrc", "~/.zshrc"),
+        ("/.bash_profile", "~/.bash_profile"),
+        ("/.profile", "~/.profile"),
+        ("launchagents", "macOS LaunchAgents"),
+        ("launchdaemons", "macOS LaunchDaemons"),
+        (".config/autostart", "XDG autostart"),
+        ("/etc/systemd/system", "a systemd unit"),
+        (".config/systemd/user", "a systemd user unit"),
+        ("/etc/rc.local", "rc.local"),
+        ("schtasks", "a scheduled task"),
+    ];
+    PATTERNS.iter().find(|(p, _)| l.contains(p)).map(|(_, d)| *d)
+}
+
+/// The first string argument of a call.
+pub fn first_str(call: &Call) -> Option<&str> {
+    call.arg_strs.first().map(String::as_str)
+}
+
+/// All string literals of a unit's code.
+pub fn strings(code: &PyFile) -> impl Iterator<Item = &str> {
+    code.strings.iter().map(|l| l.value.as_str())
+}
