@@ -48,27 +48,46 @@ impl Value {
     }
 }
 
+thread_local! {
+    static NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Deepest nesting of folds started from name resolution.
+const MAX_NESTING: u32 = 4;
+
 /// Deepest expression nesting folded.
 const MAX_DEPTH: u32 = 48;
 
 /// Folds expressions using the constants and aliases of one source file.
 pub struct Folder<'s, 'a> {
     pub scope: &'s Scope<'a>,
+    /// Parameters bound while inlining a one-line helper function.
+    bindings: Vec<(String, Value)>,
     /// The decoding steps applied by the last successful fold (`base64`, `zlib`…).
     pub steps: Vec<&'static str>,
 }
 
 impl<'s, 'a> Folder<'s, 'a> {
     pub fn new(scope: &'s Scope<'a>) -> Self {
-        Folder { scope, steps: Vec::new() }
+        Folder { scope, bindings: Vec::new(), steps: Vec::new() }
     }
 
     pub fn fold(&mut self, expr: &Expr) -> Option<Value> {
-        self.eval(expr, 0)
+        // Folding and name resolution call each other (`getattr(o, NAME)`);
+        // bound the nesting so self-referential constants cannot recurse forever.
+        NESTING.with(|n| {
+            if n.get() >= MAX_NESTING {
+                return None;
+            }
+            n.set(n.get() + 1);
+            let v = self.eval(expr, 0);
+            n.set(n.get() - 1);
+            v
+        })
     }
 
     pub fn fold_str(&mut self, expr: &Expr) -> Option<String> {
-        match self.eval(expr, 0)? {
+        match self.fold(expr)? {
             Value::Str(s) => Some(s),
             _ => None,
         }
@@ -98,6 +117,9 @@ impl<'s, 'a> Folder<'s, 'a> {
                 Value::List(out)
             }
             Expr::Name(n) => {
+                if let Some((_, v)) = self.bindings.iter().rev().find(|(k, _)| k == n.id.as_str()) {
+                    return Some(v.clone());
+                }
                 let target = self.scope.constant(n.id.as_str())?;
                 return self.eval_assigned(target, d);
             }
@@ -108,18 +130,51 @@ impl<'s, 'a> Folder<'s, 'a> {
             Expr::Subscript(s) => {
                 let value = self.eval(&s.value, d)?;
                 match &*s.slice {
-                    Expr::Slice(sl) if sl.lower.is_none() && sl.upper.is_none() => {
-                        let step = match &sl.step {
-                            Some(e) => match self.eval(e, d)? {
-                                Value::Int(i) => i,
-                                _ => return None,
-                            },
-                            None => 1,
+                    Expr::Slice(sl) => {
+                        let bound = |e: &Option<Box<Expr>>, f: &mut Self| -> Option<Option<i64>> {
+                            match e {
+                                Some(e) => match f.eval(e, d)? {
+                                    Value::Int(i) => Some(Some(i)),
+                                    _ => None,
+                                },
+                                None => Some(None),
+                            }
                         };
-                        slice_step(value, step)?
+                        let lower = bound(&sl.lower, self)?;
+                        let upper = bound(&sl.upper, self)?;
+                        let step = bound(&sl.step, self)?.unwrap_or(1);
+                        slice(value, lower, upper, step)?
+                    }
+                    index if !matches!(value, Value::Int(_)) => {
+                        let Value::Int(i) = self.eval(index, d)? else { return None };
+                        index_value(&value, i)?
                     }
                     _ => return None,
                 }
+            }
+            Expr::FString(f) => {
+                let mut text = String::new();
+                for part in f.value.iter() {
+                    match part {
+                        ast::FStringPart::Literal(l) => text.push_str(&l.value),
+                        ast::FStringPart::FString(fs) => {
+                            for el in fs.elements.iter() {
+                                match el {
+                                    ast::InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
+                                    ast::InterpolatedStringElement::Interpolation(i) => {
+                                        let v = self.eval(&i.expression, d)?;
+                                        match v {
+                                            Value::Str(s) => text.push_str(&s),
+                                            Value::Int(n) => text.push_str(&n.to_string()),
+                                            _ => return None,
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Value::Str(text)
             }
             Expr::Call(call) => self.eval_call(call, d)?,
             Expr::ListComp(ast::ExprListComp { elt, generators, .. })
@@ -184,6 +239,19 @@ impl<'s, 'a> Folder<'s, 'a> {
         if let Expr::Attribute(attr) = &*call.func {
             if let Some(receiver) = self.eval(&attr.value, depth) {
                 return self.eval_method(receiver, attr.attr.as_str(), args, depth);
+            }
+        }
+        if let Expr::Attribute(attr) = &*call.func {
+            // `oct.__str__()`: the text of a builtin, indexed by obfuscators.
+            if let (Expr::Name(n), "__str__" | "__repr__") = (&*attr.value, attr.attr.as_str()) {
+                if self.scope.qualify(&attr.value).is_none_or(|q| q == n.id.as_str()) {
+                    return builtin_str(n.id.as_str()).map(Value::Str);
+                }
+            }
+        }
+        if let Expr::Name(n) = &*call.func {
+            if let Some((params, body)) = self.scope.helper(n.id.as_str()) {
+                return self.inline(params, body, args, depth);
             }
         }
         let name = self.scope.qualify(&call.func)?;
@@ -251,7 +319,15 @@ impl<'s, 'a> Folder<'s, 'a> {
                 self.decode_codec(value, &encoding)
             }
             "chr" => chr(&arg(self, 0)?),
-            "str" => Some(Value::Str(arg(self, 0)?.into_text()?)),
+            "str" => match args.first() {
+                Some(Expr::Name(n)) if self.scope.qualify(&args[0]).is_none() || self.scope.constant(n.id.as_str()).is_none() => {
+                    match self.eval(&args[0], depth) {
+                        Some(v) => Some(Value::Str(v.into_text()?)),
+                        None => builtin_str(n.id.as_str()).map(Value::Str),
+                    }
+                }
+                _ => Some(Value::Str(arg(self, 0)?.into_text()?)),
+            },
             "bytes" | "bytearray" => match arg(self, 0)? {
                 Value::List(items) => {
                     let bytes: Option<Vec<u8>> =
@@ -276,6 +352,23 @@ impl<'s, 'a> Folder<'s, 'a> {
             }
             _ => None,
         }
+    }
+
+    /// Evaluates a one-line helper (`def b64(s): return b64decode(s).decode()`)
+    /// with its parameters bound to the folded arguments.
+    fn inline(&mut self, params: &[&str], body: &Expr, args: &[Expr], depth: u32) -> Option<Value> {
+        if params.len() != args.len() || self.bindings.len() > 16 {
+            return None;
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(a, depth)?);
+        }
+        let mark = self.bindings.len();
+        self.bindings.extend(params.iter().map(|p| p.to_string()).zip(values));
+        let out = self.eval(body, depth);
+        self.bindings.truncate(mark);
+        out
     }
 
     fn eval_method(&mut self, receiver: Value, method: &str, args: &[Expr], depth: u32) -> Option<Value> {
@@ -361,6 +454,70 @@ impl Value {
     }
 }
 
+/// `seq[i]` for strings, bytes and lists, with Python's negative indices.
+fn index_value(value: &Value, i: i64) -> Option<Value> {
+    let at = |len: usize| -> Option<usize> {
+        let i = if i < 0 { len as i64 + i } else { i };
+        (0..len as i64).contains(&i).then_some(i as usize)
+    };
+    match value {
+        Value::Str(s) => {
+            let chars: Vec<char> = s.chars().collect();
+            Some(Value::Str(chars[at(chars.len())?].to_string()))
+        }
+        Value::Bytes(b) => Some(Value::Int(b[at(b.len())?] as i64)),
+        Value::List(v) => v.get(at(v.len())?).cloned(),
+        Value::Int(_) => None,
+    }
+}
+
+/// `str()` of a builtin name, as CPython 3 prints it.
+pub fn builtin_str(name: &str) -> Option<String> {
+    const FUNCTIONS: &[&str] = &[
+        "abs", "all", "any", "ascii", "bin", "callable", "chr", "compile", "delattr", "dir", "divmod", "eval", "exec",
+        "format", "getattr", "globals", "hasattr", "hash", "hex", "id", "input", "isinstance", "issubclass", "iter", "len",
+        "locals", "max", "min", "next", "oct", "ord", "pow", "print", "repr", "round", "setattr", "sorted", "sum", "vars",
+        "open", "__import__",
+    ];
+    const CLASSES: &[&str] = &["str", "int", "bytes", "list", "dict", "tuple", "set", "float", "bool", "object", "type", "map", "zip", "range"];
+    if FUNCTIONS.contains(&name) {
+        Some(format!("<built-in function {name}>"))
+    } else if CLASSES.contains(&name) {
+        Some(format!("<class '{name}'>"))
+    } else {
+        match name {
+            "copyright" => Some("Copyright (c) 2001-2023 Python Software Foundation.\nAll Rights Reserved.".into()),
+            "credits" => Some("    Thanks to CWI, CNRI, BeOpen.com, Zope Corporation and a cast of thousands".into()),
+            "license" => Some("Type license() to see the full license text".into()),
+            _ => None,
+        }
+    }
+}
+
+fn slice(value: Value, lower: Option<i64>, upper: Option<i64>, step: i64) -> Option<Value> {
+    if lower.is_none() && upper.is_none() {
+        return slice_step(value, step);
+    }
+    if step != 1 {
+        return None;
+    }
+    let range = |len: usize| {
+        let clamp = |i: i64| (if i < 0 { len as i64 + i } else { i }).clamp(0, len as i64) as usize;
+        let lo = lower.map(clamp).unwrap_or(0);
+        let hi = upper.map(clamp).unwrap_or(len);
+        lo..hi.max(lo)
+    };
+    Some(match value {
+        Value::Str(s) => {
+            let chars: Vec<char> = s.chars().collect();
+            Value::Str(chars[range(chars.len())].iter().collect())
+        }
+        Value::Bytes(b) => Value::Bytes(b[range(b.len())].to_vec()),
+        Value::List(v) => Value::List(v[range(v.len())].to_vec()),
+        Value::Int(_) => return None,
+    })
+}
+
 fn chr(v: &Value) -> Option<Value> {
     match v {
         Value::Int(i) => Some(Value::Str(char::from_u32(u32::try_from(*i).ok()?)?.to_string())),
@@ -382,6 +539,12 @@ fn binop(op: Operator, l: Value, r: Value) -> Option<Value> {
         (Operator::Add, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b)?),
         (Operator::Sub, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_sub(b)?),
         (Operator::BitXor, Value::Int(a), Value::Int(b)) => Value::Int(a ^ b),
+        (Operator::BitOr, Value::Int(a), Value::Int(b)) => Value::Int(a | b),
+        (Operator::BitAnd, Value::Int(a), Value::Int(b)) => Value::Int(a & b),
+        (Operator::LShift, Value::Int(a), Value::Int(b)) if (0..32).contains(&b) => Value::Int(a.checked_shl(b as u32)?),
+        (Operator::RShift, Value::Int(a), Value::Int(b)) if (0..64).contains(&b) => Value::Int(a >> b),
+        (Operator::FloorDiv, Value::Int(a), Value::Int(b)) if b != 0 => Value::Int(a.div_euclid(b)),
+        (Operator::Mod, Value::Int(a), Value::Int(b)) if b != 0 => Value::Int(a.rem_euclid(b)),
         (Operator::Mult, Value::Int(a), Value::Int(b)) => Value::Int(a.checked_mul(b)?),
         (Operator::Mult, Value::Str(s), Value::Int(n)) | (Operator::Mult, Value::Int(n), Value::Str(s)) => {
             let n = usize::try_from(n).ok()?;

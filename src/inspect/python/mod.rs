@@ -227,6 +227,8 @@ pub struct Scope<'a> {
     aliases: HashMap<&'a str, String>,
     /// Local name → assigned expressions (first `=`, then `+=` parts).
     constants: HashMap<&'a str, Vec<&'a Expr>>,
+    /// One-line helper functions: name → (parameters, returned expression).
+    helpers: HashMap<&'a str, (Vec<&'a str>, &'a Expr)>,
 }
 
 /// Builtins whose use matters; a bare name resolves to itself.
@@ -289,7 +291,21 @@ impl<'a> Scope<'a> {
             }
             // Recurse into nested bodies: aliases are flow-insensitive on purpose.
             match stmt {
-                Stmt::FunctionDef(f) => self.collect(&f.body),
+                Stmt::FunctionDef(f) => {
+                    let body: Vec<&Stmt> = f
+                        .body
+                        .iter()
+                        .filter(|s| !matches!(s, Stmt::Expr(e) if e.value.is_string_literal_expr()))
+                        .collect();
+                    if let [Stmt::Return(ast::StmtReturn { value: Some(value), .. })] = body.as_slice() {
+                        let p = &f.parameters;
+                        if p.vararg.is_none() && p.kwarg.is_none() && p.kwonlyargs.is_empty() {
+                            let params = p.posonlyargs.iter().chain(&p.args).map(|a| a.parameter.name.as_str()).collect();
+                            self.helpers.insert(f.name.as_str(), (params, value));
+                        }
+                    }
+                    self.collect(&f.body)
+                }
                 Stmt::ClassDef(c) => self.collect(&c.body),
                 Stmt::If(s) => {
                     self.collect(&s.body);
@@ -333,6 +349,10 @@ impl<'a> Scope<'a> {
             }
             _ => {}
         }
+    }
+
+    pub fn helper(&self, name: &str) -> Option<(&[&'a str], &'a Expr)> {
+        self.helpers.get(name).map(|(p, e)| (p.as_slice(), *e))
     }
 
     pub fn constant(&self, name: &str) -> Option<&[&'a Expr]> {

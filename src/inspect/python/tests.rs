@@ -90,3 +90,9 @@ fn deep_nesting_does_not_overflow() {
         .unwrap();
     handle.join().expect("no stack overflow");
 }
+
+#[test]
+fn self_referential_constants_terminate() {
+    let f = analyse("x = getattr(o, x)(1)\ny = getattr(o, y)\nz = z + z\nexec(x + y + z)\n");
+    assert!(f.payloads.is_empty());
+}

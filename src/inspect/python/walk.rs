@@ -58,10 +58,45 @@ pub struct Facts {
     payloads: Vec<Payload>,
     classes: Vec<Class>,
     functions: Vec<String>,
+    /// Calls of plain local names: (callee, calling scope id), for lifting.
+    local_calls: Vec<(String, u32)>,
 }
 
 impl Facts {
-    pub fn apply(self, file: &mut PyFile) {
+    /// Functions called from module level run on import (or install) too:
+    /// lift the stage of everything inside them, transitively.
+    fn lift(&mut self, top: Stage) {
+        if top == Stage::Auxiliary {
+            return;
+        }
+        let mut lifted = vec![false; self.functions.len() + 1];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (callee, caller) in &self.local_calls {
+                if *caller != 0 && !lifted[*caller as usize] {
+                    continue;
+                }
+                for (i, f) in self.functions.iter().enumerate() {
+                    if f == callee && !lifted[i + 1] {
+                        lifted[i + 1] = true;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        let up = |stage: &mut Stage, scope: u32| {
+            if *stage == Stage::Call && lifted.get(scope as usize).copied().unwrap_or(false) {
+                *stage = top;
+            }
+        };
+        self.calls.iter_mut().for_each(|c| up(&mut c.stage, c.scope));
+        self.refs.iter_mut().for_each(|r| up(&mut r.stage, r.scope));
+        self.strings.iter_mut().for_each(|l| up(&mut l.stage, l.scope));
+    }
+
+    pub fn apply(mut self, file: &mut PyFile) {
+        self.lift(file.role.stage(true));
         file.calls = self.calls;
         file.refs = self.refs;
         file.strings = self.strings;
@@ -79,6 +114,8 @@ struct Walker<'f, 's, 'a> {
     /// Current function scope id (0 = module level).
     scope_id: u32,
     in_function: bool,
+    /// Inside `if __name__ == "__main__":` — runs as a script, not on import.
+    in_main_guard: bool,
     /// What the expression being walked flows into.
     sinks: Vec<Sink>,
     /// > 0 while inside a call already folded into a payload.
@@ -94,6 +131,7 @@ pub fn walk(file: &PyFile, scope: &Scope, body: &[Stmt]) -> Facts {
         facts: Facts::default(),
         scope_id: 0,
         in_function: false,
+        in_main_guard: false,
         sinks: Vec::new(),
         folded: 0,
         decoded_total: 0,
@@ -115,7 +153,7 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
     }
 
     fn stage(&self) -> Stage {
-        self.file.role.stage(!self.in_function)
+        self.file.role.stage(!self.in_function && !self.in_main_guard)
     }
 
     fn current_sink(&self) -> Sink {
@@ -166,6 +204,12 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         let binary = bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]);
         let text = std::str::from_utf8(bytes).ok().filter(|t| looks_like_text(t));
         let code = text.map(|t| Box::new(analyse_source(&self.file.path, self.file.role, t.to_string(), self.file.depth + 1)));
+        // A plain string is only a payload when it is code: it parses and does something.
+        if folder.steps.is_empty()
+            && !code.as_ref().is_some_and(|c| c.syntax_errors == 0 && (!c.calls.is_empty() || !c.imports.is_empty()))
+        {
+            return false;
+        }
         let steps = folder.steps;
         self.facts.payloads.push(Payload { line, stage: self.stage(), steps, sink, size: bytes.len(), binary, code });
         true
@@ -227,6 +271,12 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     }
                 }
             }
+            Stmt::If(s) if is_main_guard(&s.test) && self.file.role != crate::inspect::Role::SetupScript => {
+                let saved = self.in_main_guard;
+                self.in_main_guard = true;
+                visitor::walk_stmt(self, stmt);
+                self.in_main_guard = saved;
+            }
             _ => visitor::walk_stmt(self, stmt),
         }
     }
@@ -235,7 +285,16 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
         match expr {
             Expr::Call(call) => {
                 let line = self.line(expr);
-                let name = self.scope.qualify(&call.func);
+                let name = self.scope.qualify(&call.func).or_else(|| match &*call.func {
+                    // A method of an unknown receiver (`f.write`, `fh.read`): `~.write`.
+                    Expr::Attribute(a) => Some(format!("~.{}", a.attr.as_str())),
+                    _ => None,
+                });
+                if let (None, Expr::Name(n)) = (&name, &*call.func) {
+                    if !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
+                        self.facts.local_calls.push((n.id.to_string(), self.scope_id));
+                    }
+                }
                 let mut folded_here = false;
                 if let Some(name) = &name {
                     let (arg_refs, arg_strs) = self.arg_facts(call);
@@ -248,15 +307,16 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         if let Some(arg) = call.arguments.args.first() {
                             folded_here = self.try_payload(arg, line, Sink::Exec, true);
                         }
-                    }
-                } else if self.folded == 0 {
-                    // `"…".decode("base64")` and friends on a receiver that folds.
-                    if let Expr::Attribute(a) = &*call.func {
-                        if a.attr.as_str() == "decode" {
-                            let sink = self.current_sink();
-                            folded_here = self.try_payload(expr, line, sink, false);
+                    } else if self.folded == 0 && sink_of(name) == Some(Sink::Write) {
+                        if let Some(arg) = call.arguments.args.first() {
+                            folded_here = self.try_payload(arg, line, Sink::Write, true);
                         }
                     }
+                }
+                if !folded_here && self.folded == 0 && name.as_deref().is_some_and(|n| n.ends_with(".decode")) {
+                    // `"…".decode("base64")` and friends on a receiver that folds.
+                    let sink = self.current_sink();
+                    folded_here = self.try_payload(expr, line, sink, false);
                 }
                 let sink = name.as_deref().and_then(sink_of).unwrap_or(Sink::None);
                 self.sinks.push(sink);
@@ -318,6 +378,14 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
             _ => visitor::walk_expr(self, expr),
         }
     }
+}
+
+/// `__name__ == "__main__"` (either order).
+fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(c) = test else { return false };
+    let sides = [&*c.left, c.comparators.first().unwrap_or(&*c.left)];
+    sides.iter().any(|e| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__"))
+        && sides.iter().any(|e| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__"))
 }
 
 fn name_of(e: &Expr) -> Option<String> {

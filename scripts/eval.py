@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Detection-quality harness: recall on malware, false flags on benign packages.
+
+Usage: scripts/eval.py [--guard PATH] [--malicious DIR] [--benign DIR] [--list]
+
+Runs `guard scan --format json` over each set (nothing is extracted or run:
+guard only reads bytes) and prints, per set: flagged/total, the deny share,
+a table of rule hits (high/critical findings of flagged artifacts), and with
+--list the misses (malicious) and false flags (benign).
+Defaults: ../shared/corpus/malicious and ~/.cache/guard-eval/top1000 (made by
+../shared/tools/fetch-benign.py ../shared/corpus/benign-top1000.txt ~/.cache/guard-eval/top1000).
+"""
+import argparse, collections, json, os, subprocess, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def scan(guard, path):
+    out = subprocess.run([guard, "scan", "--format", "json", path], capture_output=True, text=True)
+    if out.returncode not in (0, 1):
+        sys.exit(f"guard failed on {path} (exit {out.returncode}):\n{out.stderr}")
+    return json.loads(out.stdout)
+
+
+def kind(path):
+    return "wheel" if path.endswith(".whl") else "sdist"
+
+
+def report(label, doc, malicious, show):
+    arts = doc["artifacts"]
+    flagged = [a for a in arts if a["verdict"] != "allow"]
+    deny = [a for a in arts if a["verdict"] == "deny"]
+    n = len(arts)
+    print(f"\n== {label}: {n} artifacts in {doc['summary']['seconds']:.1f}s")
+    word = "recall" if malicious else "false flags"
+    print(f"  {word}: {len(flagged)}/{n} = {100 * len(flagged) / max(n, 1):.2f}%   deny: {len(deny)}/{n} = {100 * len(deny) / max(n, 1):.2f}%")
+    if not malicious:
+        for k in ("sdist", "wheel"):
+            sub = [a for a in arts if kind(a["path"]) == k]
+            f = [a for a in sub if a["verdict"] != "allow"]
+            d = [a for a in sub if a["verdict"] == "deny"]
+            print(f"    {k:6}: flagged {len(f)}/{len(sub)} = {100 * len(f) / max(len(sub), 1):.2f}%, deny {len(d)}")
+    hits = collections.Counter()
+    for a in flagged:
+        for rule in {(f["rule"], f["severity"]) for f in a["findings"] if f["severity"] in ("high", "critical")}:
+            hits[rule] += 1
+    print("  rule hits on flagged artifacts (high/critical):")
+    for (rule, sev), c in sorted(hits.items(), key=lambda x: -x[1]):
+        print(f"    {rule:28} {sev:8} {c}")
+    if show:
+        rows = [a for a in arts if (a["verdict"] == "allow") == malicious]
+        print(f"  {'misses' if malicious else 'false flags'} ({len(rows)}):")
+        for a in rows:
+            top = a["findings"][0] if a["findings"] else None
+            why = f"{top['rule']}/{top['severity']}: {top['message'][:100]}" if top else "-"
+            print(f"    {a['verdict']:6} {os.path.relpath(a['path'])}  {why}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--guard", default=os.path.join(ROOT, "target", "release", "guard"))
+    p.add_argument("--malicious", default=os.path.join(ROOT, "..", "shared", "corpus", "malicious"))
+    p.add_argument("--benign", default=os.path.expanduser("~/.cache/guard-eval/top1000"))
+    p.add_argument("--list", action="store_true", help="list misses and false flags")
+    a = p.parse_args()
+    if not os.path.exists(a.guard):
+        sys.exit(f"{a.guard} not found: run `cargo build --release` first")
+    for label, path, mal in (("malicious", a.malicious, True), ("benign", a.benign, False)):
+        if os.path.isdir(path):
+            report(label, scan(a.guard, path), mal, a.list)
+        else:
+            print(f"\n== {label}: {path} not found, skipped")
+
+
+if __name__ == "__main__":
+    main()
