@@ -69,18 +69,24 @@ impl Facts {
         if top == Stage::Auxiliary {
             return;
         }
+        let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+        for (i, f) in self.functions.iter().enumerate() {
+            by_name.entry(f.as_str()).or_default().push(i + 1);
+        }
+        let mut callees: Vec<Vec<&str>> = vec![Vec::new(); self.functions.len() + 1];
+        for (callee, caller) in &self.local_calls {
+            if by_name.contains_key(callee.as_str()) {
+                callees[*caller as usize].push(callee.as_str());
+            }
+        }
         let mut lifted = vec![false; self.functions.len() + 1];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for (callee, caller) in &self.local_calls {
-                if *caller != 0 && !lifted[*caller as usize] {
-                    continue;
-                }
-                for (i, f) in self.functions.iter().enumerate() {
-                    if f == callee && !lifted[i + 1] {
-                        lifted[i + 1] = true;
-                        changed = true;
+        let mut queue = vec![0usize];
+        while let Some(scope) = queue.pop() {
+            for callee in &callees[scope] {
+                for &i in &by_name[callee] {
+                    if !lifted[i] {
+                        lifted[i] = true;
+                        queue.push(i);
                     }
                 }
             }
@@ -116,6 +122,8 @@ struct Walker<'f, 's, 'a> {
     in_function: bool,
     /// Inside `if __name__ == "__main__":` — runs as a script, not on import.
     in_main_guard: bool,
+    /// Inside a binary operation whose top was already folded.
+    in_binop: bool,
     /// What the expression being walked flows into.
     sinks: Vec<Sink>,
     /// > 0 while inside a call already folded into a payload.
@@ -132,6 +140,7 @@ pub fn walk(file: &PyFile, scope: &Scope, body: &[Stmt]) -> Facts {
         scope_id: 0,
         in_function: false,
         in_main_guard: false,
+        in_binop: false,
         sinks: Vec::new(),
         folded: 0,
         decoded_total: 0,
@@ -368,12 +377,18 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 visitor::walk_expr(self, expr);
             }
             Expr::BinOp(_) => {
-                let mut folder = Folder::new(self.scope);
-                if let Some(Value::Str(s)) = folder.fold(expr) {
-                    let line = self.line(expr);
-                    self.lit(s, line);
+                // Fold only the top of a `a + b + c` chain: folding every level is quadratic.
+                let top = !self.in_binop;
+                if top {
+                    let mut folder = Folder::new(self.scope);
+                    if let Some(Value::Str(s)) = folder.fold(expr) {
+                        let line = self.line(expr);
+                        self.lit(s, line);
+                    }
                 }
+                self.in_binop = true;
                 visitor::walk_expr(self, expr);
+                self.in_binop = !top;
             }
             _ => visitor::walk_expr(self, expr),
         }

@@ -2,6 +2,10 @@
 //! talk to the network, run commands or code, and which strings name
 //! credential stores or exfiltration endpoints.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::inspect::python::{Call, PyFile};
 
 /// Calls that send or fetch data over the network.
@@ -159,8 +163,6 @@ impl Secret {
 
 /// Classifies a string that names a credential store, if it does.
 pub fn secret_kind(s: &str) -> Option<Secret> {
-    let l = s.to_ascii_lowercase();
-    let l = l.replace("\\\\", "/").replace('\\', "/");
     const BROWSER: &[&str] = &[
         "login data",
         "/cookies",
@@ -209,19 +211,65 @@ pub fn secret_kind(s: &str) -> Option<Secret> {
         "filezilla/recentservers",
     ];
     const MESSENGER: &[&str] = &["telegram desktop/tdata", "tdata", "steam/config", "ssfn"];
-    let has = |list: &[&str]| list.iter().any(|p| l.contains(p));
-    if has(DISCORD) {
-        Some(Secret::Discord)
-    } else if has(BROWSER) {
-        Some(Secret::Browser)
-    } else if has(WALLET) {
-        Some(Secret::Wallet)
-    } else if has(CREDS) {
-        Some(Secret::Credentials)
-    } else if has(MESSENGER) && (l.contains("telegram") || l.contains("steam")) {
-        Some(Secret::Messenger)
+    static M: OnceLock<Matcher<Secret>> = OnceLock::new();
+    let m = M.get_or_init(|| {
+        Matcher::new(&[
+            (DISCORD, Secret::Discord),
+            (BROWSER, Secret::Browser),
+            (WALLET, Secret::Wallet),
+            (CREDS, Secret::Credentials),
+            (MESSENGER, Secret::Messenger),
+        ])
+    });
+    if s.len() < 4 || s.len() > 4096 {
+        return None;
+    }
+    let normalized;
+    let text = if s.contains('\\') {
+        normalized = s.replace("\\\\", "/").replace('\\', "/");
+        normalized.as_str()
     } else {
-        None
+        s
+    };
+    let kind = m.best(text)?;
+    if kind == Secret::Messenger {
+        let l = text.to_ascii_lowercase();
+        if !(l.contains("telegram") || l.contains("steam")) {
+            return None;
+        }
+    }
+    Some(kind)
+}
+
+/// Case-insensitive multi-pattern matcher: the label of the earliest-listed
+/// group with a match wins.
+pub struct Matcher<T: Copy> {
+    ac: AhoCorasick,
+    labels: Vec<(T, usize)>,
+}
+
+impl<T: Copy> Matcher<T> {
+    pub fn new(groups: &[(&[&str], T)]) -> Self {
+        let mut patterns = Vec::new();
+        let mut labels = Vec::new();
+        for (rank, (list, label)) in groups.iter().enumerate() {
+            for p in *list {
+                patterns.push(*p);
+                labels.push((*label, rank));
+            }
+        }
+        let ac = AhoCorasick::builder().ascii_case_insensitive(true).build(patterns).expect("valid patterns");
+        Matcher { ac, labels }
+    }
+
+    /// The label of the highest-ranked group matching anywhere in `text`.
+    pub fn best(&self, text: &str) -> Option<T> {
+        self.ac.find_overlapping_iter(text).map(|m| self.labels[m.pattern().as_usize()]).min_by_key(|(_, rank)| *rank).map(|(l, _)| l)
+    }
+
+    /// Whether any pattern occurs in `text`.
+    pub fn any(&self, text: &str) -> bool {
+        self.ac.is_match(text)
     }
 }
 
@@ -256,8 +304,7 @@ impl Endpoint {
 
 /// Classifies a string containing a URL or host, if it is a suspicious endpoint.
 pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
-    let l = s.to_ascii_lowercase();
-    if l.len() > 4096 {
+    if s.len() < 6 || s.len() > 4096 {
         return None;
     }
     const WEBHOOK: &[&str] = &[
@@ -304,23 +351,27 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
         "paste.c-net.org",
     ];
     const IPLOOKUP: &[&str] = &["api.ipify.org", "ipinfo.io", "ip-api.com", "ifconfig.me", "icanhazip.com", "checkip.amazonaws.com", "ipapi.co", "myexternalip.com", "ident.me"];
-    let has = |list: &[&str]| list.iter().any(|p| l.contains(p));
-    // A collector host inside a command line (`nslookup $(whoami).x.oast.fun`).
-    let token_has = |list: &[&str]| l.split_whitespace().any(|t| list.iter().any(|p| t.contains(p)) && t.contains('.'));
-    if has(WEBHOOK) {
-        Some(Endpoint::Webhook)
-    } else if token_has(COLLECTOR) && (l.contains("://") || !l.contains(' ') || l.split_whitespace().count() <= 6) {
-        Some(Endpoint::Collector)
-    } else if has(TUNNEL) {
-        Some(Endpoint::Tunnel)
-    } else if has(PASTE) {
-        Some(Endpoint::Paste)
-    } else if has(IPLOOKUP) {
-        Some(Endpoint::IpLookup)
-    } else if raw_public_ip_url(&l) {
-        Some(Endpoint::RawIp)
-    } else {
-        None
+    static M: OnceLock<Matcher<Endpoint>> = OnceLock::new();
+    let m = M.get_or_init(|| {
+        Matcher::new(&[
+            (WEBHOOK, Endpoint::Webhook),
+            (COLLECTOR, Endpoint::Collector),
+            (TUNNEL, Endpoint::Tunnel),
+            (PASTE, Endpoint::Paste),
+            (IPLOOKUP, Endpoint::IpLookup),
+        ])
+    });
+    match m.best(s) {
+        Some(Endpoint::Collector) => {
+            // A collector host inside a URL, a bare host, or a short command line
+            // (`nslookup $(whoami).x.oast.fun`), not a word in prose.
+            let l = s.to_ascii_lowercase();
+            let token = l.split_whitespace().any(|t| COLLECTOR.iter().any(|p| t.contains(p)) && t.contains('.'));
+            (token && (l.contains("://") || !l.contains(' ') || l.split_whitespace().count() <= 6)).then_some(Endpoint::Collector)
+        }
+        Some(kind) => Some(kind),
+        None if s.contains("://") && raw_public_ip_url(&s.to_ascii_lowercase()) => Some(Endpoint::RawIp),
+        None => None,
     }
 }
 
@@ -339,7 +390,6 @@ fn raw_public_ip_url(l: &str) -> bool {
 
 /// Commands that fetch or launch things from a shell.
 pub fn dangerous_command(s: &str) -> Option<&'static str> {
-    let l = s.to_ascii_lowercase();
     const PATTERNS: &[(&str, &str)] = &[
         ("curl ", "curl"),
         ("wget ", "wget"),
@@ -375,12 +425,15 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("start /min", "a hidden Windows process"),
         ("curl.exe", "curl"),
     ];
-    PATTERNS.iter().find(|(p, _)| l.contains(p)).map(|(_, d)| *d)
+    static M: OnceLock<AhoCorasick> = OnceLock::new();
+    let m = M.get_or_init(|| {
+        AhoCorasick::builder().ascii_case_insensitive(true).build(PATTERNS.iter().map(|(p, _)| p)).expect("valid patterns")
+    });
+    m.find(s).map(|hit| PATTERNS[hit.pattern().as_usize()].1)
 }
 
 /// Strings naming places that make a program start automatically.
 pub fn persistence_kind(s: &str) -> Option<&'static str> {
-    let l = s.to_ascii_lowercase().replace("\\\\", "\\");
     const PATTERNS: &[(&str, &str)] = &[
         ("currentversion\\run", "the Windows Run registry key"),
         ("currentversion/run", "the Windows Run registry key"),
@@ -401,7 +454,21 @@ pub fn persistence_kind(s: &str) -> Option<&'static str> {
         ("/etc/rc.local", "rc.local"),
         ("schtasks", "a scheduled task"),
     ];
-    PATTERNS.iter().find(|(p, _)| l.contains(p)).map(|(_, d)| *d)
+    static M: OnceLock<AhoCorasick> = OnceLock::new();
+    let m = M.get_or_init(|| {
+        AhoCorasick::builder().ascii_case_insensitive(true).build(PATTERNS.iter().map(|(p, _)| p)).expect("valid patterns")
+    });
+    if s.len() > 4096 {
+        return None;
+    }
+    let normalized;
+    let text = if s.contains("\\\\") {
+        normalized = s.replace("\\\\", "\\");
+        normalized.as_str()
+    } else {
+        s
+    };
+    m.find(text).map(|hit| PATTERNS[hit.pattern().as_usize()].1)
 }
 
 /// The first string argument of a call.
