@@ -18,6 +18,8 @@ pub struct Config {
     pub min_len: usize,
     /// Shortest target word checked for the telling edits: swaps, repeats, look-alikes.
     pub min_len_strong: usize,
+    /// Shortest target word checked for arbitrary (not keyboard, look-alike or bitflip) substitutions.
+    pub min_len_substitution: usize,
     /// Shortest target (without separators) checked for two edits, each in a
     /// word of at least `min_len`; `0` turns two edits off.
     pub two_edits_from: usize,
@@ -32,6 +34,7 @@ impl Default for Config {
         Config {
             min_len: 6,
             min_len_strong: 4,
+            min_len_substitution: 8,
             two_edits_from: 10,
             min_ratio: [2000, 500, 100],
             high_ratio: [5000, 2000, 500],
@@ -321,6 +324,7 @@ impl Detector {
     fn words_allow(&self, candidate: &str, target: &str, trick: Trick) -> bool {
         let need = match trick {
             Trick::AdjacentSwap | Trick::RepeatedChar | Trick::LookAlike => self.config.min_len_strong,
+            Trick::Substitution => self.config.min_len_substitution,
             _ => self.config.min_len,
         };
         let (cw, tw) = (candidate.split('-'), target.split('-'));

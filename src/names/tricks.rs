@@ -29,6 +29,8 @@ pub enum Trick {
     PythonAffix,
     /// A version number added, dropped or changed: `requests2`, `beautifulsoup`.
     VersionSuffix,
+    /// Any other substitution inside a long word: `typing-extentions`.
+    Substitution,
     /// Two edits (only for long names).
     TwoEdits,
 }
@@ -55,6 +57,7 @@ impl Trick {
             Trick::InsertedChar => "inserted character",
             Trick::PythonAffix => "py/python prefix or suffix",
             Trick::VersionSuffix => "version suffix",
+            Trick::Substitution => "substitution",
             Trick::TwoEdits => "two edits",
         }
     }
@@ -65,7 +68,9 @@ impl Trick {
             Trick::Separator | Trick::WordOrder | Trick::OmittedChar | Trick::KeyboardAdjacent | Trick::InsertedChar => {
                 Strength::Medium
             }
-            Trick::Bitflip | Trick::PythonAffix | Trick::VersionSuffix | Trick::TwoEdits => Strength::Weak,
+            Trick::Bitflip | Trick::PythonAffix | Trick::VersionSuffix | Trick::Substitution | Trick::TwoEdits => {
+                Strength::Weak
+            }
         }
     }
 }
@@ -200,7 +205,8 @@ pub fn single_edit(candidate: &[u8], target: &[u8]) -> Option<Edit> {
 /// look like one: digit changes (judged by [`Trick::VersionSuffix`] only),
 /// changes to the first character other than look-alikes (a new first letter
 /// makes a new word: `gsutil`/`psutil`, `cchardet`/`chardet`), a letter tacked
-/// on at the end (`torchx`), and arbitrary substitutions (`pylink`/`pylint`).
+/// on at the end (`torchx`) and arbitrary substitutions of the last one
+/// (`pylink`/`pylint`). Arbitrary substitutions elsewhere need a long word (see the detector).
 pub fn classify(edit: Edit, candidate: &[u8]) -> Option<Trick> {
     // A doubled letter may be read as inserted anywhere in its run: take the run's start.
     let edit = match edit {
@@ -231,13 +237,15 @@ pub fn classify(edit: Edit, candidate: &[u8]) -> Option<Trick> {
             }
         }
         Edit::Delete { ch, .. } => (!ch.is_ascii_digit()).then_some(Trick::OmittedChar),
-        Edit::Substitute { from, to, .. } => {
+        Edit::Substitute { pos, from, to } => {
             if from.is_ascii_digit() || to.is_ascii_digit() {
                 None
             } else if keyboard_adjacent(from, to) {
                 Some(Trick::KeyboardAdjacent)
             } else if (from ^ to).count_ones() == 1 {
                 Some(Trick::Bitflip)
+            } else if pos + 1 < candidate.len() {
+                Some(Trick::Substitution)
             } else {
                 None
             }
@@ -310,4 +318,48 @@ pub fn osa_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
         std::mem::swap(&mut prev, &mut cur);
     }
     (prev[b.len()] <= max).then_some(prev[b.len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits() {
+        assert_eq!(single_edit(b"reqeusts", b"requests"), Some(Edit::Swap { pos: 3 }));
+        assert_eq!(single_edit(b"numpyy", b"numpy"), Some(Edit::Insert { pos: 5, ch: b'y' }));
+        assert_eq!(single_edit(b"urlib3", b"urllib3"), Some(Edit::Delete { pos: 3, ch: b'l' }));
+        assert_eq!(single_edit(b"abc", b"abc"), None);
+        assert_eq!(single_edit(b"abcd", b"badc"), None);
+        assert_eq!(classify(Edit::Insert { pos: 1, ch: b'c' }, b"cchardet"), None);
+        assert_eq!(classify(Edit::Insert { pos: 5, ch: b'x' }, b"torchx"), None);
+        assert_eq!(classify(Edit::Insert { pos: 5, ch: b'y' }, b"numpyy"), Some(Trick::RepeatedChar));
+        assert_eq!(
+            classify(Edit::Substitute { pos: 0, from: b'l', to: b'1' }, b"1xml"),
+            Some(Trick::LookAlike)
+        );
+        assert_eq!(classify(Edit::Substitute { pos: 0, from: b'b', to: b'x' }, b"xoto3"), None);
+        assert_eq!(classify(Edit::Substitute { pos: 5, from: b'3', to: b'4' }, b"urllib4"), None);
+    }
+
+    #[test]
+    fn keyboard() {
+        assert!(keyboard_adjacent(b'u', b'y'));
+        assert!(keyboard_adjacent(b's', b'z'));
+        assert!(keyboard_adjacent(b'g', b'b'));
+        assert!(!keyboard_adjacent(b'q', b'p'));
+        assert!(!keyboard_adjacent(b'a', b'-'));
+    }
+
+    #[test]
+    fn skeletons_affixes_distance() {
+        assert_eq!(skeleton("nurnpy"), skeleton("numpy"));
+        assert_eq!(skeleton("vvheel"), skeleton("wheel"));
+        assert_eq!(skeleton("pi11ow"), skeleton("pillow"));
+        assert!(affix_variants("pythonrequests").contains(&"requests".to_string()));
+        assert!(affix_variants("yaml").contains(&"pyyaml".to_string()));
+        assert_eq!(osa_distance(b"pyhtondateutils", b"pythondateutil", 2), Some(2));
+        assert_eq!(osa_distance(b"abcdef", b"badcfe", 2), None);
+        assert_eq!(stem("boto3"), "boto");
+    }
 }
