@@ -73,6 +73,7 @@ pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     for rule in rules::ALL {
         rule.check(&analysis, &mut findings);
     }
+    rules::metadata_signals::combine(&mut findings);
     sort_findings(&mut findings);
     Inspection {
         name: analysis.name,

@@ -143,7 +143,10 @@ impl Detector {
         let floor = entries.iter().map(|e| e.downloads).min().unwrap_or(1).max(1);
 
         let mut d = Detector {
-            squashed: entries.iter().map(|e| tricks::squash(&e.name).into_boxed_str()).collect(),
+            squashed: entries
+                .iter()
+                .map(|e| tricks::squash(&e.name).into_boxed_str())
+                .collect(),
             config,
             entries,
             exact: HashMap::new(),
@@ -198,7 +201,9 @@ impl Detector {
 
     /// The listed project of that name (any spelling), if any.
     pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.exact.get(normalize(name).as_str()).map(|&id| &self.entries[id as usize])
+        self.exact
+            .get(normalize(name).as_str())
+            .map(|&id| &self.entries[id as usize])
     }
 
     /// Checks a name as typed: `None` when it is listed or imitates nothing.
@@ -360,7 +365,9 @@ impl Detector {
 
 /// PEP 508 names, normalized: ASCII letters, digits and single `-`.
 fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !n.is_empty()
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The words of a hyphenated name in sorted order.

@@ -193,7 +193,13 @@ fn squats_flag_with_their_target() {
         }
     }
     assert!(SQUATS.len() >= 60);
-    assert!(wrong.is_empty(), "{} of {} squats missed:\n{}", wrong.len(), SQUATS.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} squats missed:\n{}",
+        wrong.len(),
+        SQUATS.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -231,7 +237,11 @@ fn self_check_over_the_reference_list() {
     }
     println!("{} of {} listed names flag", flags.len(), d.entries().len());
     assert!(d.entries().len() >= 14_900);
-    assert!(flags.len() <= 15, "{} listed names flag as squats of others", flags.len());
+    assert!(
+        flags.len() <= 15,
+        "{} listed names flag as squats of others",
+        flags.len()
+    );
 }
 
 #[test]
@@ -245,15 +255,23 @@ fn unlisted_names_off_the_list_and_odd_input() {
     let s = check_name("Reqeusts").unwrap();
     assert_eq!((s.target.as_str(), s.trick), ("requests", Trick::AdjacentSwap));
     assert_eq!(s.severity, crate::inspect::Severity::High);
-    assert!(s.to_string().starts_with("`reqeusts` imitates `requests` (adjacent swap; requests has 1.3B downloads)"));
+    assert!(s
+        .to_string()
+        .starts_with("`reqeusts` imitates `requests` (adjacent swap; requests has 1.3B downloads)"));
 }
 
 #[test]
 fn severity_scales_with_the_gap_in_popularity() {
     let list = "download_count,project\n100000000,popular-thing\n200000,middling-thing\n1000,tiny-thing\n";
     let d = Detector::from_csv(list, Config::default()).unwrap();
-    assert_eq!(d.check("popular-thnig").unwrap().severity, crate::inspect::Severity::High);
-    assert_eq!(d.check("middling-thnig").unwrap().severity, crate::inspect::Severity::Medium);
+    assert_eq!(
+        d.check("popular-thnig").unwrap().severity,
+        crate::inspect::Severity::High
+    );
+    assert_eq!(
+        d.check("middling-thnig").unwrap().severity,
+        crate::inspect::Severity::Medium
+    );
     assert!(d.check("tiny-thnig").is_none());
     // Judged with its own downloads, a popular name does not imitate a slightly more popular one.
     assert!(d.detect("popular-thnig", Some(50_000_000), None).is_none());

@@ -65,9 +65,11 @@ impl Trick {
     pub fn strength(self) -> Strength {
         match self {
             Trick::AdjacentSwap | Trick::RepeatedChar | Trick::LookAlike => Strength::Strong,
-            Trick::Separator | Trick::WordOrder | Trick::OmittedChar | Trick::KeyboardAdjacent | Trick::InsertedChar => {
-                Strength::Medium
-            }
+            Trick::Separator
+            | Trick::WordOrder
+            | Trick::OmittedChar
+            | Trick::KeyboardAdjacent
+            | Trick::InsertedChar => Strength::Medium,
             Trick::Bitflip | Trick::PythonAffix | Trick::VersionSuffix | Trick::Substitution | Trick::TwoEdits => {
                 Strength::Weak
             }
@@ -160,13 +162,25 @@ pub fn affix_variants(squashed: &str) -> Vec<String> {
 /// (for a deletion: where the missing character would be).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edit {
-    Swap { pos: usize },
+    Swap {
+        pos: usize,
+    },
     /// The candidate has an extra `ch`.
-    Insert { pos: usize, ch: u8 },
+    Insert {
+        pos: usize,
+        ch: u8,
+    },
     /// The candidate lacks the target's `ch`.
-    Delete { pos: usize, ch: u8 },
+    Delete {
+        pos: usize,
+        ch: u8,
+    },
     /// The target's `from` became the candidate's `to`.
-    Substitute { pos: usize, from: u8, to: u8 },
+    Substitute {
+        pos: usize,
+        from: u8,
+        to: u8,
+    },
 }
 
 /// The single edit between `candidate` and `target`, if they are exactly one apart.
@@ -211,7 +225,11 @@ pub fn classify(edit: Edit, candidate: &[u8]) -> Option<Trick> {
     // A doubled letter may be read as inserted anywhere in its run: take the run's start.
     let edit = match edit {
         Edit::Insert { pos, ch } => Edit::Insert {
-            pos: candidate[..pos].iter().rev().take_while(|&&c| c == ch).fold(pos, |p, _| p - 1),
+            pos: candidate[..pos]
+                .iter()
+                .rev()
+                .take_while(|&&c| c == ch)
+                .fold(pos, |p, _| p - 1),
             ch,
         },
         other => other,
@@ -327,19 +345,55 @@ mod tests {
     #[test]
     fn edits() {
         assert_eq!(single_edit(b"reqeusts", b"requests"), Some(Edit::Swap { pos: 3 }));
-        assert_eq!(single_edit(b"numpyy", b"numpy"), Some(Edit::Insert { pos: 5, ch: b'y' }));
-        assert_eq!(single_edit(b"urlib3", b"urllib3"), Some(Edit::Delete { pos: 3, ch: b'l' }));
+        assert_eq!(
+            single_edit(b"numpyy", b"numpy"),
+            Some(Edit::Insert { pos: 5, ch: b'y' })
+        );
+        assert_eq!(
+            single_edit(b"urlib3", b"urllib3"),
+            Some(Edit::Delete { pos: 3, ch: b'l' })
+        );
         assert_eq!(single_edit(b"abc", b"abc"), None);
         assert_eq!(single_edit(b"abcd", b"badc"), None);
         assert_eq!(classify(Edit::Insert { pos: 1, ch: b'c' }, b"cchardet"), None);
         assert_eq!(classify(Edit::Insert { pos: 5, ch: b'x' }, b"torchx"), None);
-        assert_eq!(classify(Edit::Insert { pos: 5, ch: b'y' }, b"numpyy"), Some(Trick::RepeatedChar));
         assert_eq!(
-            classify(Edit::Substitute { pos: 0, from: b'l', to: b'1' }, b"1xml"),
+            classify(Edit::Insert { pos: 5, ch: b'y' }, b"numpyy"),
+            Some(Trick::RepeatedChar)
+        );
+        assert_eq!(
+            classify(
+                Edit::Substitute {
+                    pos: 0,
+                    from: b'l',
+                    to: b'1'
+                },
+                b"1xml"
+            ),
             Some(Trick::LookAlike)
         );
-        assert_eq!(classify(Edit::Substitute { pos: 0, from: b'b', to: b'x' }, b"xoto3"), None);
-        assert_eq!(classify(Edit::Substitute { pos: 5, from: b'3', to: b'4' }, b"urllib4"), None);
+        assert_eq!(
+            classify(
+                Edit::Substitute {
+                    pos: 0,
+                    from: b'b',
+                    to: b'x'
+                },
+                b"xoto3"
+            ),
+            None
+        );
+        assert_eq!(
+            classify(
+                Edit::Substitute {
+                    pos: 5,
+                    from: b'3',
+                    to: b'4'
+                },
+                b"urllib4"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -3,6 +3,12 @@
 
 use crate::inspect::{Analysis, Finding, Severity};
 
+#[cfg(test)]
+pub mod artifact_fixture;
+pub mod dependency_confusion;
+pub mod metadata_mismatch;
+pub mod metadata_signals;
+pub mod typosquat;
 pub mod unreadable_archive;
 
 /// Static description of a rule: what `guard rules` lists and `guard explain` prints.
@@ -47,7 +53,13 @@ macro_rules! declare_rule {
 }
 
 /// Every rule, in id order.
-pub static ALL: &[&dyn Rule] = &[&unreadable_archive::UnreadableArchive];
+pub static ALL: &[&dyn Rule] = &[
+    &dependency_confusion::DependencyConfusion,
+    &metadata_mismatch::MetadataMismatch,
+    &metadata_signals::MetadataSignals,
+    &typosquat::Typosquat,
+    &unreadable_archive::UnreadableArchive,
+];
 
 /// Looks a rule up by id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
