@@ -25,14 +25,21 @@ fn main() {
             String::from_utf8(b).unwrap()
         })
         .collect();
-    println!("index built in {:.1} ms over {} names", build.as_secs_f64() * 1e3, listed.len());
+    println!(
+        "index built in {:.1} ms over {} names",
+        build.as_secs_f64() * 1e3,
+        listed.len()
+    );
 
     let rounds = 5;
     let mut samples = Vec::new();
     let mut flagged = 0;
     for _ in 0..rounds {
         let t = Instant::now();
-        flagged = unlisted.iter().filter(|n| black_box(detector.check(n)).is_some()).count();
+        flagged = unlisted
+            .iter()
+            .filter(|n| black_box(detector.check(n)).is_some())
+            .count();
         samples.push(unlisted.len() as f64 / t.elapsed().as_secs_f64());
     }
     report("check(unlisted name)", &samples, unlisted.len(), flagged);
@@ -43,7 +50,12 @@ fn main() {
         flagged = black_box(detector.self_check()).len();
         samples.push(listed.len() as f64 / t.elapsed().as_secs_f64());
     }
-    report("self-check (listed name vs the others)", &samples, listed.len(), flagged);
+    report(
+        "self-check (listed name vs the others)",
+        &samples,
+        listed.len(),
+        flagged,
+    );
 }
 
 fn report(what: &str, samples: &[f64], n: usize, flagged: usize) {

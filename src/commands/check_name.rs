@@ -24,7 +24,10 @@ pub fn run(args: CheckNameArgs) -> anyhow::Result<ExitStatus> {
             format!("{name}: a listed project ({} downloads)", human_count(entry.downloads))
         } else if let Some(squat) = names::check_name(name) {
             flagged = true;
-            format!("{name}: {} [{}]; did you mean `{}`?", squat, squat.severity, squat.target)
+            format!(
+                "{name}: {} [{}]; did you mean `{}`?",
+                squat, squat.severity, squat.target
+            )
         } else {
             format!("{name}: no popular project imitated")
         };
@@ -32,5 +35,9 @@ pub fn run(args: CheckNameArgs) -> anyhow::Result<ExitStatus> {
             break; // closed pipe is not an error
         }
     }
-    Ok(if flagged { ExitStatus::Failure } else { ExitStatus::Success })
+    Ok(if flagged {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }

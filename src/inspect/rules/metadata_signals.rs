@@ -7,7 +7,7 @@ use crate::names;
 declare_rule! {
     /// ## What it does
     /// Looks at `PKG-INFO`/`METADATA` for the marks of a throw-away upload: an
-    /// empty or placeholder summary or description, no author at all, an author
+    /// empty or placeholder summary and description, no author or maintainer at all, an author
     /// e-mail at a disposable-mail domain, a home page that points at an
     /// unrelated popular project, and version `0.0.0`. One `low` finding per sign.
     ///
@@ -42,7 +42,14 @@ impl Rule for MetadataSignals {
         let Some((path, md)) = &analysis.metadata else {
             return;
         };
-        for message in signals(md) {
+        let raw = analysis
+            .listing
+            .members
+            .iter()
+            .find(|m| m.path == *path)
+            .map(|m| String::from_utf8_lossy(&m.data))
+            .unwrap_or_default();
+        for message in signals(md, &raw) {
             out.push(Finding {
                 rule: Self::META.id,
                 severity: Severity::Low,
@@ -55,22 +62,21 @@ impl Rule for MetadataSignals {
     }
 }
 
-/// Every weak sign in the metadata, as messages.
-pub fn signals(md: &CoreMetadata) -> Vec<String> {
+/// Every weak sign in the metadata, as messages. `raw` is the metadata text,
+/// for the headers [`CoreMetadata`] does not keep (`Maintainer`).
+pub fn signals(md: &CoreMetadata, raw: &str) -> Vec<String> {
     let mut out = Vec::new();
     let name = md.name.as_deref().map(normalize).unwrap_or_default();
-    if placeholder(md.summary.as_deref(), &name) {
+    if placeholder(md.summary.as_deref(), &name) && placeholder(md.description.as_deref(), &name) {
         out.push(format!(
-            "empty or placeholder summary: {:?}",
+            "empty or placeholder summary ({:?}) and description",
             md.summary.as_deref().unwrap_or("")
         ));
     }
-    if placeholder(md.description.as_deref(), &name) {
-        out.push("empty or placeholder description".to_string());
-    }
     let blank = |s: &Option<String>| s.as_deref().is_none_or(placeholder_text);
-    if blank(&md.author) && blank(&md.author_email) {
-        out.push("no author or author e-mail".to_string());
+    let maintainer = header_lines(raw).any(|(key, value)| key.starts_with("maintainer") && !placeholder_text(value));
+    if blank(&md.author) && blank(&md.author_email) && !maintainer {
+        out.push("no author, author e-mail or maintainer".to_string());
     }
     if let Some(domain) = md.author_email.as_deref().and_then(disposable_domain) {
         out.push(format!("author e-mail at disposable-mail domain `{domain}`"));
@@ -88,6 +94,14 @@ pub fn signals(md: &CoreMetadata) -> Vec<String> {
         out.push(format!("version {}", md.version.as_deref().unwrap_or_default()));
     }
     out
+}
+
+/// `(lowercase key, value)` of each header line, up to the blank line before the body.
+fn header_lines(raw: &str) -> impl Iterator<Item = (String, &str)> {
+    raw.lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim()))
 }
 
 const PLACEHOLDERS: &[&str] = &[
@@ -227,7 +241,10 @@ fn project_of_url(url: &str) -> Option<String> {
     let host = host.strip_prefix("www.").unwrap_or(&host);
     match host {
         "github.com" | "gitlab.com" | "bitbucket.org" => {
-            let _owner = parts.next()?;
+            let owner = parts.next()?;
+            if ["sponsors", "orgs", "apps", "marketplace", "topics", "features"].contains(&owner) {
+                return None;
+            }
             Some(parts.next()?.trim_end_matches(".git").to_string())
         }
         "pypi.org" | "pypi.python.org" => match (parts.next()?, parts.next()) {
@@ -286,19 +303,20 @@ mod tests {
 
     #[test]
     fn fires_on() {
-        // Error: every sign at once, each a `low` finding.
+        // Error: four signs at once, each a `low` finding.
         let a = Artifact::sdist("widgetlib", "0.0.0").with_metadata(THROWAWAY);
         let f = findings(&a, "metadata-signals");
         let messages: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
-        assert_eq!(f.len(), 5, "{messages:#?}");
+        assert_eq!(f.len(), 4, "{messages:#?}");
         assert!(f.iter().all(|f| f.severity == Severity::Low));
         assert!(messages.iter().any(|m| m.contains("`mailinator.com`")));
         assert!(messages.iter().any(|m| m.contains("`requests`")));
-        assert!(messages.iter().any(|m| m.contains("placeholder summary")));
-        assert!(messages.iter().any(|m| m.contains("placeholder description")));
+        assert!(messages
+            .iter()
+            .any(|m| m.contains("placeholder summary (\"UNKNOWN\") and description")));
         assert!(messages.iter().any(|m| m.contains("version 0.0.0")));
-        // Error: no author at all, summary repeating the name.
-        let md = "Metadata-Version: 2.1\nName: foo-bar\nVersion: 1.0\nSummary: foo_bar\n\nSome long description.\n";
+        // Error: no author at all, summary repeating the name, no description.
+        let md = "Metadata-Version: 2.1\nName: foo-bar\nVersion: 1.0\nSummary: foo_bar\n\n";
         let f = findings(&Artifact::wheel("foo_bar", "1.0").with_metadata(md), "metadata-signals");
         assert_eq!(f.len(), 2, "{f:#?}");
     }
@@ -317,6 +335,16 @@ mod tests {
         let md = pkg_info("pytest-widgets", "1.0").replace("example/pytest-widgets", "pytest-dev/pytest");
         assert!(findings(
             &Artifact::sdist("pytest-widgets", "1.0").with_metadata(&md),
+            "metadata-signals"
+        )
+        .is_empty());
+        // No error: a maintainer instead of an author; an empty summary over a real description.
+        let md = "Metadata-Version: 2.1\nName: foo-bar\nVersion: 1.0\nMaintainer-email: Jo <jo@example.org>\n\nText.\n";
+        assert!(findings(&Artifact::wheel("foo_bar", "1.0").with_metadata(md), "metadata-signals").is_empty());
+        // No error: a sponsors link.
+        let md = pkg_info("joserfc", "1.0").replace("github.com/example/joserfc", "github.com/sponsors/authlib");
+        assert!(findings(
+            &Artifact::wheel("joserfc", "1.0").with_metadata(&md),
             "metadata-signals"
         )
         .is_empty());
