@@ -24,6 +24,18 @@ pub enum Command {
         /// The rule id, for example `exec-decoded-payload`.
         id: String,
     },
+    /// Check package names for typosquats of popular projects ("did you mean").
+    CheckName(CheckNameArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckNameArgs {
+    /// Names as typed, for example `reqeusts`.
+    #[arg(required_unless_present = "self_check", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Check every listed name against the others and print those that flag.
+    #[arg(long, hide = true)]
+    pub self_check: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

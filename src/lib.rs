@@ -10,6 +10,7 @@ pub mod commands;
 pub mod archive;
 pub mod inspect;
 pub mod metadata;
+pub mod names;
 pub mod policy;
 pub mod report;
 

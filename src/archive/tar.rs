@@ -7,12 +7,11 @@ use super::{EntryType, Error, Hazard, Sink};
 pub(super) fn read(reader: impl Read, sink: &mut Sink) -> Result<(), Error> {
     let mut archive = ::tar::Archive::new(reader);
     let entries = archive.entries().map_err(|e| Error::Corrupt(e.to_string()))?;
-    let mut count = 0usize;
-    for entry in entries {
+    for (index, entry) in entries.enumerate() {
         if !sink.room_for_entry() {
             break;
         }
-        count += 1;
+        let count = index + 1;
         let mut entry = entry.map_err(|e| Error::Corrupt(format!("entry {count}: {e}")))?;
         let name = entry.path_bytes().into_owned();
         let display = String::from_utf8_lossy(&name).into_owned();

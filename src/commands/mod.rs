@@ -1,5 +1,6 @@
 //! Orchestration of each subcommand: no parsing or scanning logic lives here.
 
+mod check_name;
 mod rules;
 mod scan;
 
@@ -11,5 +12,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Scan(args) => scan::run(args),
         Command::Rules => rules::list(),
         Command::Explain { id } => rules::explain(&id),
+        Command::CheckName(args) => check_name::run(args),
     }
 }

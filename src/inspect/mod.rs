@@ -73,6 +73,7 @@ pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     for rule in rules::ALL {
         rule.check(&analysis, &mut findings);
     }
+    rules::metadata_signals::combine(&mut findings);
     sort_findings(&mut findings);
     Inspection {
         name: analysis.name,
@@ -174,7 +175,10 @@ impl<'a> Unit<'a> {
     pub fn finding(&self, rule: &'static str, severity: Severity, line: u32, message: String) -> Finding {
         let text = self.code.line_text(line);
         let (line, message) = match self.origin {
-            Some(origin) => (origin, format!("{message} (inside a payload decoded by the code at line {origin})")),
+            Some(origin) => (
+                origin,
+                format!("{message} (inside a payload decoded by the code at line {origin})"),
+            ),
             None => (line, message),
         };
         Finding {
@@ -198,7 +202,11 @@ impl Analysis {
     pub fn units(&self) -> Vec<Unit<'_>> {
         let mut out = Vec::new();
         for file in &self.files {
-            out.push(Unit { code: file, file, origin: None });
+            out.push(Unit {
+                code: file,
+                file,
+                origin: None,
+            });
             collect_payloads(file, file, None, &mut out);
         }
         out
@@ -209,7 +217,11 @@ fn collect_payloads<'a>(file: &'a PyFile, code: &'a PyFile, origin: Option<u32>,
     for p in &code.payloads {
         if let Some(inner) = &p.code {
             let origin = origin.unwrap_or(p.line);
-            out.push(Unit { code: inner, file, origin: Some(origin) });
+            out.push(Unit {
+                code: inner,
+                file,
+                origin: Some(origin),
+            });
             collect_payloads(file, inner, Some(origin), out);
         }
     }

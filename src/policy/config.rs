@@ -63,12 +63,12 @@ impl Policy {
 
     pub fn is_allowed(&self, name: &str) -> bool {
         let n = normalize(name);
-        self.allow.iter().any(|a| *a == n)
+        self.allow.contains(&n)
     }
 
     pub fn is_denied(&self, name: &str) -> bool {
         let n = normalize(name);
-        self.deny.iter().any(|a| *a == n)
+        self.deny.contains(&n)
     }
 }
 

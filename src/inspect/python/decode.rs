@@ -18,7 +18,11 @@ fn b64_with(data: &[u8], url: bool) -> Option<Vec<u8>> {
     let config = GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true);
-    let alphabet = if url { &base64::alphabet::URL_SAFE } else { &base64::alphabet::STANDARD };
+    let alphabet = if url {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
     let mut clean = strip_ws(data);
     // Python's b64decode ignores characters outside the alphabet by default.
     clean.retain(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='));
@@ -80,7 +84,10 @@ pub fn ascii85(data: &[u8]) -> Option<Vec<u8>> {
     if clean.starts_with(b"<~") && clean.ends_with(b"~>") {
         clean = clean[2..clean.len() - 2].to_vec();
     }
-    let expanded: Vec<u8> = clean.iter().flat_map(|&c| if c == b'z' { b"!!!!!".to_vec() } else { vec![c] }).collect();
+    let expanded: Vec<u8> = clean
+        .iter()
+        .flat_map(|&c| if c == b'z' { b"!!!!!".to_vec() } else { vec![c] })
+        .collect();
     decode85(&expanded, |c| (b'!'..=b'u').contains(&c).then(|| c - b'!'))
 }
 
@@ -106,7 +113,11 @@ fn decode85(data: &[u8], value: impl Fn(u8) -> Option<u8>) -> Option<Vec<u8>> {
 
 fn bounded(mut reader: impl Read) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    reader.by_ref().take(MAX_DECODED as u64 + 1).read_to_end(&mut out).ok()?;
+    reader
+        .by_ref()
+        .take(MAX_DECODED as u64 + 1)
+        .read_to_end(&mut out)
+        .ok()?;
     (out.len() <= MAX_DECODED).then_some(out)
 }
 

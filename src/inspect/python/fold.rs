@@ -69,7 +69,11 @@ pub struct Folder<'s, 'a> {
 
 impl<'s, 'a> Folder<'s, 'a> {
     pub fn new(scope: &'s Scope<'a>) -> Self {
-        Folder { scope, bindings: Vec::new(), steps: Vec::new() }
+        Folder {
+            scope,
+            bindings: Vec::new(),
+            steps: Vec::new(),
+        }
     }
 
     pub fn fold(&mut self, expr: &Expr) -> Option<Value> {
@@ -146,7 +150,9 @@ impl<'s, 'a> Folder<'s, 'a> {
                         slice(value, lower, upper, step)?
                     }
                     index if !matches!(value, Value::Int(_)) => {
-                        let Value::Int(i) = self.eval(index, d)? else { return None };
+                        let Value::Int(i) = self.eval(index, d)? else {
+                            return None;
+                        };
                         index_value(&value, i)?
                     }
                     _ => return None,
@@ -178,7 +184,9 @@ impl<'s, 'a> Folder<'s, 'a> {
             }
             Expr::Call(call) => self.eval_call(call, d)?,
             Expr::ListComp(ast::ExprListComp { elt, generators, .. })
-            | Expr::Generator(ast::ExprGenerator { elt, generators, .. }) => self.eval_comprehension(elt, generators, d)?,
+            | Expr::Generator(ast::ExprGenerator { elt, generators, .. }) => {
+                self.eval_comprehension(elt, generators, d)?
+            }
             _ => return None,
         };
         (v.len() <= MAX_DECODED).then_some(v)
@@ -200,8 +208,12 @@ impl<'s, 'a> Folder<'s, 'a> {
         if !generator.ifs.is_empty() {
             return None;
         }
-        let Expr::Name(var) = &generator.target else { return None };
-        let Value::List(items) = self.eval(&generator.iter, depth)?.into_list()? else { return None };
+        let Expr::Name(var) = &generator.target else {
+            return None;
+        };
+        let Value::List(items) = self.eval(&generator.iter, depth)?.into_list()? else {
+            return None;
+        };
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             out.push(self.eval_with(elt, var.id.as_str(), &item, depth)?);
@@ -262,7 +274,10 @@ impl<'s, 'a> Folder<'s, 'a> {
             out.map(Value::Bytes)
         };
         match name.as_str() {
-            "base64.b64decode" | "base64.standard_b64decode" | "base64.decodebytes" | "base64.decodestring"
+            "base64.b64decode"
+            | "base64.standard_b64decode"
+            | "base64.decodebytes"
+            | "base64.decodestring"
             | "binascii.a2b_base64" => {
                 let data = bytes_arg(self)?;
                 step(self, "base64", decode::base64(&data))
@@ -320,7 +335,9 @@ impl<'s, 'a> Folder<'s, 'a> {
             }
             "chr" => chr(&arg(self, 0)?),
             "str" => match args.first() {
-                Some(Expr::Name(n)) if self.scope.qualify(&args[0]).is_none() || self.scope.constant(n.id.as_str()).is_none() => {
+                Some(Expr::Name(n))
+                    if self.scope.qualify(&args[0]).is_none() || self.scope.constant(n.id.as_str()).is_none() =>
+                {
                     match self.eval(&args[0], depth) {
                         Some(v) => Some(Value::Str(v.into_text()?)),
                         None => builtin_str(n.id.as_str()).map(Value::Str),
@@ -330,8 +347,16 @@ impl<'s, 'a> Folder<'s, 'a> {
             },
             "bytes" | "bytearray" => match arg(self, 0)? {
                 Value::List(items) => {
-                    let bytes: Option<Vec<u8>> =
-                        items.iter().map(|v| if let Value::Int(i) = v { u8::try_from(*i).ok() } else { None }).collect();
+                    let bytes: Option<Vec<u8>> = items
+                        .iter()
+                        .map(|v| {
+                            if let Value::Int(i) = v {
+                                u8::try_from(*i).ok()
+                            } else {
+                                None
+                            }
+                        })
+                        .collect();
                     Some(Value::Bytes(bytes?))
                 }
                 Value::Str(s) => Some(Value::Bytes(s.into_bytes())),
@@ -342,7 +367,9 @@ impl<'s, 'a> Folder<'s, 'a> {
             "list" | "tuple" => arg(self, 0)?.into_list(),
             "map" if args.len() == 2 => {
                 let func = self.scope.qualify(&args[0])?;
-                let Value::List(items) = self.eval(&args[1], depth)?.into_list()? else { return None };
+                let Value::List(items) = self.eval(&args[1], depth)?.into_list()? else {
+                    return None;
+                };
                 let out: Option<Vec<Value>> = match func.as_str() {
                     "chr" => items.iter().map(chr).collect(),
                     "str" => items.into_iter().map(|v| v.into_text().map(Value::Str)).collect(),
@@ -375,13 +402,19 @@ impl<'s, 'a> Folder<'s, 'a> {
         let arg = |f: &mut Self, i: usize| args.get(i).and_then(|a| f.eval(a, depth));
         match (receiver, method) {
             (Value::Str(sep), "join") => {
-                let Value::List(items) = arg(self, 0)?.into_list()? else { return None };
-                let parts: Option<Vec<String>> =
-                    items.into_iter().map(|v| if let Value::Str(s) = v { Some(s) } else { None }).collect();
+                let Value::List(items) = arg(self, 0)?.into_list()? else {
+                    return None;
+                };
+                let parts: Option<Vec<String>> = items
+                    .into_iter()
+                    .map(|v| if let Value::Str(s) = v { Some(s) } else { None })
+                    .collect();
                 Some(Value::Str(parts?.join(&sep)))
             }
             (Value::Bytes(sep), "join") => {
-                let Value::List(items) = arg(self, 0)?.into_list()? else { return None };
+                let Value::List(items) = arg(self, 0)?.into_list()? else {
+                    return None;
+                };
                 let mut out = Vec::new();
                 for (i, v) in items.into_iter().enumerate() {
                     if i > 0 {
@@ -403,7 +436,9 @@ impl<'s, 'a> Folder<'s, 'a> {
                 self.decode_codec(v, &encoding)
             }
             (Value::Str(s), "replace") => {
-                let (Some(Value::Str(a)), Some(Value::Str(b))) = (arg(self, 0), arg(self, 1)) else { return None };
+                let (Some(Value::Str(a)), Some(Value::Str(b))) = (arg(self, 0), arg(self, 1)) else {
+                    return None;
+                };
                 if a.is_empty() || (b.len() > a.len() && s.len() * b.len() > MAX_DECODED) {
                     return None;
                 }
@@ -425,7 +460,10 @@ impl<'s, 'a> Folder<'s, 'a> {
             "utf_8" | "utf8" | "ascii" | "latin_1" | "latin1" | "unicode_escape" => {
                 return Some(Value::Str(String::from_utf8_lossy(&bytes).into_owned()))
             }
-            "rot13" | "rot_13" => ("rot13", Some(decode::rot13(&String::from_utf8_lossy(&bytes)).into_bytes())),
+            "rot13" | "rot_13" => (
+                "rot13",
+                Some(decode::rot13(&String::from_utf8_lossy(&bytes)).into_bytes()),
+            ),
             "hex" | "hex_codec" => ("hex", decode::hex(&bytes)),
             "base64" | "base64_codec" => ("base64", decode::base64(&bytes)),
             "zlib" | "zlib_codec" | "zip" => ("zlib", decode::zlib(&bytes)),
@@ -474,12 +512,51 @@ fn index_value(value: &Value, i: i64) -> Option<Value> {
 /// `str()` of a builtin name, as CPython 3 prints it.
 pub fn builtin_str(name: &str) -> Option<String> {
     const FUNCTIONS: &[&str] = &[
-        "abs", "all", "any", "ascii", "bin", "callable", "chr", "compile", "delattr", "dir", "divmod", "eval", "exec",
-        "format", "getattr", "globals", "hasattr", "hash", "hex", "id", "input", "isinstance", "issubclass", "iter", "len",
-        "locals", "max", "min", "next", "oct", "ord", "pow", "print", "repr", "round", "setattr", "sorted", "sum", "vars",
-        "open", "__import__",
+        "abs",
+        "all",
+        "any",
+        "ascii",
+        "bin",
+        "callable",
+        "chr",
+        "compile",
+        "delattr",
+        "dir",
+        "divmod",
+        "eval",
+        "exec",
+        "format",
+        "getattr",
+        "globals",
+        "hasattr",
+        "hash",
+        "hex",
+        "id",
+        "input",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "locals",
+        "max",
+        "min",
+        "next",
+        "oct",
+        "ord",
+        "pow",
+        "print",
+        "repr",
+        "round",
+        "setattr",
+        "sorted",
+        "sum",
+        "vars",
+        "open",
+        "__import__",
     ];
-    const CLASSES: &[&str] = &["str", "int", "bytes", "list", "dict", "tuple", "set", "float", "bool", "object", "type", "map", "zip", "range"];
+    const CLASSES: &[&str] = &[
+        "str", "int", "bytes", "list", "dict", "tuple", "set", "float", "bool", "object", "type", "map", "zip", "range",
+    ];
     if FUNCTIONS.contains(&name) {
         Some(format!("<built-in function {name}>"))
     } else if CLASSES.contains(&name) {
@@ -541,7 +618,9 @@ fn binop(op: Operator, l: Value, r: Value) -> Option<Value> {
         (Operator::BitXor, Value::Int(a), Value::Int(b)) => Value::Int(a ^ b),
         (Operator::BitOr, Value::Int(a), Value::Int(b)) => Value::Int(a | b),
         (Operator::BitAnd, Value::Int(a), Value::Int(b)) => Value::Int(a & b),
-        (Operator::LShift, Value::Int(a), Value::Int(b)) if (0..32).contains(&b) => Value::Int(a.checked_shl(b as u32)?),
+        (Operator::LShift, Value::Int(a), Value::Int(b)) if (0..32).contains(&b) => {
+            Value::Int(a.checked_shl(b as u32)?)
+        }
         (Operator::RShift, Value::Int(a), Value::Int(b)) if (0..64).contains(&b) => Value::Int(a >> b),
         (Operator::FloorDiv, Value::Int(a), Value::Int(b)) if b != 0 => Value::Int(a.div_euclid(b)),
         (Operator::Mod, Value::Int(a), Value::Int(b)) if b != 0 => Value::Int(a.rem_euclid(b)),

@@ -38,7 +38,10 @@ pub fn scan(file: &mut PyFile) {
                 aliases.push((n.to_string(), format!("{}.{}", module.as_str(), n)));
             }
         } else if let Some(module) = cap.get(3) {
-            let local = cap.get(4).map(|m| m.as_str().to_string()).unwrap_or_else(|| module.as_str().to_string());
+            let local = cap
+                .get(4)
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_else(|| module.as_str().to_string());
             aliases.push((local, module.as_str().to_string()));
         }
     }
@@ -49,7 +52,11 @@ pub fn scan(file: &mut PyFile) {
     let mut lits = Vec::new();
     for (i, line) in file.source.lines().enumerate() {
         let line_no = i as u32 + 1;
-        let line = if line.len() > MAX_LINE { &line[..floor_char(line, MAX_LINE)] } else { line };
+        let line = if line.len() > MAX_LINE {
+            &line[..floor_char(line, MAX_LINE)]
+        } else {
+            line
+        };
         for cap in call_re().captures_iter(line) {
             let raw: String = cap[1].chars().filter(|c| !c.is_whitespace()).collect();
             let (head, rest) = raw.split_once('.').unwrap_or((&raw, ""));
@@ -61,12 +68,28 @@ pub fn scan(file: &mut PyFile) {
             if seen.contains(&(name.clone(), line_no)) {
                 continue;
             }
-            let arg_strs = string_re().find_iter(&line[cap.get(0).unwrap().end()..]).map(|m| unquote(m.as_str())).take(8).collect();
-            calls.push(Call { name, line: line_no, stage, scope: 0, arg_refs: Vec::new(), arg_strs });
+            let arg_strs = string_re()
+                .find_iter(&line[cap.get(0).unwrap().end()..])
+                .map(|m| unquote(m.as_str()))
+                .take(8)
+                .collect();
+            calls.push(Call {
+                name,
+                line: line_no,
+                stage,
+                scope: 0,
+                arg_refs: Vec::new(),
+                arg_strs,
+            });
         }
         if !seen_lits.contains(&line_no) {
             for m in string_re().find_iter(line) {
-                lits.push(Lit { value: unquote(m.as_str()), line: line_no, stage, scope: 0 });
+                lits.push(Lit {
+                    value: unquote(m.as_str()),
+                    line: line_no,
+                    stage,
+                    scope: 0,
+                });
             }
         }
     }

@@ -118,7 +118,9 @@ impl PyFile {
     /// The text of a 1-based line.
     pub fn line_text(&self, line: u32) -> &str {
         let i = (line as usize).saturating_sub(1);
-        let Some(&start) = self.line_starts.get(i) else { return "" };
+        let Some(&start) = self.line_starts.get(i) else {
+            return "";
+        };
         let end = self.line_starts.get(i + 1).copied().unwrap_or(self.source.len());
         self.source.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
@@ -171,7 +173,11 @@ pub fn is_source(path: &str) -> bool {
 /// Analyses an archive member.
 pub fn analyse_member(member: &Member, role: Role) -> PyFile {
     let text = String::from_utf8_lossy(&member.data);
-    let source = if role == Role::Pth { pth_code(&text) } else { text.into_owned() };
+    let source = if role == Role::Pth {
+        pth_code(&text)
+    } else {
+        text.into_owned()
+    };
     analyse_source(&member.path, role, source, 0)
 }
 
@@ -179,7 +185,13 @@ pub fn analyse_member(member: &Member, role: Role) -> PyFile {
 /// with `import`), blanking the rest so line numbers stay right.
 fn pth_code(text: &str) -> String {
     text.lines()
-        .map(|l| if l.starts_with("import ") || l.starts_with("import\t") { l } else { "" })
+        .map(|l| {
+            if l.starts_with("import ") || l.starts_with("import\t") {
+                l
+            } else {
+                ""
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -233,8 +245,31 @@ pub struct Scope<'a> {
 
 /// Builtins whose use matters; a bare name resolves to itself.
 const BUILTINS: &[&str] = &[
-    "exec", "eval", "compile", "open", "__import__", "getattr", "setattr", "chr", "ord", "bytes", "bytearray", "globals",
-    "locals", "vars", "map", "input", "str", "reversed", "list", "tuple", "print", "bool", "int", "type", "__builtins__",
+    "exec",
+    "eval",
+    "compile",
+    "open",
+    "__import__",
+    "getattr",
+    "setattr",
+    "chr",
+    "ord",
+    "bytes",
+    "bytearray",
+    "globals",
+    "locals",
+    "vars",
+    "map",
+    "input",
+    "str",
+    "reversed",
+    "list",
+    "tuple",
+    "print",
+    "bool",
+    "int",
+    "type",
+    "__builtins__",
 ];
 
 impl<'a> Scope<'a> {
@@ -265,7 +300,8 @@ impl<'a> Scope<'a> {
                     let Some(module) = &i.module else { continue };
                     for alias in &i.names {
                         let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
-                        self.aliases.insert(local, format!("{}.{}", module.as_str(), alias.name.as_str()));
+                        self.aliases
+                            .insert(local, format!("{}.{}", module.as_str(), alias.name.as_str()));
                     }
                 }
                 Stmt::Assign(a) => {
@@ -300,7 +336,12 @@ impl<'a> Scope<'a> {
                     if let [Stmt::Return(ast::StmtReturn { value: Some(value), .. })] = body.as_slice() {
                         let p = &f.parameters;
                         if p.vararg.is_none() && p.kwarg.is_none() && p.kwonlyargs.is_empty() {
-                            let params = p.posonlyargs.iter().chain(&p.args).map(|a| a.parameter.name.as_str()).collect();
+                            let params = p
+                                .posonlyargs
+                                .iter()
+                                .chain(&p.args)
+                                .map(|a| a.parameter.name.as_str())
+                                .collect();
                             self.helpers.insert(f.name.as_str(), (params, value));
                         }
                     }

@@ -17,7 +17,13 @@ fn resolves_aliases() {
          getattr(x, 'sys' + 'tem')('id')\nimport builtins\nbuiltins.exec('1')\n",
     );
     let names = call_names(&f);
-    for want in ["os.system", "base64.b64decode", "urllib.request.urlopen", "os.popen", "exec"] {
+    for want in [
+        "os.system",
+        "base64.b64decode",
+        "urllib.request.urlopen",
+        "os.popen",
+        "exec",
+    ] {
         assert!(names.contains(&want), "{want} not in {names:?}");
     }
     assert_eq!(names.iter().filter(|n| **n == "os.system").count(), 2, "{names:?}");
@@ -31,7 +37,9 @@ fn decodes_nested_payloads() {
     std::io::Write::write_all(&mut z, inner.as_bytes()).unwrap();
     use base64::Engine;
     let blob = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
-    let f = analyse(&format!("import zlib, base64\nexec(zlib.decompress(base64.b64decode('{blob}')))\n"));
+    let f = analyse(&format!(
+        "import zlib, base64\nexec(zlib.decompress(base64.b64decode('{blob}')))\n"
+    ));
     assert_eq!(f.payloads.len(), 1, "{:?}", f.payloads);
     let p = &f.payloads[0];
     assert_eq!(p.sink, Sink::Exec);

@@ -33,7 +33,14 @@ pub const DECODERS: &[&str] = &[
 ];
 
 /// Calls that execute their argument as code.
-pub const EXECUTORS: &[&str] = &["exec", "eval", "compile", "execfile", "runpy.run_path", "code.InteractiveInterpreter().runsource"];
+pub const EXECUTORS: &[&str] = &[
+    "exec",
+    "eval",
+    "compile",
+    "execfile",
+    "runpy.run_path",
+    "code.InteractiveInterpreter().runsource",
+];
 
 fn sink_of(name: &str) -> Option<Sink> {
     if EXECUTORS.contains(&name) {
@@ -42,7 +49,8 @@ fn sink_of(name: &str) -> Option<Sink> {
     if name.ends_with(".write") || name.ends_with(".write_bytes") || name.ends_with(".write_text") {
         return Some(Sink::Write);
     }
-    if name.starts_with("subprocess.") || matches!(name, "os.system" | "os.popen" | "os.execv" | "os.execl" | "os.spawnl")
+    if name.starts_with("subprocess.")
+        || matches!(name, "os.system" | "os.popen" | "os.execv" | "os.execl" | "os.spawnl")
     {
         return Some(Sink::Shell);
     }
@@ -166,7 +174,12 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
     }
 
     fn current_sink(&self) -> Sink {
-        self.sinks.iter().rev().copied().find(|s| *s != Sink::None).unwrap_or(Sink::None)
+        self.sinks
+            .iter()
+            .rev()
+            .copied()
+            .find(|s| *s != Sink::None)
+            .unwrap_or(Sink::None)
     }
 
     fn lit(&mut self, value: String, line: u32) {
@@ -174,11 +187,20 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
             return;
         }
         let (stage, scope) = (self.stage(), self.scope_id);
-        self.facts.strings.push(Lit { value, line, stage, scope });
+        self.facts.strings.push(Lit {
+            value,
+            line,
+            stage,
+            scope,
+        });
     }
 
     fn arg_facts(&self, call: &ruff_python_ast::ExprCall) -> (Vec<String>, Vec<String>) {
-        let mut collector = RefCollector { scope: self.scope, refs: Vec::new(), strs: Vec::new() };
+        let mut collector = RefCollector {
+            scope: self.scope,
+            refs: Vec::new(),
+            strs: Vec::new(),
+        };
         for arg in call.arguments.args.iter() {
             let mut folder = Folder::new(self.scope);
             if let Some(Value::Str(s)) = folder.fold(arg) {
@@ -210,17 +232,35 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
             return false;
         }
         self.decoded_total += bytes.len();
-        let binary = bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]);
+        let binary =
+            bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]);
         let text = std::str::from_utf8(bytes).ok().filter(|t| looks_like_text(t));
-        let code = text.map(|t| Box::new(analyse_source(&self.file.path, self.file.role, t.to_string(), self.file.depth + 1)));
+        let code = text.map(|t| {
+            Box::new(analyse_source(
+                &self.file.path,
+                self.file.role,
+                t.to_string(),
+                self.file.depth + 1,
+            ))
+        });
         // A plain string is only a payload when it is code: it parses and does something.
         if folder.steps.is_empty()
-            && !code.as_ref().is_some_and(|c| c.syntax_errors == 0 && (!c.calls.is_empty() || !c.imports.is_empty()))
+            && !code
+                .as_ref()
+                .is_some_and(|c| c.syntax_errors == 0 && (!c.calls.is_empty() || !c.imports.is_empty()))
         {
             return false;
         }
         let steps = folder.steps;
-        self.facts.payloads.push(Payload { line, stage: self.stage(), steps, sink, size: bytes.len(), binary, code });
+        self.facts.payloads.push(Payload {
+            line,
+            stage: self.stage(),
+            steps,
+            sink,
+            size: bytes.len(),
+            binary,
+            code,
+        });
         true
     }
 }
@@ -251,16 +291,33 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 let bases = c
                     .arguments
                     .as_ref()
-                    .map(|a| a.args.iter().filter_map(|b| self.scope.qualify(b).or_else(|| name_of(b))).collect())
+                    .map(|a| {
+                        a.args
+                            .iter()
+                            .filter_map(|b| self.scope.qualify(b).or_else(|| name_of(b)))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let methods = c
                     .body
                     .iter()
-                    .filter_map(|s| if let Stmt::FunctionDef(f) = s { Some(f.name.to_string()) } else { None })
+                    .filter_map(|s| {
+                        if let Stmt::FunctionDef(f) = s {
+                            Some(f.name.to_string())
+                        } else {
+                            None
+                        }
+                    })
                     .collect();
                 let line = self.line(stmt);
                 let stage = self.stage();
-                self.facts.classes.push(Class { name: c.name.to_string(), line, bases, methods, stage });
+                self.facts.classes.push(Class {
+                    name: c.name.to_string(),
+                    line,
+                    bases,
+                    methods,
+                    stage,
+                });
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::Import(i) => {
@@ -308,7 +365,14 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 if let Some(name) = &name {
                     let (arg_refs, arg_strs) = self.arg_facts(call);
                     let (stage, scope) = (self.stage(), self.scope_id);
-                    self.facts.calls.push(Call { name: name.clone(), line, stage, scope, arg_refs, arg_strs });
+                    self.facts.calls.push(Call {
+                        name: name.clone(),
+                        line,
+                        stage,
+                        scope,
+                        arg_refs,
+                        arg_strs,
+                    });
                     if self.folded == 0 && super::walk::DECODERS.contains(&name.as_str()) {
                         let sink = self.current_sink();
                         folded_here = self.try_payload(expr, line, sink, false);
@@ -342,7 +406,12 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 if let Some(name) = self.scope.qualify(expr) {
                     let line = self.line(expr);
                     let (stage, scope) = (self.stage(), self.scope_id);
-                    self.facts.refs.push(Ref { name, line, stage, scope });
+                    self.facts.refs.push(Ref {
+                        name,
+                        line,
+                        stage,
+                        scope,
+                    });
                 }
                 visitor::walk_expr(self, expr);
             }
@@ -399,8 +468,12 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
 fn is_main_guard(test: &Expr) -> bool {
     let Expr::Compare(c) = test else { return false };
     let sides = [&*c.left, c.comparators.first().unwrap_or(&*c.left)];
-    sides.iter().any(|e| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__"))
-        && sides.iter().any(|e| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__"))
+    sides
+        .iter()
+        .any(|e| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__"))
+        && sides
+            .iter()
+            .any(|e| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__"))
 }
 
 fn name_of(e: &Expr) -> Option<String> {
@@ -428,10 +501,8 @@ impl<'b> Visitor<'b> for RefCollector<'_, '_> {
                     }
                 }
             }
-            Expr::StringLiteral(s) => {
-                if self.strs.len() < 64 && s.value.len() <= MAX_LIT {
-                    self.strs.push(s.value.to_str().to_string());
-                }
+            Expr::StringLiteral(s) if self.strs.len() < 64 && s.value.len() <= MAX_LIT => {
+                self.strs.push(s.value.to_str().to_string());
             }
             _ => {}
         }

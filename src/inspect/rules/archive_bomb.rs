@@ -31,12 +31,31 @@ impl Rule for ArchiveBomb {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for hazard in &analysis.listing.hazards {
             let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
-                Hazard::Bomb { detail } => (Severity::Critical, None, format!("decompression bomb: the archive {detail}")),
-                Hazard::TooManyEntries { limit } => (Severity::Critical, None, format!("more than {limit} entries; the rest was not read")),
-                Hazard::Oversized { member, size } => (Severity::Low, Some(member), format!("`{member}` ({size} bytes) is too large to analyse")),
+                Hazard::Bomb { detail } => (
+                    Severity::Critical,
+                    None,
+                    format!("decompression bomb: the archive {detail}"),
+                ),
+                Hazard::TooManyEntries { limit } => (
+                    Severity::Critical,
+                    None,
+                    format!("more than {limit} entries; the rest was not read"),
+                ),
+                Hazard::Oversized { member, size } => (
+                    Severity::Low,
+                    Some(member),
+                    format!("`{member}` ({size} bytes) is too large to analyse"),
+                ),
                 _ => continue,
             };
-            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+            out.push(Finding {
+                rule: Self::META.id,
+                severity,
+                file: file.cloned(),
+                line: None,
+                message,
+                snippet: None,
+            });
         }
     }
 }

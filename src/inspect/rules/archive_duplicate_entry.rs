@@ -29,11 +29,32 @@ impl Rule for ArchiveDuplicateEntry {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for hazard in &analysis.listing.hazards {
             let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
-                Hazard::Duplicate { member, case_only: false } => (Severity::High, Some(member), format!("`{member}` appears more than once")),
-                Hazard::Duplicate { member, case_only: true } => (Severity::Low, Some(member), format!("`{member}` differs from another member only by case")),
+                Hazard::Duplicate {
+                    member,
+                    case_only: false,
+                } => (
+                    Severity::High,
+                    Some(member),
+                    format!("`{member}` appears more than once"),
+                ),
+                Hazard::Duplicate {
+                    member,
+                    case_only: true,
+                } => (
+                    Severity::Low,
+                    Some(member),
+                    format!("`{member}` differs from another member only by case"),
+                ),
                 _ => continue,
             };
-            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+            out.push(Finding {
+                rule: Self::META.id,
+                severity,
+                file: file.cloned(),
+                line: None,
+                message,
+                snippet: None,
+            });
         }
     }
 }

@@ -31,10 +31,19 @@ impl Rule for ArchiveHeaderMismatch {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for hazard in &analysis.listing.hazards {
             let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
-                Hazard::HeaderMismatch { member, detail } => (Severity::High, Some(member), format!("`{member}`: {detail}")),
+                Hazard::HeaderMismatch { member, detail } => {
+                    (Severity::High, Some(member), format!("`{member}`: {detail}"))
+                }
                 _ => continue,
             };
-            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+            out.push(Finding {
+                rule: Self::META.id,
+                severity,
+                file: file.cloned(),
+                line: None,
+                message,
+                snippet: None,
+            });
         }
     }
 }

@@ -30,15 +30,31 @@ impl Rule for ArchiveLink {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for hazard in &analysis.listing.hazards {
             let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
-                Hazard::Link { member, target, hard, escapes } => {
+                Hazard::Link {
+                    member,
+                    target,
+                    hard,
+                    escapes,
+                } => {
                     let kind = if *hard { "hard link" } else { "symlink" };
                     let sev = if *escapes { Severity::Critical } else { Severity::Low };
                     let where_ = if *escapes { " outside the archive" } else { "" };
-                    (sev, Some(member), format!("{kind} `{member}` points{where_} to `{target}`"))
+                    (
+                        sev,
+                        Some(member),
+                        format!("{kind} `{member}` points{where_} to `{target}`"),
+                    )
                 }
                 _ => continue,
             };
-            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+            out.push(Finding {
+                rule: Self::META.id,
+                severity,
+                file: file.cloned(),
+                line: None,
+                message,
+                snippet: None,
+            });
         }
     }
 }

@@ -31,14 +31,41 @@ impl Rule for ArchivePathTraversal {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for hazard in &analysis.listing.hazards {
             let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
-                Hazard::Traversal { member } => (Severity::Critical, Some(member), format!("member path `{member}` escapes the archive root")),
-                Hazard::Absolute { member } => (Severity::Critical, Some(member), format!("member path `{member}` is absolute")),
-                Hazard::Backslash { member } => (Severity::High, Some(member), format!("member path `{member}` contains a backslash (a separator on Windows)")),
-                Hazard::LookalikeSeparator { member } => (Severity::High, Some(member), format!("member path `{member}` contains a character that looks like `/`")),
-                Hazard::InvalidName { member } => (Severity::Medium, Some(member), format!("member name `{member}` is not valid UTF-8")),
+                Hazard::Traversal { member } => (
+                    Severity::Critical,
+                    Some(member),
+                    format!("member path `{member}` escapes the archive root"),
+                ),
+                Hazard::Absolute { member } => (
+                    Severity::Critical,
+                    Some(member),
+                    format!("member path `{member}` is absolute"),
+                ),
+                Hazard::Backslash { member } => (
+                    Severity::High,
+                    Some(member),
+                    format!("member path `{member}` contains a backslash (a separator on Windows)"),
+                ),
+                Hazard::LookalikeSeparator { member } => (
+                    Severity::High,
+                    Some(member),
+                    format!("member path `{member}` contains a character that looks like `/`"),
+                ),
+                Hazard::InvalidName { member } => (
+                    Severity::Medium,
+                    Some(member),
+                    format!("member name `{member}` is not valid UTF-8"),
+                ),
                 _ => continue,
             };
-            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+            out.push(Finding {
+                rule: Self::META.id,
+                severity,
+                file: file.cloned(),
+                line: None,
+                message,
+                snippet: None,
+            });
         }
     }
 }

@@ -31,7 +31,14 @@ impl Rule for ArchiveSpecialFile {
                 Hazard::Special { member, kind } => (Severity::High, Some(member), format!("`{member}` is a {kind}")),
                 _ => continue,
             };
-            out.push(Finding { rule: Self::META.id, severity, file: file.cloned(), line: None, message, snippet: None });
+            out.push(Finding {
+                rule: Self::META.id,
+                severity,
+                file: file.cloned(),
+                line: None,
+                message,
+                snippet: None,
+            });
         }
     }
 }

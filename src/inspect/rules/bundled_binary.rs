@@ -38,9 +38,17 @@ pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"\x7fELF") {
         return Some("ELF");
     }
-    if [[0xcf, 0xfa, 0xed, 0xfe], [0xce, 0xfa, 0xed, 0xfe], [0xca, 0xfe, 0xba, 0xbe]].iter().any(|m| head.starts_with(m)) {
+    if [
+        [0xcf, 0xfa, 0xed, 0xfe],
+        [0xce, 0xfa, 0xed, 0xfe],
+        [0xca, 0xfe, 0xba, 0xbe],
+    ]
+    .iter()
+    .any(|m| head.starts_with(m))
+    {
         // 0xcafebabe is also Java class files; require a small arch count.
-        if head.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) && head.get(7).is_none_or(|n| *n > 8 || head[4..7] != [0, 0, 0]) {
+        if head.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) && head.get(7).is_none_or(|n| *n > 8 || head[4..7] != [0, 0, 0])
+        {
             return None;
         }
         return Some("Mach-O");
@@ -48,7 +56,9 @@ pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
     None
 }
 
-const NATIVE_EXT: &[&str] = &[".so", ".pyd", ".dll", ".dylib", ".lib", ".a", ".o", ".node", ".exe", ".bin", ".elf"];
+const NATIVE_EXT: &[&str] = &[
+    ".so", ".pyd", ".dll", ".dylib", ".lib", ".a", ".o", ".node", ".exe", ".bin", ".elf",
+];
 
 impl Rule for BundledBinary {
     fn meta(&self) -> &'static RuleMeta {
@@ -83,7 +93,11 @@ impl Rule for BundledBinary {
         }
         for unit in analysis.units() {
             for p in unit.code.payloads.iter().filter(|p| p.binary) {
-                let message = format!("code decodes a native executable ({} bytes, {})", p.size, p.steps.join(" → "));
+                let message = format!(
+                    "code decodes a native executable ({} bytes, {})",
+                    p.size,
+                    p.steps.join(" → ")
+                );
                 out.push(unit.finding(Self::META.id, Severity::Critical, p.line, message));
             }
         }
@@ -134,10 +148,16 @@ mod tests {
         let mut elf = b"\x7fELF".to_vec();
         elf.resize(64, 0);
         let mut out = Vec::new();
-        BundledBinary.check(&analysis_with(Kind::Wheel, "p/_speedups.cpython-311-x86_64-linux-gnu.so", elf), &mut out);
+        BundledBinary.check(
+            &analysis_with(Kind::Wheel, "p/_speedups.cpython-311-x86_64-linux-gnu.so", elf),
+            &mut out,
+        );
         assert!(out.is_empty());
         let mut out = Vec::new();
-        BundledBinary.check(&analysis_with(Kind::Sdist, "p-1/README.md", b"MZ is a state".to_vec()), &mut out);
+        BundledBinary.check(
+            &analysis_with(Kind::Sdist, "p-1/README.md", b"MZ is a state".to_vec()),
+            &mut out,
+        );
         assert!(out.is_empty());
     }
 }

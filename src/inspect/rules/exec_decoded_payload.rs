@@ -64,9 +64,15 @@ impl Rule for ExecDecodedPayload {
                 if lines.contains(&call.line) {
                     continue;
                 }
-                let Some(decoder) = call.arg_refs.iter().find(|r| vocab::is_decoder(r)) else { continue };
+                let Some(decoder) = call.arg_refs.iter().find(|r| vocab::is_decoder(r)) else {
+                    continue;
+                };
                 lines.insert(call.line);
-                let message = format!("{}() of data passed through {decoder}() {}", call.name, call.stage.describe());
+                let message = format!(
+                    "{}() of data passed through {decoder}() {}",
+                    call.name,
+                    call.stage.describe()
+                );
                 out.push(unit.finding(Self::META.id, severity_for(call.stage), call.line, message));
             }
         }
@@ -81,21 +87,33 @@ mod tests {
     #[test]
     fn fires_on() {
         // Error: constant payload, decoded by guard.
-        let f = setup_py(&ExecDecodedPayload, "import base64\nexec(base64.b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImlkIik='))\n");
+        let f = setup_py(
+            &ExecDecodedPayload,
+            "import base64\nexec(base64.b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImlkIik='))\n",
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Critical);
         assert!(f[0].message.contains("base64"), "{}", f[0].message);
         // Error: encrypted payload, not decodable statically.
-        let f = setup_py(&ExecDecodedPayload, "from fernet import Fernet\nexec(Fernet(b'k').decrypt(b'gAAAA'))\n");
+        let f = setup_py(
+            &ExecDecodedPayload,
+            "from fernet import Fernet\nexec(Fernet(b'k').decrypt(b'gAAAA'))\n",
+        );
         assert_eq!(f.len(), 1);
         // Error: aliased builtins and marshal.
-        let f = setup_py(&ExecDecodedPayload, "import marshal as m, builtins as b\nb.exec(m.loads(b'\\xe3'))\n");
+        let f = setup_py(
+            &ExecDecodedPayload,
+            "import marshal as m, builtins as b\nb.exec(m.loads(b'\\xe3'))\n",
+        );
         assert_eq!(f.len(), 1);
         // Error: lower severity inside a function of a library module.
         let f = check(
             &ExecDecodedPayload,
             crate::archive::Kind::Wheel,
-            &[("pkg/mod.py", "import base64\ndef f():\n    exec(base64.b64decode('cHJpbnQoMSkgIyBwYWRkaW5n'))\n")],
+            &[(
+                "pkg/mod.py",
+                "import base64\ndef f():\n    exec(base64.b64decode('cHJpbnQoMSkgIyBwYWRkaW5n'))\n",
+            )],
         );
         assert_eq!(f[0].severity, Severity::High);
     }
@@ -105,7 +123,11 @@ mod tests {
         // No error: setup.py reading its own version file.
         assert!(setup_py(&ExecDecodedPayload, "exec(open('pkg/_version.py').read())\n").is_empty());
         // No error: decoding without executing.
-        assert!(setup_py(&ExecDecodedPayload, "import base64\nlogo = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAA')\n").is_empty());
+        assert!(setup_py(
+            &ExecDecodedPayload,
+            "import base64\nlogo = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAA')\n"
+        )
+        .is_empty());
         // No error: compile of a source file.
         assert!(setup_py(&ExecDecodedPayload, "code = compile(src, 'x.py', 'exec')\n").is_empty());
     }

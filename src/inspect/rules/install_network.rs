@@ -35,12 +35,23 @@ impl Rule for InstallNetwork {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units() {
             let Some(call) = unit.code.calls.iter().find(|c| {
-                matches!(c.stage, Stage::Install | Stage::Import) && vocab::is_network(&c.name) && !c.name.ends_with("Session")
+                matches!(c.stage, Stage::Install | Stage::Import)
+                    && vocab::is_network(&c.name)
+                    && !c.name.ends_with("Session")
             }) else {
                 continue;
             };
-            let severity = if call.stage == Stage::Install { Severity::High } else { Severity::Medium };
-            let target = call.arg_strs.iter().find(|s| s.contains("://")).map(|s| format!(" ({s})")).unwrap_or_default();
+            let severity = if call.stage == Stage::Install {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let target = call
+                .arg_strs
+                .iter()
+                .find(|s| s.contains("://"))
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             let message = format!("calls {}(){target} {}", call.name, call.stage.describe());
             out.push(unit.finding(Self::META.id, severity, call.line, message));
         }
@@ -55,17 +66,42 @@ mod tests {
 
     #[test]
     fn fires_on() {
-        let f = setup_py(&InstallNetwork, "import requests\nrequests.get('https://x.example/p')\n");
+        let f = setup_py(
+            &InstallNetwork,
+            "import requests\nrequests.get('https://x.example/p')\n",
+        );
         assert_eq!((f.len(), f[0].severity), (1, Severity::High));
-        let f = setup_py(&InstallNetwork, "from urllib.request import urlopen\nclass I:\n    def run(self):\n        urlopen('http://x')\n");
+        let f = setup_py(
+            &InstallNetwork,
+            "from urllib.request import urlopen\nclass I:\n    def run(self):\n        urlopen('http://x')\n",
+        );
         assert_eq!(f.len(), 1, "setup.py methods run at install too");
-        let f = check(&InstallNetwork, Kind::Wheel, &[("pkg/__init__.py", "import socket\ns = socket.socket()\ns.connect(('x', 1))\n")]);
+        let f = check(
+            &InstallNetwork,
+            Kind::Wheel,
+            &[(
+                "pkg/__init__.py",
+                "import socket\ns = socket.socket()\ns.connect(('x', 1))\n",
+            )],
+        );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Medium));
     }
 
     #[test]
     fn quiet_on() {
-        assert!(check(&InstallNetwork, Kind::Wheel, &[("pkg/api.py", "import requests\ndef get(u):\n    return requests.get(u)\n")]).is_empty());
-        assert!(setup_py(&InstallNetwork, "from setuptools import setup\nsetup(name='x', install_requires=['requests'])\n").is_empty());
+        assert!(check(
+            &InstallNetwork,
+            Kind::Wheel,
+            &[(
+                "pkg/api.py",
+                "import requests\ndef get(u):\n    return requests.get(u)\n"
+            )]
+        )
+        .is_empty());
+        assert!(setup_py(
+            &InstallNetwork,
+            "from setuptools import setup\nsetup(name='x', install_requires=['requests'])\n"
+        )
+        .is_empty());
     }
 }

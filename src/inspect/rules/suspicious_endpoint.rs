@@ -39,7 +39,9 @@ impl Rule for SuspiciousEndpoint {
         for unit in analysis.units() {
             let mut seen = Vec::new();
             for lit in &unit.code.strings {
-                let Some(kind) = vocab::endpoint_kind(&lit.value) else { continue };
+                let Some(kind) = vocab::endpoint_kind(&lit.value) else {
+                    continue;
+                };
                 if seen.contains(&kind) {
                     continue;
                 }
@@ -78,8 +80,19 @@ mod tests {
 
     #[test]
     fn quiet_on() {
-        assert!(setup_py(&SuspiciousEndpoint, "u = 'https://docs.python.org/3/'\nv = 'http://127.0.0.1:8000'\nw = 'http://10.0.0.1/'\n").is_empty());
-        let f = check(&SuspiciousEndpoint, Kind::Sdist, &[("pkg-1.0/tests/test_hook.py", "H = 'https://discord.com/api/webhooks/1/abc'\n")]);
+        assert!(setup_py(
+            &SuspiciousEndpoint,
+            "u = 'https://docs.python.org/3/'\nv = 'http://127.0.0.1:8000'\nw = 'http://10.0.0.1/'\n"
+        )
+        .is_empty());
+        let f = check(
+            &SuspiciousEndpoint,
+            Kind::Sdist,
+            &[(
+                "pkg-1.0/tests/test_hook.py",
+                "H = 'https://discord.com/api/webhooks/1/abc'\n",
+            )],
+        );
         assert!(f.iter().all(|f| f.severity == Severity::Low));
     }
 }

@@ -76,7 +76,10 @@ pub fn is_download(name: &str) -> bool {
 /// Calls that run a command.
 pub fn is_shell(name: &str) -> bool {
     name.starts_with("subprocess.")
-        && !matches!(name, "subprocess.PIPE" | "subprocess.STDOUT" | "subprocess.DEVNULL" | "subprocess.CalledProcessError")
+        && !matches!(
+            name,
+            "subprocess.PIPE" | "subprocess.STDOUT" | "subprocess.DEVNULL" | "subprocess.CalledProcessError"
+        )
         || matches!(
             name,
             "os.system"
@@ -100,13 +103,19 @@ pub fn is_shell(name: &str) -> bool {
 
 /// Calls that run Python code given as data.
 pub fn is_exec(name: &str) -> bool {
-    matches!(name, "exec" | "eval" | "execfile" | "compile" | "runpy.run_path" | "runpy.run_module")
+    matches!(
+        name,
+        "exec" | "eval" | "execfile" | "compile" | "runpy.run_path" | "runpy.run_module"
+    )
 }
 
 /// Calls that turn opaque data into code objects or decrypted bytes.
 pub fn is_decoder(name: &str) -> bool {
     crate::inspect::python::walk_decoders().contains(&name)
-        || matches!(name, "marshal.loads" | "pickle.loads" | "zlib.decompress" | "codecs.decode")
+        || matches!(
+            name,
+            "marshal.loads" | "pickle.loads" | "zlib.decompress" | "codecs.decode"
+        )
         || name.ends_with(".decrypt")
         || name.contains("Fernet")
 }
@@ -136,7 +145,10 @@ pub fn is_host_info(name: &str) -> bool {
 
 /// Reads of the whole environment (not one named variable).
 pub fn is_whole_environ(call_or_ref: &str) -> bool {
-    matches!(call_or_ref, "os.environ" | "os.environ.copy" | "os.environ.items" | "dict()" )
+    matches!(
+        call_or_ref,
+        "os.environ" | "os.environ.copy" | "os.environ.items" | "dict()"
+    )
 }
 
 /// Kinds of secrets a string can point at.
@@ -177,7 +189,14 @@ pub fn secret_kind(s: &str) -> Option<Secret> {
         "key4.db",
         "cookies.sqlite",
     ];
-    const DISCORD: &[&str] = &["discord/local storage", "discordcanary", "discordptb", "/leveldb", "discord_token", "dqw4w9wgxcq"];
+    const DISCORD: &[&str] = &[
+        "discord/local storage",
+        "discordcanary",
+        "discordptb",
+        "/leveldb",
+        "discord_token",
+        "dqw4w9wgxcq",
+    ];
     const WALLET: &[&str] = &[
         "exodus",
         "electrum",
@@ -258,13 +277,20 @@ impl<T: Copy> Matcher<T> {
                 labels.push((*label, rank));
             }
         }
-        let ac = AhoCorasick::builder().ascii_case_insensitive(true).build(patterns).expect("valid patterns");
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(patterns)
+            .expect("valid patterns");
         Matcher { ac, labels }
     }
 
     /// The label of the highest-ranked group matching anywhere in `text`.
     pub fn best(&self, text: &str) -> Option<T> {
-        self.ac.find_overlapping_iter(text).map(|m| self.labels[m.pattern().as_usize()]).min_by_key(|(_, rank)| *rank).map(|(l, _)| l)
+        self.ac
+            .find_overlapping_iter(text)
+            .map(|m| self.labels[m.pattern().as_usize()])
+            .min_by_key(|(_, rank)| *rank)
+            .map(|(l, _)| l)
     }
 
     /// Whether any pattern occurs in `text`.
@@ -335,7 +361,17 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
         "xss.ht",
         "rbndr.us",
     ];
-    const TUNNEL: &[&str] = &["ngrok.io", "ngrok-free.app", "ngrok.app", "trycloudflare.com", "serveo.net", "localtunnel.me", "loca.lt", "portmap.io", "pagekite.me"];
+    const TUNNEL: &[&str] = &[
+        "ngrok.io",
+        "ngrok-free.app",
+        "ngrok.app",
+        "trycloudflare.com",
+        "serveo.net",
+        "localtunnel.me",
+        "loca.lt",
+        "portmap.io",
+        "pagekite.me",
+    ];
     const PASTE: &[&str] = &[
         "pastebin.com/raw",
         "paste.ee/r",
@@ -350,7 +386,17 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
         "0x0.st",
         "paste.c-net.org",
     ];
-    const IPLOOKUP: &[&str] = &["api.ipify.org", "ipinfo.io", "ip-api.com", "ifconfig.me", "icanhazip.com", "checkip.amazonaws.com", "ipapi.co", "myexternalip.com", "ident.me"];
+    const IPLOOKUP: &[&str] = &[
+        "api.ipify.org",
+        "ipinfo.io",
+        "ip-api.com",
+        "ifconfig.me",
+        "icanhazip.com",
+        "checkip.amazonaws.com",
+        "ipapi.co",
+        "myexternalip.com",
+        "ident.me",
+    ];
     static M: OnceLock<Matcher<Endpoint>> = OnceLock::new();
     let m = M.get_or_init(|| {
         Matcher::new(&[
@@ -366,8 +412,11 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
             // A collector host inside a URL, a bare host, or a short command line
             // (`nslookup $(whoami).x.oast.fun`), not a word in prose.
             let l = s.to_ascii_lowercase();
-            let token = l.split_whitespace().any(|t| COLLECTOR.iter().any(|p| t.contains(p)) && t.contains('.'));
-            (token && (l.contains("://") || !l.contains(' ') || l.split_whitespace().count() <= 6)).then_some(Endpoint::Collector)
+            let token = l
+                .split_whitespace()
+                .any(|t| COLLECTOR.iter().any(|p| t.contains(p)) && t.contains('.'));
+            (token && (l.contains("://") || !l.contains(' ') || l.split_whitespace().count() <= 6))
+                .then_some(Endpoint::Collector)
         }
         Some(kind) => Some(kind),
         None if s.contains("://") && raw_public_ip_url(&s.to_ascii_lowercase()) => Some(Endpoint::RawIp),
@@ -378,14 +427,24 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
 /// `http(s)://a.b.c.d` (optionally with port/path) where the address is public.
 fn raw_public_ip_url(l: &str) -> bool {
     let Some(i) = l.find("://") else { return false };
-    let host: String = l[i + 3..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let host: String = l[i + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     let parts: Vec<&str> = host.split('.').collect();
     if parts.len() != 4 || parts.iter().any(|p| p.is_empty() || p.len() > 3) {
         return false;
     }
-    let Ok(octets) = parts.iter().map(|p| p.parse::<u8>()).collect::<Result<Vec<u8>, _>>() else { return false };
+    let Ok(octets) = parts.iter().map(|p| p.parse::<u8>()).collect::<Result<Vec<u8>, _>>() else {
+        return false;
+    };
     let ip = std::net::Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]);
-    !(ip.is_private() || ip.is_loopback() || ip.is_unspecified() || ip.is_link_local() || ip.is_broadcast() || octets[0] == 0)
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || octets[0] == 0)
 }
 
 /// Commands that fetch or launch things from a shell.
@@ -427,7 +486,10 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     ];
     static M: OnceLock<AhoCorasick> = OnceLock::new();
     let m = M.get_or_init(|| {
-        AhoCorasick::builder().ascii_case_insensitive(true).build(PATTERNS.iter().map(|(p, _)| p)).expect("valid patterns")
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(PATTERNS.iter().map(|(p, _)| p))
+            .expect("valid patterns")
     });
     m.find(s).map(|hit| PATTERNS[hit.pattern().as_usize()].1)
 }
@@ -456,7 +518,10 @@ pub fn persistence_kind(s: &str) -> Option<&'static str> {
     ];
     static M: OnceLock<AhoCorasick> = OnceLock::new();
     let m = M.get_or_init(|| {
-        AhoCorasick::builder().ascii_case_insensitive(true).build(PATTERNS.iter().map(|(p, _)| p)).expect("valid patterns")
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(PATTERNS.iter().map(|(p, _)| p))
+            .expect("valid patterns")
     });
     if s.len() > 4096 {
         return None;

@@ -1,0 +1,103 @@
+use crate::declare_rule;
+use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::{Analysis, Finding};
+use crate::metadata;
+use crate::names;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags an artifact whose name (in its metadata or its file name) imitates
+    /// a popular project without being it: an adjacent swap (`reqeusts`), a
+    /// repeated, omitted or inserted letter (`numpyy`, `urlib3`, `colourama`),
+    /// a keyboard-adjacent or look-alike letter (`reqyests`, `nurnpy`, `pil1ow`),
+    /// separator games (`scikitlearn`), reordered words (`dateutil-python`),
+    /// `py`/`python` affixes (`python-requests`) or version suffixes (`requests2`).
+    /// The finding names the imitated project and the trick. It is `high` when
+    /// the target is far more popular than any unlisted name, `medium` otherwise.
+    ///
+    /// ## Why is this bad?
+    /// Typosquats carry no clever code at all: they bet on a slip of the
+    /// keyboard. Together with any suspicious code finding the artifact is denied.
+    ///
+    /// ## Example
+    /// `reqeusts-2.31.0.tar.gz`: "`reqeusts` imitates `requests` (adjacent swap;
+    /// requests has 1.3B downloads)". `requests-oauthlib`, `types-requests`,
+    /// `flask-cors` and `pytest-mock` extend a popular name and are not flagged.
+    ///
+    /// ## False positives
+    /// A genuine project whose name happens to sit one slip from a far more
+    /// popular one (`toronado`/`tornado`). Allow it by name in the policy.
+    Typosquat, id = "typosquat", severity = High,
+    summary = "the name imitates a popular project (typo, look-alike, affix or version games)"
+}
+
+impl Rule for Typosquat {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        let from_metadata = analysis.metadata.as_ref().and_then(|(_, m)| m.name.clone());
+        let (from_filename, _) = metadata::from_filename(&analysis.filename);
+        let Some(squat) = [from_metadata, from_filename]
+            .into_iter()
+            .flatten()
+            .filter_map(|name| names::check_name(&name))
+            .max_by_key(|s| (s.severity, s.target_downloads))
+        else {
+            return;
+        };
+        out.push(Finding {
+            rule: Self::META.id,
+            severity: squat.severity,
+            file: analysis.metadata.as_ref().map(|(path, _)| path.clone()),
+            line: None,
+            message: squat.to_string(),
+            snippet: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::inspect::rules::artifact_fixture::{findings, Artifact};
+    use crate::inspect::Severity;
+
+    #[test]
+    fn fires_on() {
+        // Error: the issue's own examples, by metadata name and by file name.
+        let f = findings(&Artifact::sdist("reqeusts", "2.31.0"), "typosquat");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.contains("`reqeusts` imitates `requests` (adjacent swap"),
+            "{}",
+            f[0].message
+        );
+        let f = findings(&Artifact::wheel("python_dateutils", "2.9.0"), "typosquat");
+        assert!(f[0].message.contains("imitates `python-dateutil`"), "{}", f[0].message);
+        // Error: metadata says `requests`, the file name squats it.
+        let mut a = Artifact::sdist("requests", "2.31.0");
+        a.filename = "urlib3-2.31.0.tar.gz".into();
+        let f = findings(&a, "typosquat");
+        assert!(f[0].message.contains("imitates `urllib3`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn quiet_on() {
+        // No error: popular projects themselves and their legitimate extensions.
+        for name in [
+            "requests",
+            "flask-cors",
+            "types-requests",
+            "requests-oauthlib",
+            "pytest-mock",
+            "my-own-tool",
+        ] {
+            assert!(
+                findings(&Artifact::sdist(name, "1.0"), "typosquat").is_empty(),
+                "{name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Popular project names and the typosquat check.
+//!
+//! guard ships a reference list of popular PyPI projects with their download
+//! counts (`data/top-pypi-packages.csv`, embedded at build time; guard never
+//! reads it from disk). A name that is not on the list is checked for the
+//! tricks squatters play on a listed one: one edit (adjacent swap, repeated,
+//! omitted or inserted character, keyboard-adjacent, look-alike or bit-flipped
+//! substitution), two edits on long names, separator games, reordered words,
+//! `py`/`python` prefixes and suffixes and version suffixes. The severity
+//! scales with how much more popular the imitated project is than the name
+//! checked.
+//!
+//! Lookups go through precomputed indexes (deletion neighbourhoods, look-alike
+//! skeletons, word sets, stems), built once on first use, so checking one name
+//! costs microseconds whatever the size of the list.
+
+mod detect;
+mod tricks;
+
+use std::sync::OnceLock;
+
+pub use detect::{Config, Detector, Entry, Squat};
+pub use tricks::Trick;
+
+/// The embedded reference list: `download_count,project` lines, most popular first.
+pub static EMBEDDED_LIST: &str = include_str!("../../data/top-pypi-packages.csv");
+
+/// The detector over the embedded list with the default configuration, built on first use.
+pub fn reference() -> &'static Detector {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        Detector::from_csv(EMBEDDED_LIST, Config::default()).expect("the embedded reference list is well-formed")
+    })
+}
+
+/// "Did you mean": checks a name as typed (any spelling; PEP 503-normalized
+/// here) against the embedded list. `None` when the name is itself listed or
+/// imitates no listed project.
+///
+/// ```
+/// let squat = guard::names::check_name("reqeusts").unwrap();
+/// assert_eq!(squat.target, "requests");
+/// assert!(guard::names::check_name("requests").is_none());
+/// ```
+pub fn check_name(name: &str) -> Option<Squat> {
+    reference().check(name)
+}
+
+/// Formats a download count for messages: `1.2B`, `34M`, `57k`.
+pub fn human_count(n: u64) -> String {
+    let (value, unit) = match n {
+        1_000_000_000.. => (n as f64 / 1e9, "B"),
+        1_000_000.. => (n as f64 / 1e6, "M"),
+        1_000.. => (n as f64 / 1e3, "k"),
+        _ => return n.to_string(),
+    };
+    if value < 10.0 {
+        format!("{value:.1}{unit}")
+    } else {
+        format!("{value:.0}{unit}")
+    }
+}
+
+#[cfg(test)]
+mod tests;
