@@ -5,7 +5,7 @@
 use ruff_python_ast::{self as ast, Expr, Number, Operator, UnaryOp};
 
 use super::decode::{self, MAX_DECODED};
-use super::Scope;
+use super::{Helper, Scope};
 
 /// A folded constant.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,8 +262,8 @@ impl<'s, 'a> Folder<'s, 'a> {
             }
         }
         if let Expr::Name(n) = &*call.func {
-            if let Some((params, body)) = self.scope.helper(n.id.as_str()) {
-                return self.inline(params, body, args, depth);
+            if let Some(helper) = self.scope.helper(n.id.as_str()) {
+                return self.inline(helper, args, depth);
             }
         }
         let name = self.scope.qualify(&call.func)?;
@@ -383,8 +383,8 @@ impl<'s, 'a> Folder<'s, 'a> {
 
     /// Evaluates a one-line helper (`def b64(s): return b64decode(s).decode()`)
     /// with its parameters bound to the folded arguments.
-    fn inline(&mut self, params: &[&str], body: &Expr, args: &[Expr], depth: u32) -> Option<Value> {
-        if params.len() != args.len() || self.bindings.len() > 16 {
+    fn inline(&mut self, helper: &Helper, args: &[Expr], depth: u32) -> Option<Value> {
+        if helper.params.len() != args.len() || self.bindings.len() > 32 {
             return None;
         }
         let mut values = Vec::with_capacity(args.len());
@@ -392,10 +392,21 @@ impl<'s, 'a> Folder<'s, 'a> {
             values.push(self.eval(a, depth)?);
         }
         let mark = self.bindings.len();
-        self.bindings.extend(params.iter().map(|p| p.to_string()).zip(values));
-        let out = self.eval(body, depth);
+        self.bindings
+            .extend(helper.params.iter().map(|p| p.to_string()).zip(values));
+        let mut out = Some(());
+        for (name, expr) in &helper.steps {
+            match self.eval(expr, depth + 1) {
+                Some(v) => self.bindings.push((name.to_string(), v)),
+                None => {
+                    out = None;
+                    break;
+                }
+            }
+        }
+        let result = out.and_then(|_| self.eval(helper.ret, depth + 1));
         self.bindings.truncate(mark);
-        out
+        result
     }
 
     fn eval_method(&mut self, receiver: Value, method: &str, args: &[Expr], depth: u32) -> Option<Value> {

