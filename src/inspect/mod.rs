@@ -113,11 +113,19 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
     let (file_name, file_version) = metadata::from_filename(filename);
     let name = metadata.as_ref().and_then(|(_, m)| m.name.clone()).or(file_name);
     let version = metadata.as_ref().and_then(|(_, m)| m.version.clone()).or(file_version);
+    let setup_imports = setup_imports(&listing, kind);
     let files = listing
         .members
         .iter()
         .filter(|m| m.entry == EntryType::File && python::is_source(&m.path))
-        .map(|m| python::analyse_member(m, Role::of(&m.path, kind)))
+        .map(|m| {
+            let mut role = Role::of(&m.path, kind);
+            // A module next to setup.py that setup.py imports runs at install time too.
+            if role == Role::Module && m.depth() <= 2 && setup_imports.iter().any(|i| m.file_name() == format!("{i}.py")) {
+                role = Role::BuildHook;
+            }
+            python::analyse_member(m, role)
+        })
         .collect();
     Analysis {
         filename: filename.to_string(),
@@ -128,6 +136,31 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         name,
         version,
     }
+}
+
+/// Top-level module names imported by an sdist's `setup.py` (read lexically).
+fn setup_imports(listing: &Listing, kind: Kind) -> Vec<String> {
+    let Some(setup) = listing
+        .members
+        .iter()
+        .find(|m| m.entry == EntryType::File && Role::of(&m.path, kind) == Role::SetupScript)
+    else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&setup.data);
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let rest = line.strip_prefix("import ").or_else(|| line.strip_prefix("from "));
+        if let Some(rest) = rest {
+            for part in rest.split([',', ' ']).filter(|p| !p.is_empty()) {
+                if part == "import" || part == "as" {
+                    break;
+                }
+                out.push(part.split('.').next().unwrap_or(part).to_string());
+            }
+        }
+    }
+    out
 }
 
 /// The shallowest `PKG-INFO` (sdist) or `*.dist-info/METADATA` (wheel).

@@ -392,7 +392,8 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         }
                     }
                 }
-                if !folded_here && self.folded == 0 && name.as_deref().is_some_and(|n| n.ends_with(".decode")) {
+                let helper = matches!(&*call.func, Expr::Name(n) if self.scope.helper(n.id.as_str()).is_some());
+                if !folded_here && self.folded == 0 && (helper || name.as_deref().is_some_and(|n| n.ends_with(".decode"))) {
                     // `"…".decode("base64")` and friends on a receiver that folds.
                     let sink = self.current_sink();
                     folded_here = self.try_payload(expr, line, sink, false);

@@ -71,6 +71,8 @@ pub fn is_download(name: &str) -> bool {
             | "urllib.urlretrieve"
             | "wget.download"
     ) || name.ends_with("urlopen().read")
+        || name.ends_with("urlretrieve")
+        || name.ends_with("urlopen")
 }
 
 /// Calls that run a command.
@@ -483,6 +485,10 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("pythonw", "a hidden Python process"),
         ("start /min", "a hidden Windows process"),
         ("curl.exe", "curl"),
+        ("start cmd", "a hidden Windows process"),
+        ("$(hostname)", "host data in a command"),
+        ("$(whoami)", "host data in a command"),
+        ("`whoami`", "host data in a command"),
     ];
     static M: OnceLock<AhoCorasick> = OnceLock::new();
     let m = M.get_or_init(|| {
