@@ -110,11 +110,25 @@ fn options(pre: bool) -> Options {
     }
 }
 
-fn solve(fake: &Fake, reqs: &[&str], cons: &[&str], installed: Vec<Installed>, opts: Options) -> Result<Vec<String>, Error> {
+fn solve(
+    fake: &Fake,
+    reqs: &[&str],
+    cons: &[&str],
+    installed: Vec<Installed>,
+    opts: Options,
+) -> Result<Vec<String>, Error> {
     let env = env();
     let root: Vec<Pep508> = reqs.iter().map(|r| Pep508::from_str(r).unwrap()).collect();
     let cons: Vec<Pep508> = cons.iter().map(|r| Pep508::from_str(r).unwrap()).collect();
-    let r = Resolver::new(fake, &env, Version::from_str("3.11.7").unwrap(), opts, root, &cons, installed);
+    let r = Resolver::new(
+        fake,
+        &env,
+        Version::from_str("3.11.7").unwrap(),
+        opts,
+        root,
+        &cons,
+        installed,
+    );
     Ok(r.resolve()?
         .into_iter()
         .map(|r| {
@@ -131,11 +145,15 @@ fn whl(name: &str, v: &str) -> String {
 #[test]
 fn picks_newest_compatible_and_backtracks() {
     let mut f = Fake::default();
-    f.add(&whl("app", "2.0"), &["lib>=2"]).add(&whl("app", "1.0"), &["lib<2"]);
+    f.add(&whl("app", "2.0"), &["lib>=2"])
+        .add(&whl("app", "1.0"), &["lib<2"]);
     f.add(&whl("lib", "1.5"), &[]).add(&whl("lib", "2.1"), &["other==9"]);
     f.add(&whl("other", "1.0"), &[]);
     // lib 2.1 needs other==9, which does not exist: backtrack to app 1.0 + lib 1.5.
-    assert_eq!(solve(&f, &["app"], &[], vec![], options(false)).unwrap(), ["app==1.0", "lib==1.5"]);
+    assert_eq!(
+        solve(&f, &["app"], &[], vec![], options(false)).unwrap(),
+        ["app==1.0", "lib==1.5"]
+    );
 }
 
 #[test]
@@ -151,7 +169,10 @@ fn extras_and_markers() {
         ],
     );
     f.add(&whl("base", "1.0"), &[]).add(&whl("socksy", "1.0"), &[]);
-    assert_eq!(solve(&f, &["req"], &[], vec![], options(false)).unwrap(), ["base==1.0", "req==2.0"]);
+    assert_eq!(
+        solve(&f, &["req"], &[], vec![], options(false)).unwrap(),
+        ["base==1.0", "req==2.0"]
+    );
     assert_eq!(
         solve(&f, &["req[socks]"], &[], vec![], options(false)).unwrap(),
         ["base==1.0", "req==2.0", "socksy==1.0"]
@@ -165,22 +186,33 @@ fn prereleases_like_pip() {
     f.add(&whl("onlypre", "1.0rc1"), &[]);
     assert_eq!(solve(&f, &["a"], &[], vec![], options(false)).unwrap(), ["a==1.0"]);
     assert_eq!(solve(&f, &["a"], &[], vec![], options(true)).unwrap(), ["a==2.0b1"]);
-    assert_eq!(solve(&f, &["a>=2.0b1"], &[], vec![], options(false)).unwrap(), ["a==2.0b1"]);
+    assert_eq!(
+        solve(&f, &["a>=2.0b1"], &[], vec![], options(false)).unwrap(),
+        ["a==2.0b1"]
+    );
     // Only pre-releases exist: pip takes them.
-    assert_eq!(solve(&f, &["onlypre"], &[], vec![], options(false)).unwrap(), ["onlypre==1.0rc1"]);
+    assert_eq!(
+        solve(&f, &["onlypre"], &[], vec![], options(false)).unwrap(),
+        ["onlypre==1.0rc1"]
+    );
 }
 
 #[test]
 fn constraints_and_yanked() {
     let mut f = Fake::default();
-    f.add(&whl("a", "1.0"), &[]).add(&whl("a", "2.0"), &[]).add(&whl("a", "3.0"), &[]);
+    f.add(&whl("a", "1.0"), &[])
+        .add(&whl("a", "2.0"), &[])
+        .add(&whl("a", "3.0"), &[]);
     f.yank(&whl("a", "3.0"));
     assert_eq!(solve(&f, &["a"], &[], vec![], options(false)).unwrap(), ["a==2.0"]);
     assert_eq!(solve(&f, &["a"], &["a<2"], vec![], options(false)).unwrap(), ["a==1.0"]);
     // Yanked files are used only when pinned exactly (PEP 592).
     assert_eq!(solve(&f, &["a==3.0"], &[], vec![], options(false)).unwrap(), ["a==3.0"]);
     // Constraints on names not required add nothing.
-    assert_eq!(solve(&f, &["a"], &["zzz==1"], vec![], options(false)).unwrap(), ["a==2.0"]);
+    assert_eq!(
+        solve(&f, &["a"], &["zzz==1"], vec![], options(false)).unwrap(),
+        ["a==2.0"]
+    );
     let err = solve(&f, &["a>5"], &[], vec![], options(false)).unwrap_err();
     assert!(matches!(err, Error::NoSolution(_)), "{err}");
 }
@@ -197,8 +229,14 @@ fn installed_kept_unless_upgrade() {
             requires_python: None,
         }]
     };
-    assert_eq!(solve(&f, &["a"], &[], installed(), options(false)).unwrap(), ["a==1.0 (installed)"]);
-    assert_eq!(solve(&f, &["a>=2"], &[], installed(), options(false)).unwrap(), ["a==2.0"]);
+    assert_eq!(
+        solve(&f, &["a"], &[], installed(), options(false)).unwrap(),
+        ["a==1.0 (installed)"]
+    );
+    assert_eq!(
+        solve(&f, &["a>=2"], &[], installed(), options(false)).unwrap(),
+        ["a==2.0"]
+    );
     let mut up = options(false);
     up.upgrade = true;
     assert_eq!(solve(&f, &["a"], &[], installed(), up).unwrap(), ["a==2.0"]);
@@ -210,6 +248,10 @@ fn installed_kept_unless_upgrade() {
 #[test]
 fn incompatible_wheels_skip_versions() {
     let mut f = Fake::default();
-    f.add("native-2.0-cp312-cp312-win_amd64.whl", &[]).add(&whl("native", "1.0"), &[]);
-    assert_eq!(solve(&f, &["native"], &[], vec![], options(false)).unwrap(), ["native==1.0"]);
+    f.add("native-2.0-cp312-cp312-win_amd64.whl", &[])
+        .add(&whl("native", "1.0"), &[]);
+    assert_eq!(
+        solve(&f, &["native"], &[], vec![], options(false)).unwrap(),
+        ["native==1.0"]
+    );
 }
