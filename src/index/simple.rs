@@ -127,7 +127,7 @@ pub fn parse_html(body: &str, page: &Url) -> Result<ProjectPage, Error> {
         let filename = if text.is_empty() || text.contains('/') {
             url.path_segments()
                 .and_then(|mut s| s.next_back())
-                .map(|s| percent_decode(s))
+                .map(percent_decode)
                 .unwrap_or_default()
         } else {
             text

@@ -128,11 +128,11 @@ impl Selector {
                         }
                     }
                 }
-                FileKind::Sdist if self.sdists_allowed(project) => {
-                    // Prefer .tar.gz over .zip when both exist.
-                    if sdist.is_none_or(|s| !s.filename.ends_with(".tar.gz")) {
-                        sdist = Some(file);
-                    }
+                // Prefer .tar.gz over .zip when both exist.
+                FileKind::Sdist
+                    if self.sdists_allowed(project) && sdist.is_none_or(|s| !s.filename.ends_with(".tar.gz")) =>
+                {
+                    sdist = Some(file);
                 }
                 _ => {}
             }
