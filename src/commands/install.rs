@@ -225,6 +225,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
+    printer.debug(&format!("resolved in {:.2}s", start.elapsed().as_secs_f64()));
     for w in source.take_warnings() {
         printer.warn(&w);
     }
@@ -281,6 +282,11 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
         downloaded.push((r, build, file, artifact));
     }
 
+    printer.debug(&format!(
+        "downloaded and verified in {:.2}s",
+        start.elapsed().as_secs_f64()
+    ));
+
     // Inspect and decide.
     let pool = crate::inspect::thread_pool(None).context("failed to start the scanning threads")?;
     let packages: Vec<PlannedPackage> = pool.install(|| {
@@ -325,6 +331,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
                 .unwrap_or("no reason given")
         ));
     }
+    printer.debug(&format!("inspected in {:.2}s", start.elapsed().as_secs_f64()));
     // Stable order: runtime packages by name, then build dependencies by name.
     let mut ordered: BTreeMap<(bool, String, String), PlannedPackage> = BTreeMap::new();
     for p in packages {

@@ -161,11 +161,11 @@ impl Http {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let max_age = resp
-                .headers()
-                .get(reqwest::header::CACHE_CONTROL)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_max_age);
+            // Without Cache-Control, pages are kept for PyPI's own max-age.
+            let max_age = match resp.headers().get(reqwest::header::CACHE_CONTROL) {
+                None => Some(super::DEFAULT_PAGE_TTL),
+                Some(v) => v.to_str().ok().and_then(parse_max_age),
+            };
             match resp.bytes().await {
                 Ok(body) => {
                     return Ok(Fetched {

@@ -87,6 +87,9 @@ pub struct IndexClient {
     find_links: tokio::sync::OnceCell<Vec<DistFile>>,
 }
 
+/// How long a project page is reused when the index sends no `Cache-Control`.
+pub const DEFAULT_PAGE_TTL: u64 = 600;
+
 const ACCEPT_SIMPLE: &str =
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
