@@ -15,6 +15,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Resolve, download and inspect packages before pip installs them (pip-style arguments).
+    Install(Box<InstallArgs>),
     /// Inspect local artifacts (wheels, sdists, eggs) offline.
     Scan(ScanArgs),
     /// List every detection rule.
@@ -59,4 +61,87 @@ pub struct ScanArgs {
     /// Number of artifacts scanned in parallel (default: number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+}
+
+/// `guard install`: pip-style arguments (issue 5: resolution and download).
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// Requirements, as for pip (`requests>=2`, `fastapi[standard]`).
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// Install from the given requirements file (repeatable).
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement_files: Vec<PathBuf>,
+    /// Constrain versions using the given constraints file (repeatable).
+    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Resolve, download and inspect, print the plan, install nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Base URL of the package index (default: PIP_INDEX_URL, pip.conf, then PyPI).
+    #[arg(short = 'i', long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Extra index URLs (the first index that has a project wins).
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// A local directory (or HTML page) of distribution files.
+    #[arg(short = 'f', long, value_name = "DIR")]
+    pub find_links: Vec<String>,
+    /// Ignore package indexes (only --find-links).
+    #[arg(long)]
+    pub no_index: bool,
+    /// Do not use wheels for these packages (`:all:`, `:none:` or names).
+    #[arg(long, value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Do not use source distributions for these packages (`:all:`, `:none:` or names).
+    #[arg(long, value_name = "NAMES")]
+    pub only_binary: Vec<String>,
+    /// Include pre-release and development versions.
+    #[arg(long)]
+    pub pre: bool,
+    /// Upgrade the named packages even when an installed version satisfies them.
+    #[arg(short = 'U', long)]
+    pub upgrade: bool,
+    /// Ignore installed packages (resolve everything from the index).
+    #[arg(short = 'I', long, alias = "force-reinstall")]
+    pub ignore_installed: bool,
+    /// The target interpreter (default: $VIRTUAL_ENV, then python3 on PATH).
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<PathBuf>,
+    /// Cache directory (default: $XDG_CACHE_HOME/guard).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Use a temporary cache removed at exit.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// PEM bundle of extra CA certificates (default: PIP_CERT, SSL_CERT_FILE).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Network timeout in seconds, per connect or read.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Retries on 5xx, 429, timeouts and resets.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Parallel downloads.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
+    pub jobs: usize,
+    /// Policy file (see policy.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Less output on stderr.
+    #[arg(short = 'q', long, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+    /// More output on stderr.
+    #[arg(short = 'v', long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
 }

@@ -7,6 +7,14 @@
 pub mod cli;
 pub mod commands;
 
+pub mod download;
+pub mod index;
+pub mod interpreter;
+pub mod plan;
+pub mod progress;
+pub mod requirements;
+pub mod resolve;
+
 pub mod archive;
 pub mod inspect;
 pub mod metadata;

@@ -1,6 +1,7 @@
 //! Orchestration of each subcommand: no parsing or scanning logic lives here.
 
 mod check_name;
+mod install;
 mod rules;
 mod scan;
 
@@ -9,6 +10,7 @@ use crate::ExitStatus;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
+        Command::Install(args) => install::run(*args),
         Command::Scan(args) => scan::run(args),
         Command::Rules => rules::list(),
         Command::Explain { id } => rules::explain(&id),

@@ -121,7 +121,10 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         .map(|m| {
             let mut role = Role::of(&m.path, kind);
             // A module next to setup.py that setup.py imports runs at install time too.
-            if role == Role::Module && m.depth() <= 2 && setup_imports.iter().any(|i| m.file_name() == format!("{i}.py")) {
+            if role == Role::Module
+                && m.depth() <= 2
+                && setup_imports.iter().any(|i| m.file_name() == format!("{i}.py"))
+            {
                 role = Role::BuildHook;
             }
             python::analyse_member(m, role)

@@ -393,7 +393,10 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     }
                 }
                 let helper = matches!(&*call.func, Expr::Name(n) if self.scope.helper(n.id.as_str()).is_some());
-                if !folded_here && self.folded == 0 && (helper || name.as_deref().is_some_and(|n| n.ends_with(".decode"))) {
+                if !folded_here
+                    && self.folded == 0
+                    && (helper || name.as_deref().is_some_and(|n| n.ends_with(".decode")))
+                {
                     // `"…".decode("base64")` and friends on a receiver that folds.
                     let sink = self.current_sink();
                     folded_here = self.try_payload(expr, line, sink, false);

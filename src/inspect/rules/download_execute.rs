@@ -69,8 +69,14 @@ impl Rule for DownloadExecute {
             // A Windows program or script written to disk and started.
             let dropped_program = vocab::strings(code).any(|s| {
                 let l = s.to_ascii_lowercase();
-                [".exe", ".bat", ".vbs", ".ps1", ".scr", ".cmd", ".msi"].iter().any(|e| l.ends_with(e)) && !l.contains(' ')
-            }) && code.calls.iter().any(|c| c.name == "open" || c.name.ends_with(".write"));
+                [".exe", ".bat", ".vbs", ".ps1", ".scr", ".cmd", ".msi"]
+                    .iter()
+                    .any(|e| l.ends_with(e))
+                    && !l.contains(' ')
+            }) && code
+                .calls
+                .iter()
+                .any(|c| c.name == "open" || c.name.ends_with(".write"));
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::Critical,
                 Stage::Call if direct.is_some() || shady_source.is_some() || dropped_program => Severity::High,

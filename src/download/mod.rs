@@ -1,0 +1,250 @@
+//! Downloads into a content-addressed cache. The sha256 is checked before a
+//! file enters the cache; files are written to a temporary name and renamed,
+//! so an interrupted download never leaves a file that later looks valid.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::index::{http::redact, DistFile, IndexClient};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error("sha256 mismatch for {url}: the index says {expected}, the download is {actual}")]
+    HashMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{filename}: sha256 {actual} matches none of the --hash values pinned for it ({})", .allowed.join(", "))]
+    Pinned {
+        filename: String,
+        actual: String,
+        allowed: Vec<String>,
+    },
+    #[error("the index gives no sha256 for {url}: guard cannot verify it and refuses it")]
+    NoHash { url: String },
+    #[error("download of {url} was cut short after {attempts} attempt(s): {message}")]
+    Truncated {
+        url: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error("cannot write {path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("{0}")]
+    Index(String),
+}
+
+/// A verified file on disk.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+/// Progress of downloads; the only implementation with bars lives in `progress.rs`.
+pub trait Reporter: Send + Sync {
+    fn start(&self, _filename: &str, _size: Option<u64>) {}
+    fn advance(&self, _bytes: u64) {}
+    fn finish(&self, _filename: &str) {}
+}
+
+/// A reporter that says nothing.
+pub struct Quiet;
+impl Reporter for Quiet {}
+
+/// Where verified artifacts are kept.
+#[derive(Debug)]
+pub enum CacheRoot {
+    Dir(PathBuf),
+    /// `--no-cache`: a directory removed at the end of the run.
+    Temp(tempfile::TempDir),
+}
+
+impl CacheRoot {
+    pub fn path(&self) -> &Path {
+        match self {
+            CacheRoot::Dir(p) => p,
+            CacheRoot::Temp(t) => t.path(),
+        }
+    }
+}
+
+/// The default cache: `$XDG_CACHE_HOME/guard`, else `~/.cache/guard`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("guard"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/guard"))
+}
+
+/// Fetches distribution files with bounded concurrency.
+pub struct Downloader {
+    index: Arc<IndexClient>,
+    root: CacheRoot,
+    limit: Semaphore,
+    reporter: Arc<dyn Reporter>,
+    inflight: Mutex<HashMap<String, Arc<OnceCell<Artifact>>>>,
+}
+
+impl Downloader {
+    pub fn new(
+        index: Arc<IndexClient>,
+        root: CacheRoot,
+        concurrency: usize,
+        reporter: Arc<dyn Reporter>,
+    ) -> Downloader {
+        Downloader {
+            index,
+            root,
+            limit: Semaphore::new(concurrency.max(1)),
+            reporter,
+            inflight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn cache_root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Fetches `file` once per run (concurrent callers share the work).
+    pub async fn fetch(&self, file: &DistFile) -> Result<Artifact, Error> {
+        let cell = {
+            let mut map = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(file.url.to_string()).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.fetch_uncached(file)).await.cloned()
+    }
+
+    async fn fetch_uncached(&self, file: &DistFile) -> Result<Artifact, Error> {
+        if file.url.scheme() == "file" {
+            return local(file);
+        }
+        let url = redact(&file.url);
+        let expected = file.sha256.clone().ok_or(Error::NoHash { url: url.clone() })?;
+        if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::NoHash { url });
+        }
+        let dir = self
+            .root
+            .path()
+            .join("artifacts-v1")
+            .join(&expected[..2])
+            .join(&expected);
+        let path = dir.join(safe_name(&file.filename));
+        if let Ok(bytes) = std::fs::read(&path) {
+            // Re-verified on every use: a cache entry is never trusted blindly.
+            if hex::encode(Sha256::digest(&bytes)) == expected {
+                return Ok(Artifact { path, sha256: expected });
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        let _permit = self.limit.acquire().await.map_err(|e| Error::Index(e.to_string()))?;
+        let tmp_dir = self.root.path().join("tmp");
+        std::fs::create_dir_all(&tmp_dir).map_err(|e| io(&tmp_dir, e))?;
+        let http = &self.index.http;
+        let max = http.options.retries + 1;
+        let mut attempt = 0;
+        self.reporter.start(&file.filename, file.size);
+        let result = loop {
+            attempt += 1;
+            let resp = match http.get(&file.url, None).await {
+                Ok(r) => r,
+                Err(e) => break Err(Error::Index(e.to_string())),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| io(&tmp_dir, e))?;
+            let mut hasher = Sha256::new();
+            let mut stream = resp.bytes_stream();
+            let mut written = 0u64;
+            let mut failure = None;
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(c) => {
+                        hasher.update(&c);
+                        tmp.write_all(&c).map_err(|e| io(tmp.path(), e))?;
+                        written += c.len() as u64;
+                        self.reporter.advance(c.len() as u64);
+                    }
+                    Err(e) => {
+                        failure = Some(crate::index::Error::from_reqwest(&url, &e, attempt).to_string());
+                        break;
+                    }
+                }
+            }
+            if failure.is_none() {
+                if let Some(size) = file.size.filter(|s| *s != written) {
+                    failure = Some(format!("expected {size} bytes, got {written}"));
+                }
+            }
+            if let Some(message) = failure {
+                if attempt < max {
+                    tokio::time::sleep(http.backoff(attempt)).await;
+                    continue;
+                }
+                break Err(Error::Truncated {
+                    url: url.clone(),
+                    attempts: attempt,
+                    message,
+                });
+            }
+            let actual = hex::encode(hasher.finalize());
+            if actual != expected {
+                break Err(Error::HashMismatch {
+                    url: url.clone(),
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+            tmp.as_file().sync_all().map_err(|e| io(tmp.path(), e))?;
+            std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+            tmp.persist(&path).map_err(|e| io(&path, e.error))?;
+            break Ok(Artifact {
+                path: path.clone(),
+                sha256: expected.clone(),
+            });
+        };
+        self.reporter.finish(&file.filename);
+        result
+    }
+}
+
+/// A `--find-links` file: hashed where it lies (a local file the user pointed at).
+fn local(file: &DistFile) -> Result<Artifact, Error> {
+    let path = file
+        .url
+        .to_file_path()
+        .map_err(|_| Error::Index(format!("bad file URL {}", file.url)))?;
+    let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if let Some(expected) = &file.sha256 {
+        if *expected != actual {
+            return Err(Error::HashMismatch {
+                url: file.url.to_string(),
+                expected: expected.clone(),
+                actual,
+            });
+        }
+    }
+    Ok(Artifact { path, sha256: actual })
+}
+
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c == '/' || c == '\\' || c == '\0' { '_' } else { c })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_string()
+}
+
+fn io(path: &Path, e: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,273 @@
+//! The HTTP client: TLS through the system store plus `--cert`/`PIP_CERT`/`SSL_CERT_FILE`,
+//! proxies from the environment, credentials from URLs and netrc, retries with backoff.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, RETRY_AFTER};
+use reqwest::{Response, StatusCode};
+use url::Url;
+
+use super::config::Login;
+use super::Error;
+
+/// Settings for [`Http`].
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Extra CA bundle (PEM), added to the system store.
+    pub cert: Option<PathBuf>,
+    /// Connect and read timeout (not a total timeout: big downloads are fine).
+    pub timeout: Duration,
+    /// Attempts after the first one, on 5xx/429/timeouts/resets.
+    pub retries: u32,
+    /// First backoff delay; doubles per attempt.
+    pub backoff: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            cert: None,
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A retrying HTTP client that knows credentials per host.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    logins: HashMap<String, Login>,
+    pub options: HttpOptions,
+}
+
+impl Http {
+    pub fn new(options: HttpOptions, logins: HashMap<String, Login>) -> Result<Http, Error> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("guard/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.timeout)
+            .read_timeout(options.timeout)
+            .pool_max_idle_per_host(16);
+        if let Some(path) = &options.cert {
+            let pem = std::fs::read(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Cert {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            if certs.is_empty() {
+                return Err(Error::Cert {
+                    path: path.clone(),
+                    message: "no PEM certificates found".into(),
+                });
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder.build().map_err(|e| Error::Client(e.to_string()))?;
+        Ok(Http {
+            client,
+            logins,
+            options,
+        })
+    }
+
+    /// Remembers the credentials embedded in an index URL for its host, so
+    /// file URLs on the same host get them too (as pip does).
+    pub fn learn_credentials(&mut self, url: &Url) {
+        if !url.username().is_empty() {
+            let user = percent_decode(url.username());
+            let pass = url.password().map(percent_decode).unwrap_or_default();
+            self.logins.insert(host_key(url), (user, pass));
+        }
+    }
+
+    fn request(&self, url: &Url, headers: HeaderMap) -> reqwest::RequestBuilder {
+        let mut clean = url.clone();
+        let login = if !url.username().is_empty() {
+            let _ = clean.set_username("");
+            let _ = clean.set_password(None);
+            Some((
+                percent_decode(url.username()),
+                url.password().map(percent_decode).unwrap_or_default(),
+            ))
+        } else {
+            self.logins
+                .get(&host_key(url))
+                .or_else(|| url.host_str().and_then(|h| self.logins.get(h)))
+                .cloned()
+        };
+        let mut req = self.client.get(clean).headers(headers);
+        if let Some((user, pass)) = login {
+            req = req.basic_auth(user, Some(pass));
+        }
+        req
+    }
+
+    /// GETs `url`, retrying on 5xx, 429 (honouring Retry-After), timeouts and
+    /// connection resets. Non-success statuses other than those are returned
+    /// as [`Error::Status`] (404 included; callers decide what it means).
+    pub async fn get(&self, url: &Url, accept: Option<&'static str>) -> Result<Response, Error> {
+        let mut headers = HeaderMap::new();
+        if let Some(a) = accept {
+            headers.insert(ACCEPT, HeaderValue::from_static(a));
+        }
+        let max = self.options.retries + 1;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.request(url, headers.clone()).send().await {
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) => {
+                    let status = resp.status();
+                    if retryable(status) && attempt < max {
+                        let wait = retry_after(&resp).unwrap_or_else(|| self.backoff(attempt));
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(Error::Status {
+                        url: redact(url),
+                        status: status.as_u16(),
+                        attempts: attempt,
+                    });
+                }
+                Err(e) => {
+                    if transient(&e) && attempt < max {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(Error::from_reqwest(&redact(url), &e, attempt));
+                }
+            }
+        }
+    }
+
+    /// GETs `url` and reads the whole body; a body cut short is retried too.
+    pub async fn get_bytes(&self, url: &Url, accept: Option<&'static str>) -> Result<Fetched, Error> {
+        let max = self.options.retries + 1;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let resp = self.get(url, accept).await?;
+            let final_url = resp.url().clone();
+            let content_type = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            // Without Cache-Control, pages are kept for PyPI's own max-age.
+            let max_age = match resp.headers().get(reqwest::header::CACHE_CONTROL) {
+                None => Some(super::DEFAULT_PAGE_TTL),
+                Some(v) => v.to_str().ok().and_then(parse_max_age),
+            };
+            match resp.bytes().await {
+                Ok(body) => {
+                    return Ok(Fetched {
+                        url: final_url,
+                        content_type,
+                        max_age,
+                        body: body.to_vec(),
+                    })
+                }
+                Err(e) if attempt < max => {
+                    let _ = e;
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Err(e) => return Err(Error::from_reqwest(&redact(url), &e, attempt)),
+            }
+        }
+    }
+
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        self.options.backoff * 2u32.saturating_pow(attempt.saturating_sub(1))
+    }
+}
+
+/// A fetched body with the headers guard uses.
+#[derive(Debug)]
+pub struct Fetched {
+    pub url: Url,
+    pub content_type: Option<String>,
+    pub max_age: Option<u64>,
+    pub body: Vec<u8>,
+}
+
+pub fn retryable(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT
+}
+
+/// Errors worth another attempt: timeouts, resets, bodies cut short.
+pub fn transient(e: &reqwest::Error) -> bool {
+    e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode()
+}
+
+fn retry_after(resp: &Response) -> Option<Duration> {
+    let secs: u64 = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs.min(30)))
+}
+
+fn parse_max_age(cc: &str) -> Option<u64> {
+    if cc.contains("no-store") || cc.contains("no-cache") {
+        return None;
+    }
+    cc.split(',')
+        .filter_map(|d| d.trim().strip_prefix("max-age="))
+        .find_map(|v| v.trim().parse().ok())
+}
+
+fn host_key(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    if u.password().is_some() {
+        let _ = u.set_password(Some("****"));
+    }
+    u.to_string()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_and_parses_headers() {
+        let u = Url::parse("https://alice:s3cret@pypi.corp/simple/").unwrap();
+        assert_eq!(redact(&u), "https://alice:****@pypi.corp/simple/");
+        assert_eq!(parse_max_age("public, max-age=600"), Some(600));
+        assert_eq!(parse_max_age("no-cache, max-age=600"), None);
+        assert!(retryable(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(retryable(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!retryable(StatusCode::NOT_FOUND));
+    }
+}

@@ -1,0 +1,129 @@
+//! The install plan (CONTRACT.md `guard install --dry-run`) and its rendering.
+
+use serde::Serialize;
+
+use crate::inspect::Finding;
+use crate::policy::Verdict;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Python {
+    pub executable: String,
+    pub version: String,
+}
+
+/// One artifact that would be handed to pip.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedPackage {
+    pub name: String,
+    pub version: String,
+    pub filename: String,
+    pub url: String,
+    pub sha256: String,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    pub build_dependency: bool,
+    /// Where the dependency list came from (`core-metadata-file`, `pkg-info`, …, `needs-build`).
+    pub metadata_source: crate::resolve::metadata::Source,
+    /// No static metadata: only a build (running setup.py) could list its dependencies.
+    pub needs_build: bool,
+    /// The index the file came from (`null` for --find-links).
+    pub index: Option<String>,
+    /// PEP 700 upload time, when the index gave it.
+    pub upload_time: Option<String>,
+    /// PEP 592 yank reason, when the chosen file is yanked.
+    pub yanked: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub allow: usize,
+    pub review: usize,
+    pub deny: usize,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub schema: u32,
+    pub python: Python,
+    pub packages: Vec<PlannedPackage>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    pub fn new(python: Python, packages: Vec<PlannedPackage>, seconds: f64) -> Plan {
+        let mut summary = Summary {
+            seconds,
+            ..Summary::default()
+        };
+        for p in &packages {
+            match p.verdict {
+                Verdict::Allow => summary.allow += 1,
+                Verdict::Review => summary.review += 1,
+                Verdict::Deny => summary.deny += 1,
+            }
+        }
+        Plan {
+            schema: 1,
+            python,
+            packages,
+            summary,
+        }
+    }
+
+    pub fn all_allowed(&self) -> bool {
+        self.packages.iter().all(|p| p.verdict == Verdict::Allow)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// A table: verdict, name, version, file, then findings indented.
+    pub fn to_human(&self) -> String {
+        let mut out = format!("Python {} ({})\n", self.python.version, self.python.executable);
+        let w_name = self.packages.iter().map(|p| p.name.len()).max().unwrap_or(4).max(4);
+        let w_ver = self.packages.iter().map(|p| p.version.len()).max().unwrap_or(7).max(7);
+        out.push_str(&format!(
+            "{:<7} {:<w_name$}  {:<w_ver$}  {}\n",
+            "VERDICT", "NAME", "VERSION", "FILE"
+        ));
+        for p in &self.packages {
+            let mut file = p.filename.clone();
+            if p.build_dependency {
+                file.push_str("  (build dependency)");
+            }
+            if p.needs_build {
+                file.push_str("  (needs build: dependencies unknown)");
+            }
+            out.push_str(&format!(
+                "{:<7} {:<w_name$}  {:<w_ver$}  {file}\n",
+                p.verdict.as_str(),
+                p.name,
+                p.version
+            ));
+            for f in &p.findings {
+                let loc = match (&f.file, f.line) {
+                    (Some(file), Some(line)) => format!(" {file}:{line}"),
+                    (Some(file), None) => format!(" {file}"),
+                    _ => String::new(),
+                };
+                out.push_str(&format!(
+                    "        {} {}{loc}: {}\n",
+                    f.severity.as_str(),
+                    f.rule,
+                    f.message
+                ));
+            }
+        }
+        out.push_str(&format!(
+            "{} package(s): {} allow, {} review, {} deny in {:.2}s\n",
+            self.packages.len(),
+            self.summary.allow,
+            self.summary.review,
+            self.summary.deny,
+            self.summary.seconds
+        ));
+        out
+    }
+}

@@ -1,0 +1,489 @@
+//! pip-style requirement arguments and requirement files → [`RequirementSet`].
+//!
+//! Handles `-r` (nested), `-c` constraints, per-requirement `--hash`, options
+//! lines (`--index-url`, `--extra-index-url`, `--find-links`, `--no-binary`,
+//! `--only-binary`, `--pre`, `--no-index`), comments, line continuations and
+//! `${VAR}` expansion. Every error names the file and line.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::{PackageName, VersionOrUrl};
+
+/// A parsed PEP 508 requirement.
+pub type Pep508 = pep508_rs::Requirement;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read requirements file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{origin}: {message}")]
+    Invalid { origin: Origin, message: String },
+    #[error("{origin}: requirements file includes itself (via {path})")]
+    Cycle { origin: Origin, path: PathBuf },
+}
+
+/// Where a requirement or option came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    CommandLine,
+    File { path: PathBuf, line: usize },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::CommandLine => f.write_str("command line"),
+            Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
+        }
+    }
+}
+
+/// One requirement with the hashes pinned for it (`--hash=sha256:…`).
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub req: Pep508,
+    /// Allowed sha256 digests, lowercase hex, without the `sha256:` prefix.
+    pub hashes: Vec<String>,
+    pub origin: Origin,
+}
+
+impl Requirement {
+    pub fn name(&self) -> &PackageName {
+        &self.req.name
+    }
+}
+
+/// Options that pip also accepts inside requirement files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileOptions {
+    pub index_url: Option<String>,
+    pub extra_index_urls: Vec<String>,
+    pub find_links: Vec<String>,
+    pub no_index: bool,
+    /// Package names (normalized) or `:all:` / `:none:`.
+    pub no_binary: Vec<String>,
+    pub only_binary: Vec<String>,
+    pub pre: bool,
+    pub require_hashes: bool,
+}
+
+/// Everything collected from the command line and requirement files.
+#[derive(Debug, Clone, Default)]
+pub struct RequirementSet {
+    pub requirements: Vec<Requirement>,
+    pub constraints: Vec<Requirement>,
+    pub options: FileOptions,
+    /// Non-fatal remarks (ignored options), for the user.
+    pub warnings: Vec<String>,
+}
+
+impl RequirementSet {
+    /// Adds one requirement given on the command line (`requests>=2`).
+    pub fn add_arg(&mut self, arg: &str) -> Result<(), Error> {
+        let req = parse_requirement(arg, &Origin::CommandLine)?;
+        self.requirements.push(Requirement {
+            req,
+            hashes: Vec::new(),
+            origin: Origin::CommandLine,
+        });
+        Ok(())
+    }
+
+    /// Reads a requirements file (`-r`), following nested `-r`/`-c`.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), Error> {
+        self.read_file(path, false, &mut Vec::new())
+    }
+
+    /// Reads a constraints file (`-c`).
+    pub fn add_constraints(&mut self, path: &Path) -> Result<(), Error> {
+        self.read_file(path, true, &mut Vec::new())
+    }
+
+    fn read_file(&mut self, path: &Path, constraint: bool, stack: &mut Vec<PathBuf>) -> Result<(), Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        stack.push(canonical);
+        let result = self.parse_text(path, &text, constraint, stack);
+        stack.pop();
+        result
+    }
+
+    /// Parses the text of one requirement file; `path` names it in errors and
+    /// anchors relative `-r`/`-c` paths.
+    pub fn parse_text(
+        &mut self,
+        path: &Path,
+        text: &str,
+        constraint: bool,
+        stack: &mut Vec<PathBuf>,
+    ) -> Result<(), Error> {
+        let base = path.parent().unwrap_or(Path::new("."));
+        for (line_no, line) in logical_lines(text) {
+            let origin = Origin::File {
+                path: path.to_path_buf(),
+                line: line_no,
+            };
+            let line = expand_env(&strip_comment(&line));
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.starts_with('-') {
+                self.option_line(line, base, constraint, &origin, stack)?;
+                continue;
+            }
+            let (spec, opts) = split_options(line);
+            let mut hashes = Vec::new();
+            let mut tokens = opts.split_whitespace();
+            while let Some(tok) = tokens.next() {
+                let value = if let Some(v) = tok.strip_prefix("--hash=") {
+                    v.to_string()
+                } else if tok == "--hash" {
+                    tokens
+                        .next()
+                        .map(str::to_string)
+                        .ok_or_else(|| invalid(&origin, "--hash needs a value"))?
+                } else {
+                    return Err(invalid(&origin, format!("unsupported per-requirement option `{tok}`")));
+                };
+                hashes.push(parse_hash(&value, &origin)?);
+            }
+            let req = parse_requirement(spec, &origin)?;
+            let target = if constraint {
+                &mut self.constraints
+            } else {
+                &mut self.requirements
+            };
+            target.push(Requirement { req, hashes, origin });
+        }
+        Ok(())
+    }
+
+    fn option_line(
+        &mut self,
+        line: &str,
+        base: &Path,
+        constraint: bool,
+        origin: &Origin,
+        stack: &mut Vec<PathBuf>,
+    ) -> Result<(), Error> {
+        let (flag, inline) = match line.split_once('=') {
+            Some((f, v)) if f.starts_with("--") && !f.contains(char::is_whitespace) => (f, Some(v.trim())),
+            _ => match line.split_once(char::is_whitespace) {
+                Some((f, v)) => (f, Some(v.trim())),
+                None => (line, None),
+            },
+        };
+        // `-rfile.txt` short form.
+        let (flag, inline) = match (flag.len() > 2 && !flag.starts_with("--"), inline) {
+            (true, None) => (&flag[..2], Some(flag[2..].trim())),
+            _ => (flag, inline),
+        };
+        let value = || {
+            inline
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| invalid(origin, format!("{flag} needs a value")))
+        };
+        let o = &mut self.options;
+        match flag {
+            "-r" | "--requirement" | "-c" | "--constraint" => {
+                let nested = value()?;
+                if nested.contains("://") {
+                    return Err(invalid(
+                        origin,
+                        format!("remote requirement files are not supported: {nested}"),
+                    ));
+                }
+                let nested_path = base.join(nested);
+                let canonical = nested_path.canonicalize().unwrap_or_else(|_| nested_path.clone());
+                if stack.contains(&canonical) {
+                    return Err(Error::Cycle {
+                        origin: origin.clone(),
+                        path: nested_path,
+                    });
+                }
+                let is_constraint = constraint || matches!(flag, "-c" | "--constraint");
+                self.read_file(&nested_path, is_constraint, stack)
+                    .map_err(|e| match e {
+                        Error::Read { path, source } => {
+                            invalid(origin, format!("cannot read {}: {source}", path.display()))
+                        }
+                        other => other,
+                    })?;
+            }
+            "-i" | "--index-url" => o.index_url = Some(value()?.to_string()),
+            "--extra-index-url" => o.extra_index_urls.push(value()?.to_string()),
+            "-f" | "--find-links" => o.find_links.push(value()?.to_string()),
+            "--no-index" => o.no_index = true,
+            "--no-binary" => o.no_binary.extend(split_format_control(value()?)),
+            "--only-binary" => o.only_binary.extend(split_format_control(value()?)),
+            "--pre" => o.pre = true,
+            "--require-hashes" => o.require_hashes = true,
+            "--prefer-binary" | "--trusted-host" | "--use-feature" => self
+                .warnings
+                .push(format!("{origin}: option {flag} is accepted and ignored")),
+            "-e" | "--editable" => {
+                return Err(invalid(
+                    origin,
+                    "editable requirements (-e) are not supported: guard only installs inspected artifacts",
+                ))
+            }
+            _ => return Err(invalid(origin, format!("unknown option `{flag}`"))),
+        }
+        Ok(())
+    }
+
+    /// Fails when `--require-hashes` is on (or any requirement has hashes) and
+    /// some requirement lacks a hash or an `==` pin, as pip does.
+    pub fn check_hash_mode(&self) -> Result<(), Error> {
+        let hash_mode = self.options.require_hashes || self.requirements.iter().any(|r| !r.hashes.is_empty());
+        if !hash_mode {
+            return Ok(());
+        }
+        for r in &self.requirements {
+            if r.hashes.is_empty() {
+                return Err(invalid(
+                    &r.origin,
+                    format!("hash-checking mode: `{}` has no --hash", r.req.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Normalized names of the requirements given directly.
+    pub fn direct_names(&self) -> HashSet<PackageName> {
+        self.requirements.iter().map(|r| r.req.name.clone()).collect()
+    }
+}
+
+fn invalid(origin: &Origin, message: impl Into<String>) -> Error {
+    Error::Invalid {
+        origin: origin.clone(),
+        message: message.into(),
+    }
+}
+
+/// Parses one PEP 508 requirement; URL requirements are refused (nothing to
+/// verify them against).
+pub fn parse_requirement(text: &str, origin: &Origin) -> Result<Pep508, Error> {
+    let req =
+        Pep508::from_str(text.trim()).map_err(|e| invalid(origin, format!("invalid requirement `{text}`: {e}")))?;
+    if let Some(VersionOrUrl::Url(url)) = &req.version_or_url {
+        return Err(invalid(
+            origin,
+            format!("direct URL requirements are not supported yet: `{}` @ {url}", req.name),
+        ));
+    }
+    Ok(req)
+}
+
+fn parse_hash(value: &str, origin: &Origin) -> Result<String, Error> {
+    let Some((algo, digest)) = value.split_once(':') else {
+        return Err(invalid(
+            origin,
+            format!("invalid --hash `{value}` (expected sha256:HEX)"),
+        ));
+    };
+    if algo != "sha256" {
+        return Err(invalid(
+            origin,
+            format!("unsupported hash algorithm `{algo}` (only sha256 is verified)"),
+        ));
+    }
+    if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid(origin, format!("invalid sha256 digest `{digest}`")));
+    }
+    Ok(digest.to_ascii_lowercase())
+}
+
+fn split_format_control(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.starts_with(':') {
+                s.to_string()
+            } else {
+                crate::metadata::normalize(s)
+            }
+        })
+        .collect()
+}
+
+/// Joins backslash-continued lines; yields (first physical line number, text).
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    for (i, line) in text.lines().enumerate() {
+        if current.is_empty() {
+            start = i + 1;
+        }
+        if let Some(stripped) = line.strip_suffix('\\') {
+            current.push_str(stripped);
+            current.push(' ');
+        } else {
+            current.push_str(line);
+            out.push((start, std::mem::take(&mut current)));
+        }
+    }
+    if !current.is_empty() {
+        out.push((start, current));
+    }
+    out
+}
+
+/// Removes `# comment` (at line start or after whitespace), like pip.
+fn strip_comment(line: &str) -> String {
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
+            return line[..i].to_string();
+        }
+    }
+    line.to_string()
+}
+
+/// Expands `${NAME}` (pip supports only this form, with `[A-Z0-9_]` names).
+fn expand_env(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(end)
+                if after[..end]
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') =>
+            {
+                let name = &after[..end];
+                match std::env::var(name) {
+                    Ok(v) => out.push_str(&v),
+                    Err(_) => out.push_str(&rest[i..i + 3 + end]),
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str("${");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Splits `spec --hash=… --hash …` at the first whitespace-preceded `-` token.
+fn split_options(line: &str) -> (&str, &str) {
+    let bytes = line.as_bytes();
+    for i in 1..bytes.len() {
+        if bytes[i] == b'-' && bytes[i - 1].is_ascii_whitespace() && bytes.get(i + 1) == Some(&b'-') {
+            return (line[..i].trim(), &line[i..]);
+        }
+    }
+    (line, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RequirementSet, Error> {
+        let mut set = RequirementSet::default();
+        set.parse_text(Path::new("reqs.txt"), text, false, &mut Vec::new())?;
+        Ok(set)
+    }
+
+    #[test]
+    fn parses_requirements_options_and_hashes() {
+        let set = parse(
+            "# comment\n\
+             --index-url https://example.org/simple\n\
+             --extra-index-url=https://extra.example/simple\n\
+             requests[socks]>=2.0 ; python_version >= '3.8'  # trailing\n\
+             idna==3.7 \\\n    --hash=sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA \\\n    --hash sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n\
+             --pre\n--no-binary :all:\n--only-binary Foo_Bar,baz\n",
+        )
+        .unwrap();
+        assert_eq!(set.options.index_url.as_deref(), Some("https://example.org/simple"));
+        assert_eq!(set.options.extra_index_urls, ["https://extra.example/simple"]);
+        assert!(set.options.pre);
+        assert_eq!(set.options.no_binary, [":all:"]);
+        assert_eq!(set.options.only_binary, ["foo-bar", "baz"]);
+        assert_eq!(set.requirements.len(), 2);
+        assert_eq!(set.requirements[0].req.name.as_ref(), "requests");
+        assert_eq!(set.requirements[0].req.extras.len(), 1);
+        let idna = &set.requirements[1];
+        assert_eq!(idna.hashes.len(), 2);
+        assert_eq!(idna.hashes[0], "a".repeat(64));
+        assert_eq!(
+            idna.origin,
+            Origin::File {
+                path: "reqs.txt".into(),
+                line: 5
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let err = parse("requests\n\nnot a ! requirement\n").unwrap_err();
+        assert!(err.to_string().starts_with("reqs.txt:3: invalid requirement"), "{err}");
+        let err = parse("--frobnicate\n").unwrap_err();
+        assert_eq!(err.to_string(), "reqs.txt:1: unknown option `--frobnicate`");
+        let err = parse("foo --hash=md5:abc\n").unwrap_err();
+        assert!(err.to_string().contains("unsupported hash algorithm `md5`"), "{err}");
+        let err = parse("-e .\n").unwrap_err();
+        assert!(err.to_string().contains("editable"), "{err}");
+        let err = parse("foo @ https://example.org/foo.whl\n").unwrap_err();
+        assert!(err.to_string().contains("direct URL"), "{err}");
+    }
+
+    #[test]
+    fn nested_files_and_constraints() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("top.txt"), "-r sub/inner.txt\n-c cons.txt\nflask\n").unwrap();
+        std::fs::write(dir.path().join("sub/inner.txt"), "click>=8\n-r ../leaf.txt\n").unwrap();
+        std::fs::write(dir.path().join("leaf.txt"), "jinja2\n").unwrap();
+        std::fs::write(dir.path().join("cons.txt"), "click<9\n").unwrap();
+        let mut set = RequirementSet::default();
+        set.add_file(&dir.path().join("top.txt")).unwrap();
+        let names: Vec<_> = set.requirements.iter().map(|r| r.req.name.to_string()).collect();
+        assert_eq!(names, ["click", "jinja2", "flask"]);
+        assert_eq!(set.constraints.len(), 1);
+        assert_eq!(set.constraints[0].req.name.as_ref(), "click");
+
+        std::fs::write(dir.path().join("loop.txt"), "-r loop.txt\n").unwrap();
+        let err = set.add_file(&dir.path().join("loop.txt")).unwrap_err();
+        assert!(err.to_string().contains("includes itself"), "{err}");
+        let err = set.add_file(&dir.path().join("missing.txt")).unwrap_err();
+        assert!(err.to_string().contains("missing.txt"), "{err}");
+    }
+
+    #[test]
+    fn hash_mode_requires_every_hash() {
+        let set = parse("a==1 --hash=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nb==2\n")
+            .unwrap();
+        let err = set.check_hash_mode().unwrap_err();
+        assert!(err.to_string().contains("reqs.txt:2"), "{err}");
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(strip_comment("foo # bar"), "foo ");
+        assert_eq!(strip_comment("http://x/#frag"), "http://x/#frag");
+        std::env::set_var("GUARD_TEST_TOKEN", "s3cret");
+        assert_eq!(expand_env("https://u:${GUARD_TEST_TOKEN}@h/"), "https://u:s3cret@h/");
+        assert_eq!(expand_env("${lower}"), "${lower}");
+    }
+}

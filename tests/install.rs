@@ -1,0 +1,529 @@
+//! `guard install --dry-run` against a local PEP 691/503 index started by each
+//! test on 127.0.0.1:0, serving wheels and sdists built in code, with fault
+//! modes. No live network.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+// ---------------------------------------------------------------- fixtures
+
+fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>) {
+    let dist = name.replace('-', "_");
+    let filename = format!("{dist}-{version}-py3-none-any.whl");
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for r in requires {
+        metadata.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default();
+        for (path, data) in [
+            (format!("{dist}/__init__.py"), "VALUE = 1\n".to_string()),
+            (format!("{dist}-{version}.dist-info/METADATA"), metadata),
+            (
+                format!("{dist}-{version}.dist-info/WHEEL"),
+                "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".into(),
+            ),
+            (format!("{dist}-{version}.dist-info/RECORD"), String::new()),
+        ] {
+            zip.start_file(path, opts).unwrap();
+            zip.write_all(data.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    (filename, buf.into_inner())
+}
+
+fn sdist(name: &str, version: &str, files: &[(&str, String)]) -> (String, Vec<u8>) {
+    let filename = format!("{name}-{version}.tar.gz");
+    let mut out = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        for (path, data) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("{name}-{version}/{path}"), data.as_bytes())
+                .unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    (filename, out)
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+// ---------------------------------------------------------------- server
+
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    None,
+    /// Answer 500 to the first N requests.
+    FailFirst(usize),
+    /// Never answer (until the client gives up).
+    Hang,
+    /// Announce the full length, send half, close. `Some(n)`: only the first n times.
+    Truncate(Option<usize>),
+}
+
+struct Route {
+    body: Vec<u8>,
+    content_type: String,
+    fault: Fault,
+    hits: AtomicUsize,
+}
+
+struct Index {
+    port: u16,
+    routes: Arc<Mutex<HashMap<String, Arc<Route>>>>,
+    /// project → [(filename, sha256 announced)]
+    projects: Mutex<HashMap<String, Vec<(String, String)>>>,
+}
+
+impl Index {
+    fn start() -> Index {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes: Arc<Mutex<HashMap<String, Arc<Route>>>> = Arc::default();
+        let r = routes.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let r = r.clone();
+                std::thread::spawn(move || serve(stream, &r));
+            }
+        });
+        Index {
+            port,
+            routes,
+            projects: Mutex::default(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/simple/", self.port)
+    }
+
+    fn route(&self, path: &str, body: Vec<u8>, content_type: &str, fault: Fault) {
+        self.routes.lock().unwrap().insert(
+            path.to_string(),
+            Arc::new(Route {
+                body,
+                content_type: content_type.into(),
+                fault,
+                hits: AtomicUsize::new(0),
+            }),
+        );
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.routes.lock().unwrap()[path].hits.load(Ordering::SeqCst)
+    }
+
+    /// Serves a file and lists it on its project's JSON page.
+    fn add(&self, project: &str, (filename, bytes): (String, Vec<u8>), fault: Fault) {
+        self.add_with_hash(project, (filename, bytes.clone()), fault, &sha(&bytes));
+    }
+
+    fn add_with_hash(&self, project: &str, (filename, bytes): (String, Vec<u8>), fault: Fault, hash: &str) {
+        self.route(&format!("/files/{filename}"), bytes, "application/octet-stream", fault);
+        let mut projects = self.projects.lock().unwrap();
+        let files = projects.entry(project.to_string()).or_default();
+        files.push((filename, hash.to_string()));
+        // Relative file URLs: the client must resolve them against the page URL.
+        let entries: Vec<String> = files
+            .iter()
+            .map(|(f, h)| format!(r#"{{"filename":"{f}","url":"../../files/{f}","hashes":{{"sha256":"{h}"}}}}"#))
+            .collect();
+        let page = format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"name":"{project}","files":[{}]}}"#,
+            entries.join(",")
+        );
+        drop(projects);
+        self.route(
+            &format!("/simple/{project}/"),
+            page.into_bytes(),
+            "application/vnd.pypi.simple.v1+json",
+            Fault::None,
+        );
+    }
+}
+
+fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Arc<Route>>>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let route = routes.lock().unwrap().get(&path).cloned();
+    let Some(route) = route else {
+        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
+    let n = route.hits.fetch_add(1, Ordering::SeqCst);
+    let len = route.body.len();
+    let header = |len: usize| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            route.content_type
+        )
+    };
+    match route.fault {
+        Fault::FailFirst(k) if n < k => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+        Fault::Hang => std::thread::sleep(Duration::from_secs(10)),
+        Fault::Truncate(limit) if limit.is_none_or(|l| n < l) => {
+            let _ = stream.write_all(header(len).as_bytes());
+            let _ = stream.write_all(&route.body[..len / 2]);
+            let _ = stream.flush();
+        }
+        _ => {
+            let _ = stream.write_all(header(len).as_bytes());
+            let _ = stream.write_all(&route.body);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- running guard
+
+fn guard(index: &Index, cache: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guard"));
+    cmd.args(["install", "--dry-run", "--format", "json", "--ignore-installed"])
+        .args(["--index-url", &index.url()])
+        .args(["--python", "python3"])
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(args)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_NO_INDEX");
+    if !args.contains(&"--timeout") {
+        cmd.args(["--timeout", "1", "--retries", "2"]);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn plan(o: &Output) -> serde_json::Value {
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+fn names(plan: &serde_json::Value) -> Vec<String> {
+    plan["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}=={}{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                if p["build_dependency"].as_bool().unwrap() {
+                    " (build)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect()
+}
+
+fn cached_files(cache: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), out);
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&cache.join("artifacts-v1"), &mut out);
+    out
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn resolves_wheels_with_extras_and_markers() {
+    let index = Index::start();
+    index.add(
+        "app",
+        wheel(
+            "app",
+            "1.0",
+            &[
+                "lib>=1",
+                "extra-dep ; extra == 'fast'",
+                "winonly ; sys_platform == 'win32'",
+            ],
+        ),
+        Fault::None,
+    );
+    index.add("app", wheel("app", "2.0rc1", &[]), Fault::None);
+    index.add("lib", wheel("lib", "1.0", &[]), Fault::None);
+    index.add("lib", wheel("lib", "1.1", &[]), Fault::None);
+    index.add("extra-dep", wheel("extra-dep", "3.0", &[]), Fault::None);
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["app[fast]"]);
+    let p = plan(&out);
+    assert_eq!(names(&p), ["app==1.0", "extra-dep==3.0", "lib==1.1"]);
+    let app = &p["packages"][0];
+    assert_eq!(app["verdict"], "allow");
+    assert_eq!(app["filename"], "app-1.0-py3-none-any.whl");
+    assert_eq!(
+        app["url"],
+        format!("http://127.0.0.1:{}/files/app-1.0-py3-none-any.whl", index.port)
+    );
+    assert_eq!(app["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(p["schema"], 1);
+    assert_eq!(p["summary"]["allow"], 3);
+    assert!(p["python"]["version"].as_str().unwrap().starts_with('3'));
+    // Every planned file is in the cache, verified.
+    assert_eq!(cached_files(cache.path()).len(), 3);
+}
+
+#[test]
+fn canary_sdist_setup_py_never_runs() {
+    let index = Index::start();
+    let dir = tempfile::tempdir().unwrap();
+    let canary = dir.path().join("canary-was-here");
+    let setup_py = format!(
+        "open({:?}, 'w').write('setup.py ran')\nfrom setuptools import setup\nsetup(name='canary', version='1.0', install_requires=['lib>=1'])\n",
+        canary.display().to_string()
+    );
+    index.add(
+        "canary",
+        sdist(
+            "canary",
+            "1.0",
+            &[
+                ("setup.py", setup_py),
+                ("PKG-INFO", "Metadata-Version: 2.1\nName: canary\nVersion: 1.0\n".into()),
+            ],
+        ),
+        Fault::None,
+    );
+    index.add("lib", wheel("lib", "1.0", &[]), Fault::None);
+    index.add("setuptools", wheel("setuptools", "70.0", &[]), Fault::None);
+    index.add("wheel", wheel("wheel", "0.43", &[]), Fault::None);
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["canary"]);
+    let p = plan(&out);
+    assert!(!canary.exists(), "setup.py was executed during resolution");
+    assert_eq!(
+        names(&p),
+        [
+            "canary==1.0",
+            "lib==1.0",
+            "setuptools==70.0 (build)",
+            "wheel==0.43 (build)"
+        ]
+    );
+    assert_eq!(p["packages"][0]["metadata_source"], "setup-py");
+    assert_eq!(p["packages"][0]["needs_build"], false);
+}
+
+#[test]
+fn sdist_without_static_metadata_needs_build() {
+    let index = Index::start();
+    let setup_py = "from setuptools import setup\nsetup(install_requires=open('reqs.txt').read().split())\n";
+    index.add(
+        "dyn",
+        sdist("dyn", "1.0", &[("setup.py", setup_py.into())]),
+        Fault::None,
+    );
+    index.add("setuptools", wheel("setuptools", "70.0", &[]), Fault::None);
+    index.add("wheel", wheel("wheel", "0.43", &[]), Fault::None);
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["dyn"]);
+    let p = plan(&out);
+    assert_eq!(p["packages"][0]["name"], "dyn");
+    assert_eq!(p["packages"][0]["needs_build"], true);
+    assert!(stderr(&out).contains("no static metadata"), "{}", stderr(&out));
+}
+
+#[test]
+fn hash_mismatch_is_a_hard_error_and_nothing_is_cached() {
+    let index = Index::start();
+    let bad = "f".repeat(64);
+    let w = wheel("lib", "1.0", &[]);
+    let actual = sha(&w.1);
+    index.add_with_hash("lib", w, Fault::None, &bad);
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["lib"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("sha256 mismatch"), "{err}");
+    assert!(err.contains("/files/lib-1.0-py3-none-any.whl"), "{err}");
+    assert!(err.contains(&bad) && err.contains(&actual), "{err}");
+    assert!(cached_files(cache.path()).is_empty());
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn server_errors_then_success_are_retried() {
+    let index = Index::start();
+    index.add("lib", wheel("lib", "1.0", &[]), Fault::FailFirst(2));
+    let cache = tempfile::tempdir().unwrap();
+    let p = plan(&guard(&index, cache.path(), &["lib"]));
+    assert_eq!(names(&p), ["lib==1.0"]);
+    assert_eq!(index.hits("/files/lib-1.0-py3-none-any.whl"), 3);
+}
+
+#[test]
+fn persistent_server_errors_fail_clearly() {
+    let index = Index::start();
+    index.add("lib", wheel("lib", "1.0", &[]), Fault::FailFirst(100));
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["lib"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("HTTP 500") && err.contains("after 3 attempts"), "{err}");
+}
+
+#[test]
+fn timeouts_fail_clearly() {
+    let index = Index::start();
+    index.add("lib", wheel("lib", "1.0", &[]), Fault::Hang);
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["lib", "--timeout", "0.3", "--retries", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("timed out") || err.contains("cut short"), "{err}");
+    assert!(cached_files(cache.path()).is_empty());
+}
+
+#[test]
+fn truncated_bodies_are_retried_then_refused() {
+    let index = Index::start();
+    index.add("once", wheel("once", "1.0", &[]), Fault::Truncate(Some(1)));
+    index.add("always", wheel("always", "1.0", &[]), Fault::Truncate(None));
+    let cache = tempfile::tempdir().unwrap();
+    let p = plan(&guard(&index, cache.path(), &["once"]));
+    assert_eq!(names(&p), ["once==1.0"]);
+    let out = guard(&index, cache.path(), &["always"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cut short") || err.contains("error decoding") || err.contains("body"),
+        "{err}"
+    );
+    assert!(!cached_files(cache.path())
+        .iter()
+        .any(|p| p.to_string_lossy().contains("always")));
+}
+
+#[test]
+fn html_index_requirements_file_and_constraints() {
+    let index = Index::start();
+    let (f1, b1) = wheel("lib", "1.0", &[]);
+    let (f2, b2) = wheel("lib", "2.0", &[]);
+    let html = format!(
+        "<html><body><a href=\"/files/{f1}#sha256={}\">{f1}</a>\n<a href=\"../../files/{f2}#sha256={}\" data-requires-python=\"&gt;=3.0\">{f2}</a></body></html>",
+        sha(&b1),
+        sha(&b2)
+    );
+    index.route("/simple/lib/", html.into_bytes(), "text/html", Fault::None);
+    index.route(
+        &format!("/files/{f1}"),
+        b1.clone(),
+        "application/octet-stream",
+        Fault::None,
+    );
+    index.route(&format!("/files/{f2}"), b2, "application/octet-stream", Fault::None);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cons.txt"), "lib<2\n").unwrap();
+    std::fs::write(
+        dir.path().join("reqs.txt"),
+        format!("# pinned\n-c cons.txt\nlib \\\n  --hash=sha256:{}\n", sha(&b1)),
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let reqs = dir.path().join("reqs.txt");
+    let p = plan(&guard(&index, cache.path(), &["-r", reqs.to_str().unwrap()]));
+    assert_eq!(names(&p), ["lib==1.0"]);
+
+    // A --hash that does not match refuses the artifact.
+    std::fs::write(&reqs, format!("lib==1.0 --hash=sha256:{}\n", "0".repeat(64))).unwrap();
+    let out = guard(&index, cache.path(), &["-r", reqs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("matches none of the --hash values"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Errors in requirement files name file and line.
+    std::fs::write(&reqs, "lib\n--bogus-option\n").unwrap();
+    let out = guard(&index, cache.path(), &["-r", reqs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("reqs.txt:2: unknown option `--bogus-option`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn first_index_wins_and_confusion_is_reported() {
+    let primary = Index::start();
+    let extra = Index::start();
+    primary.add("internal", wheel("internal", "1.0", &[]), Fault::None);
+    extra.add("internal", wheel("internal", "99.0", &[]), Fault::None);
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&primary, cache.path(), &["internal", "--extra-index-url", &extra.url()]);
+    let p = plan(&out);
+    assert_eq!(names(&p), ["internal==1.0"]);
+    assert!(stderr(&out).contains("exists on several indexes"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_package_and_unsolvable_exit_2() {
+    let index = Index::start();
+    index.add("lib", wheel("lib", "1.0", &[]), Fault::None);
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
+    let out = guard(&index, cache.path(), &["lib>=2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("lib"), "{}", stderr(&out));
+}
+
+#[test]
+fn install_without_dry_run_is_not_implemented_yet() {
+    let out = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["install", "requests"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--dry-run"), "{}", stderr(&out));
+}
