@@ -16,9 +16,12 @@ pub fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
-/// A `.tar.gz` from raw tar entries: `(name bytes, entry type, link target, data)`.
-/// Names are written into the header as is, so hostile names survive.
-pub fn raw_tar_gz(entries: &[(&[u8], tar::EntryType, &[u8], &[u8])]) -> Vec<u8> {
+/// One raw tar entry: `(name bytes, entry type, link target, data)`.
+pub type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
+
+/// A `.tar.gz` from raw tar entries. Names are written into the header as
+/// is, so hostile names survive.
+pub fn raw_tar_gz(entries: &[RawEntry]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, kind, link, data) in entries {
         let mut h = tar::Header::new_old();
@@ -44,7 +47,7 @@ pub fn raw_tar_gz(entries: &[(&[u8], tar::EntryType, &[u8], &[u8])]) -> Vec<u8> 
 
 /// A `.tar.gz` sdist from `(path, contents)` pairs.
 pub fn tar_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let entries: Vec<(&[u8], tar::EntryType, &[u8], &[u8])> = files
+    let entries: Vec<RawEntry> = files
         .iter()
         .map(|(p, d)| (p.as_bytes(), tar::EntryType::Regular, &b""[..], *d))
         .collect();
