@@ -1,5 +1,6 @@
 use crate::archive::{EntryType, Kind};
 use crate::declare_rule;
+use crate::inspect::python::Sink;
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity};
 
@@ -98,7 +99,9 @@ impl Rule for BundledBinary {
                     p.size,
                     p.steps.join(" → ")
                 );
-                out.push(unit.finding(Self::META.id, Severity::Critical, p.line, message));
+                // Writing or running it is a dropper; merely decoding may be a test vector.
+                let severity = if p.sink == Sink::None { Severity::Medium } else { Severity::Critical };
+                out.push(unit.finding(Self::META.id, severity, p.line, message));
             }
         }
     }

@@ -1,6 +1,6 @@
 use super::vocab;
 use crate::declare_rule;
-use crate::inspect::python::Sink;
+use crate::inspect::python::{Call, Sink};
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity, Stage};
 
@@ -42,56 +42,49 @@ impl Rule for DownloadExecute {
                 out.push(f);
                 continue;
             }
-            let Some(download) = code.calls.iter().find(|c| vocab::is_download(&c.name)) else {
-                continue;
-            };
-            // exec(requests.get(...).text) and friends.
-            let direct = code
-                .calls
-                .iter()
-                .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
-            let launch = code.calls.iter().find(|c| {
-                vocab::is_shell(&c.name)
-                    || matches!(
-                        c.name.as_str(),
-                        "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW"
-                    )
+            // Download and execution must happen in the same function (or both
+            // at module level): unrelated helpers in one module prove nothing.
+            let pair = code.calls.iter().filter(|c| vocab::is_download(&c.name)).find_map(|download| {
+                let same = |c: &&Call| c.scope == download.scope;
+                let direct = code
+                    .calls
+                    .iter()
+                    .filter(same)
+                    .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
+                let launch = code.calls.iter().filter(same).find(|c| {
+                    vocab::is_shell(&c.name)
+                        || matches!(c.name.as_str(), "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW")
+                });
+                match (direct, launch) {
+                    (Some(d), _) => Some((download, d, "executes the downloaded code", true)),
+                    (None, Some(l)) => Some((download, l, "then launches it", false)),
+                    (None, None) => None,
+                }
             });
-            let (run, how) = match (direct, launch) {
-                (Some(d), _) => (d, "executes the downloaded code"),
-                (None, Some(l)) => (l, "then launches it"),
-                (None, None) => continue,
-            };
-            let shady_source = vocab::strings(code)
+            let Some((download, run, how, direct)) = pair else { continue };
+            let scoped: Vec<&str> = code.strings.iter().filter(|l| l.scope == download.scope).map(|l| l.value.as_str()).collect();
+            let shady_source = download
+                .arg_strs
+                .iter()
+                .map(String::as_str)
+                .chain(scoped.iter().copied())
                 .filter_map(vocab::endpoint_kind)
                 .find(|e| !matches!(e, vocab::Endpoint::IpLookup));
-            let stage = download.stage.max(run.stage);
             // A Windows program or script written to disk and started.
-            let dropped_program = vocab::strings(code).any(|s| {
+            let dropped_program = scoped.iter().any(|s| {
                 let l = s.to_ascii_lowercase();
-                [".exe", ".bat", ".vbs", ".ps1", ".scr", ".cmd", ".msi"]
-                    .iter()
-                    .any(|e| l.ends_with(e))
-                    && !l.contains(' ')
-            }) && code
-                .calls
-                .iter()
-                .any(|c| c.name == "open" || c.name.ends_with(".write"));
+                [".exe", ".bat", ".vbs", ".ps1", ".scr"].iter().any(|e| l.ends_with(e)) && !l.contains(' ')
+            });
+            let stage = download.stage.max(run.stage);
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::Critical,
-                Stage::Call if direct.is_some() || shady_source.is_some() || dropped_program => Severity::High,
+                Stage::Call if direct || shady_source.is_some() || dropped_program => Severity::High,
                 Stage::Call => Severity::Medium,
                 Stage::Auxiliary => Severity::Low,
             };
-            let from = shady_source
-                .map(|e| format!(" from {}", e.describe()))
-                .unwrap_or_default();
-            let message = format!(
-                "downloads with {}(){from} and {how} with {}() {}",
-                download.name,
-                run.name,
-                stage.describe()
-            );
+            let from = shady_source.map(|e| format!(" from {}", e.describe())).unwrap_or_default();
+            let message =
+                format!("downloads with {}(){from} and {how} with {}() {}", download.name, run.name, stage.describe());
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
@@ -112,7 +105,8 @@ fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
     let stage = dropped.stage.max(launch.stage);
     let severity = match stage {
         Stage::Install | Stage::Import => Severity::Critical,
-        Stage::Call => Severity::High,
+        // Build tools write generated code and run it when asked.
+        Stage::Call => Severity::Medium,
         Stage::Auxiliary => Severity::Low,
     };
     let message = format!(

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use super::vocab::{self, Secret};
+use super::vocab::{self, Endpoint, Secret};
 use crate::declare_rule;
 use crate::inspect::python::Call;
 use crate::inspect::rules::{Rule, RuleMeta};
@@ -57,111 +57,52 @@ impl Rule for Exfiltration {
             let code = unit.code;
             let sinks: Vec<&Call> = code.calls.iter().filter(|c| is_sink(c)).collect();
             let Some(first_sink) = sinks.first() else { continue };
-            let host: Vec<(&str, u32, u32)> = code
+            // Who and where the host is: (name, scope) pairs.
+            let identity: Vec<(&str, u32)> = code
                 .calls
                 .iter()
-                .map(|c| (c.name.as_str(), c.scope, c.line))
-                .chain(code.refs.iter().map(|r| (r.name.as_str(), r.scope, r.line)))
-                .filter(|(n, _, _)| vocab::is_host_info(n))
+                .map(|c| (c.name.as_str(), c.scope))
+                .chain(code.refs.iter().map(|r| (r.name.as_str(), r.scope)))
+                .filter(|(n, _)| vocab::is_host_identity(n))
+                .chain(code.calls.iter().filter(|c| vocab::dumps_environ(c)).map(|c| ("os.environ", c.scope)))
                 .collect();
             let secrets: BTreeSet<Secret> = vocab::strings(code).filter_map(vocab::secret_kind).collect();
-            let strong_endpoint = vocab::strings(code)
-                .filter_map(vocab::endpoint_kind)
-                .find(|e| e.is_strong() || *e == vocab::Endpoint::RawIp);
+            let stealer: BTreeSet<Secret> = secrets.iter().copied().filter(|s| *s != Secret::Credentials).collect();
+            let credentials = secrets.contains(&Secret::Credentials);
+            let names: BTreeSet<&str> = identity.iter().map(|(n, _)| *n).collect();
+            let what = names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
+            let describe = |set: &BTreeSet<Secret>| set.iter().map(|s| s.describe()).collect::<Vec<_>>().join(", ");
+            let aux = code.role.stage(false) == Stage::Auxiliary;
             let install_sink = sinks.iter().find(|s| s.stage == Stage::Install);
-            let import_sink = sinks.iter().find(|s| s.stage == Stage::Import);
-            let host_names: BTreeSet<&str> = host.iter().map(|(n, _, _)| *n).collect();
-            let describe_host = || host_names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
-            let describe_secrets = || secrets.iter().map(|s| s.describe()).collect::<Vec<_>>().join(", ");
-            let stealer = secrets.iter().any(|s| *s != Secret::Credentials);
-            let (severity, sink, message) = if stealer {
-                let sev = if code.role.stage(false) == Stage::Auxiliary {
-                    Severity::Medium
-                } else {
-                    Severity::Critical
-                };
-                (
-                    sev,
-                    *first_sink,
-                    format!("reads {} and sends data with {}()", describe_secrets(), first_sink.name),
-                )
-            } else if let (Some(sink), false) = (install_sink, host.is_empty() && secrets.is_empty()) {
-                let what = if secrets.is_empty() {
-                    describe_host()
-                } else {
-                    describe_secrets()
-                };
-                (
-                    Severity::Critical,
-                    *sink,
-                    format!("collects {what} and sends it with {}() at install time", sink.name),
-                )
-            } else if let (Some(sink), false) = (
-                import_sink,
-                host.iter().all(|(_, scope, _)| *scope != 0) && secrets.is_empty(),
-            ) {
-                let what = if secrets.is_empty() {
-                    describe_host()
-                } else {
-                    describe_secrets()
-                };
-                (
-                    Severity::High,
-                    *sink,
-                    format!("collects {what} and sends it with {}() on import", sink.name),
-                )
-            } else if let (Some(endpoint), false) = (strong_endpoint, host.is_empty() && secrets.is_empty()) {
-                let what = if secrets.is_empty() {
-                    describe_host()
-                } else {
-                    describe_secrets()
-                };
-                let sev = if code.role.stage(false) == Stage::Auxiliary {
-                    Severity::Low
-                } else {
-                    Severity::High
-                };
-                (
-                    sev,
-                    *first_sink,
-                    format!(
-                        "collects {what} and sends it with {}() to {}",
-                        first_sink.name,
-                        endpoint.describe()
-                    ),
-                )
-            } else if let Some((sink, endpoint)) = sinks.iter().find_map(|s| {
-                s.arg_strs
-                    .iter()
-                    .find_map(|a| vocab::endpoint_kind(a))
-                    .filter(|e| e.is_strong())
-                    .map(|e| (s, e))
-            }) {
+            let import_sink = sinks
+                .iter()
+                .find(|s| s.stage == Stage::Import && identity.iter().any(|(_, scope)| *scope == s.scope || *scope == 0));
+            let endpoint_sink = sinks.iter().find_map(|s| {
+                s.arg_strs.iter().find_map(|a| vocab::endpoint_kind(a)).filter(|e| e.is_strong()).map(|e| (*s, e))
+            });
+            let strong_endpoint = vocab::strings(code).filter_map(vocab::endpoint_kind).find(|e| e.is_strong() || *e == Endpoint::RawIp);
+            let (severity, sink, message) = if !stealer.is_empty() {
+                let sev = if aux { Severity::Medium } else { Severity::Critical };
+                (sev, *first_sink, format!("reads {} and sends data with {}()", describe(&stealer), first_sink.name))
+            } else if let (Some(sink), true) = (install_sink, !identity.is_empty() || credentials) {
+                let what = if identity.is_empty() { describe(&secrets) } else { what };
+                (Severity::Critical, *sink, format!("collects {what} and sends it with {}() at install time", sink.name))
+            } else if let Some(sink) = import_sink {
+                (Severity::High, *sink, format!("collects {what} and sends it with {}() on import", sink.name))
+            } else if let Some((sink, endpoint)) = endpoint_sink {
                 let sev = match sink.stage {
                     Stage::Install | Stage::Import => Severity::Critical,
                     Stage::Call => Severity::High,
                     Stage::Auxiliary => Severity::Low,
                 };
-                (
-                    sev,
-                    *sink,
-                    format!(
-                        "sends data with {}() to {} {}",
-                        sink.name,
-                        endpoint.describe(),
-                        sink.stage.describe()
-                    ),
-                )
-            } else if !secrets.is_empty() {
-                (
-                    Severity::Medium,
-                    *first_sink,
-                    format!(
-                        "reads {} and uses the network ({}())",
-                        describe_secrets(),
-                        first_sink.name
-                    ),
-                )
+                (sev, sink, format!("sends data with {}() to {} {}", sink.name, endpoint.describe(), sink.stage.describe()))
+            } else if let (Some(endpoint), false) = (strong_endpoint, identity.is_empty()) {
+                let sev = if aux { Severity::Low } else { Severity::High };
+                let message = format!("collects {what} and sends it with {}() to {}", first_sink.name, endpoint.describe());
+                (sev, *first_sink, message)
+            } else if credentials {
+                let message = format!("reads {} and uses the network ({}())", describe(&secrets), first_sink.name);
+                (Severity::Low, *first_sink, message)
             } else {
                 continue;
             };

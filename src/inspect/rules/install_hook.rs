@@ -68,7 +68,7 @@ impl Rule for InstallHook {
                 let base = base.rsplit('.').next().unwrap_or(base);
                 // Calls inside this class's methods: scopes whose function name is one of its methods,
                 // defined after the class line.
-                let scoped = code.calls.iter().filter(|c| {
+                let mut scoped = code.calls.iter().filter(|c| {
                     c.scope != 0
                         && c.line > class.line
                         && code
@@ -76,13 +76,11 @@ impl Rule for InstallHook {
                             .get(c.scope as usize)
                             .is_some_and(|f| class.methods.contains(f))
                 });
-                let bad = scoped
-                    .filter(|c| vocab::is_shell(&c.name) || vocab::is_network(&c.name) || vocab::is_exec(&c.name))
-                    .find(|c| {
-                        !(vocab::is_shell(&c.name)
-                            && c.arg_strs.iter().all(|s| vocab::dangerous_command(s).is_none())
-                            && !c.arg_strs.is_empty())
-                    });
+                let bad = scoped.find(|c| {
+                    vocab::is_network(&c.name)
+                        || vocab::is_exec(&c.name)
+                        || (vocab::is_shell(&c.name) && c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
+                });
                 let (severity, message) = match bad {
                     Some(call) => (
                         Severity::High,

@@ -279,7 +279,9 @@ pub fn combine(findings: &mut [Finding]) {
     let signs = findings.iter().filter(|f| weak(f)).count();
     let target = match code {
         Some(Severity::High | Severity::Critical) if signs >= 2 => Severity::High,
-        Some(Severity::Medium | Severity::High | Severity::Critical) => Severity::Medium,
+        Some(Severity::High | Severity::Critical) => Severity::Medium,
+        // One weak sign (say, no author) next to a medium finding is normal: only several raise.
+        Some(Severity::Medium) if signs >= 2 => Severity::Medium,
         _ if squat => Severity::Medium,
         _ => return,
     };

@@ -62,110 +62,67 @@ pub fn entropy(data: &[u8]) -> f64 {
         .sum()
 }
 
-fn indicators(code: &PyFile) -> Vec<(u32, String)> {
+/// One sign of obfuscation. Strong signs have no honest use in a package;
+/// weak ones (renaming `exec`, computed builtin lookups, marshalled code,
+/// non-ASCII names) appear in debuggers, serializers and DSLs too.
+struct Sign {
+    line: u32,
+    reason: String,
+    strong: bool,
+}
+
+fn indicators(code: &PyFile) -> Vec<Sign> {
     let src = &code.source;
     let mut found = Vec::new();
-    if let Some(i) = src
-        .find("__pyarmor__")
-        .or_else(|| src.find("pyarmor_runtime"))
-        .or_else(|| src.find("from pytransform import"))
-    {
-        found.push((code.line_of(i), "is protected with PyArmor".to_string()));
+    let mut sign = |line: u32, reason: String, strong: bool| found.push(Sign { line, reason, strong });
+    if let Some(i) = src.find("__pyarmor__").or_else(|| src.find("pyarmor_runtime")).or_else(|| src.find("from pytransform import")) {
+        sign(code.line_of(i), "is protected with PyArmor".into(), true);
     }
     let mangled: Vec<_> = mangled_re().find_iter(src).take(200).collect();
     let distinct: std::collections::HashSet<&str> = mangled.iter().map(|m| m.as_str()).collect();
     if distinct.len() >= 5 {
-        found.push((
-            code.line_of(mangled[0].start()),
-            format!("uses {} mangled identifiers", distinct.len()),
-        ));
+        sign(code.line_of(mangled[0].start()), format!("uses {} mangled identifiers", distinct.len()), true);
     }
     if let Some((local, builtin)) = code.renamed_executors.first() {
-        let line = code
-            .refs
-            .iter()
-            .find(|r| r.name == *builtin)
-            .map(|r| r.line)
-            .unwrap_or(1);
-        found.push((line, format!("hides {builtin}() under the name `{local}`")));
+        let line = code.refs.iter().find(|r| r.name == *builtin).map(|r| r.line).unwrap_or(1);
+        sign(line, format!("hides {builtin}() under the name `{local}`"), false);
     }
-    let dynamic_builtins = code
+    let dynamic: Vec<u32> = code
         .calls
         .iter()
-        .filter(|c| {
-            c.name == "getattr"
-                && c.arg_refs
-                    .first()
-                    .is_some_and(|r| r == "__builtins__" || r == "builtins")
-        })
-        .count();
-    if dynamic_builtins >= 2 {
-        let line = code
-            .calls
-            .iter()
-            .find(|c| c.name == "getattr")
-            .map(|c| c.line)
-            .unwrap_or(1);
-        found.push((
-            line,
-            format!("looks builtins up by computed name {dynamic_builtins} times"),
-        ));
+        .filter(|c| c.name == "getattr" && c.arg_refs.first().is_some_and(|r| r == "__builtins__" || r == "builtins"))
+        .map(|c| c.line)
+        .collect();
+    if dynamic.len() >= 2 {
+        sign(dynamic[0], format!("looks builtins up by computed name {} times", dynamic.len()), dynamic.len() >= 10);
     }
     if let Some(m) = identifier_re().find(src) {
-        let count = identifier_re().find_iter(src).take(50).count();
-        if count >= 5 {
-            found.push((code.line_of(m.start()), "uses non-ASCII gibberish identifiers".into()));
+        if identifier_re().find_iter(src).take(50).count() >= 5 {
+            sign(code.line_of(m.start()), "uses non-ASCII gibberish identifiers".into(), false);
         }
     }
-    let imports = code
-        .calls
-        .iter()
-        .filter(|c| c.name == "__import__" || c.name == "getattr")
-        .count();
+    let imports = code.calls.iter().filter(|c| c.name == "__import__" || c.name == "getattr").count();
     let chr_calls = code.calls.iter().filter(|c| c.name == "chr").count();
     if imports >= 4 && chr_calls >= 10 {
-        let line = code
-            .calls
-            .iter()
-            .find(|c| c.name == "__import__" || c.name == "getattr")
-            .map(|c| c.line)
-            .unwrap_or(1);
-        found.push((
-            line,
-            format!("builds names with {imports} __import__/getattr and {chr_calls} chr() calls"),
-        ));
+        let line = code.calls.iter().find(|c| c.name == "__import__" || c.name == "getattr").map(|c| c.line).unwrap_or(1);
+        sign(line, format!("builds names with {imports} __import__/getattr and {chr_calls} chr() calls"), true);
     }
-    let has_exec = code
-        .calls
-        .iter()
-        .any(|c| matches!(c.name.as_str(), "exec" | "eval" | "compile" | "marshal.loads"));
+    let has_exec = code.calls.iter().any(|c| matches!(c.name.as_str(), "exec" | "eval" | "compile" | "marshal.loads"));
     if has_exec {
         let mut offset = 0;
         for line in src.split_inclusive('\n') {
             if line.len() > 2000 && entropy(line.as_bytes()) > 5.0 {
-                found.push((
-                    code.line_of(offset),
-                    format!("has a {}-character line of dense data next to exec/eval", line.len()),
-                ));
+                sign(code.line_of(offset), format!("has a {}-character line of dense data next to exec/eval", line.len()), true);
                 break;
             }
             offset += line.len();
         }
         if let Some(m) = escape_re().find(src) {
-            found.push((
-                code.line_of(m.start()),
-                "hides text behind long runs of \\x escapes next to exec/eval".into(),
-            ));
+            sign(code.line_of(m.start()), "hides text behind long runs of escapes next to exec/eval".into(), true);
         }
-    }
-    if code.calls.iter().any(|c| c.name == "marshal.loads") && has_exec {
-        let line = code
-            .calls
-            .iter()
-            .find(|c| c.name == "marshal.loads")
-            .map(|c| c.line)
-            .unwrap_or(1);
-        found.push((line, "executes marshalled bytecode".into()));
+        if let Some(c) = code.calls.iter().find(|c| c.name == "marshal.loads") {
+            sign(c.line, "executes marshalled bytecode".into(), false);
+        }
     }
     found
 }
@@ -178,20 +135,18 @@ impl Rule for Obfuscation {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units() {
             let found = indicators(unit.code);
-            let Some((line, _)) = found.first() else { continue };
-            let stage = match unit.code.role {
-                Role::Auxiliary => Stage::Auxiliary,
-                role => role.stage(true),
+            let Some(first) = found.first() else { continue };
+            let strong = found.iter().filter(|s| s.strong).count();
+            let severity = match unit.code.role {
+                Role::Auxiliary => Severity::Low,
+                _ if unit.is_payload() || unit.code.role.stage(true) == Stage::Install => Severity::High,
+                _ if strong >= 1 => Severity::High,
+                _ if found.len() >= 2 => Severity::Medium,
+                _ => continue,
             };
-            let severity = match (stage, found.len()) {
-                (Stage::Auxiliary, _) => Severity::Low,
-                (Stage::Install | Stage::Import, _) => Severity::High,
-                (_, n) if n >= 2 => Severity::High,
-                _ => Severity::Medium,
-            };
-            let reasons: Vec<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+            let reasons: Vec<&str> = found.iter().map(|s| s.reason.as_str()).collect();
             let message = format!("code {}", reasons.join("; "));
-            out.push(unit.finding(Self::META.id, severity, *line, message));
+            out.push(unit.finding(Self::META.id, severity, first.line, message));
         }
     }
 }

@@ -8,9 +8,11 @@ use aho_corasick::AhoCorasick;
 
 use crate::inspect::python::{Call, PyFile};
 
-/// Calls that send or fetch data over the network.
+/// Calls that send or fetch data over the network: the request methods of
+/// HTTP clients, socket sends and connects, mail/FTP/DNS clients. Building a
+/// client object or a request (`urllib3.PoolManager()`, `httpx.Client()`) is not.
 pub fn is_network(name: &str) -> bool {
-    const PREFIXES: &[&str] = &[
+    const CLIENTS: &[&str] = &[
         "requests.",
         "httpx.",
         "aiohttp.",
@@ -18,35 +20,49 @@ pub fn is_network(name: &str) -> bool {
         "http.client.",
         "httplib.",
         "httplib2.",
-        "urllib.request.urlopen",
-        "urllib.request.Request",
-        "urllib.request.urlretrieve",
-        "urllib.request.build_opener",
+        "urllib.request.",
         "urllib2.",
-        "urllib.urlopen",
-        "urllib.urlretrieve",
-        "socket.create_connection",
-        "smtplib.",
-        "ftplib.",
-        "telnetlib.",
+        "urllib.",
         "pycurl.",
         "websocket.",
         "websockets.",
         "discord_webhook.",
         "dhooks.",
         "telebot.",
-        "paramiko.",
-        "wget.download",
-        "dns.resolver.",
+        "smtplib.",
+        "ftplib.",
         "xmlrpc.client.",
     ];
-    if PREFIXES.iter().any(|p| name.starts_with(p)) {
-        // Exceptions that do no I/O.
-        return !matches!(
-            name,
-            "requests.exceptions" | "requests.utils.quote" | "requests.compat.urljoin" | "requests.structures"
-        ) && !name.starts_with("requests.exceptions.")
-            && !name.starts_with("requests.adapters.HTTPAdapter");
+    const SENDS: &[&str] = &[
+        ".get",
+        ".post",
+        ".put",
+        ".patch",
+        ".delete",
+        ".head",
+        ".request",
+        ".urlopen",
+        ".urlretrieve",
+        ".open",
+        ".send",
+        ".sendall",
+        ".sendmail",
+        ".send_message",
+        ".execute",
+        ".storbinary",
+        ".retrbinary",
+        ".connect",
+        ".fetch",
+        ".stream",
+        ".perform",
+        ".ws_connect",
+    ];
+    if CLIENTS.iter().any(|c| name.starts_with(c)) {
+        let last = name.rfind('.').map(|i| &name[i..]).unwrap_or("");
+        return SENDS.contains(&last) && !name.starts_with("requests.exceptions") && !name.contains(".utils.");
+    }
+    if matches!(name, "wget.download" | "socket.create_connection" | "telnetlib.Telnet") || name.starts_with("dns.resolver.") {
+        return true;
     }
     name.starts_with("socket.socket(")
         && (name.ends_with(".connect")
@@ -145,12 +161,33 @@ pub fn is_host_info(name: &str) -> bool {
     ) || name.starts_with("os.environ[")
 }
 
-/// Reads of the whole environment (not one named variable).
-pub fn is_whole_environ(call_or_ref: &str) -> bool {
+/// Reads of who and where the host is, as opposed to one configuration
+/// variable: host and user names, working directory, MAC address, and the
+/// whole environment (`os.environ.copy()`, `dict(os.environ)`).
+pub fn is_host_identity(name: &str) -> bool {
     matches!(
-        call_or_ref,
-        "os.environ" | "os.environ.copy" | "os.environ.items" | "dict()"
+        name,
+        "os.getlogin"
+            | "getpass.getuser"
+            | "socket.gethostname"
+            | "socket.getfqdn"
+            | "platform.node"
+            | "platform.uname"
+            | "os.uname"
+            | "os.getcwd"
+            | "uuid.getnode"
+            | "pwd.getpwuid"
+            | "os.environ.copy"
+            | "os.environ.items"
+            | "os.environ.keys"
+            | "os.environ.values"
     )
+}
+
+/// Whether a call passes the whole environment along (`post(data=dict(os.environ))`).
+pub fn dumps_environ(call: &Call) -> bool {
+    call.arg_refs.iter().any(|r| r == "os.environ")
+        && !call.arg_refs.iter().any(|r| r.starts_with("os.environ[") || r == "os.environ.get")
 }
 
 /// Kinds of secrets a string can point at.
