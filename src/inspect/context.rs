@@ -12,6 +12,9 @@ pub enum Role {
     Pth,
     /// An in-tree build backend or other file run while building.
     BuildHook,
+    /// A module next to `setup.py` that `setup.py` imports: its top level runs
+    /// at install time, its functions when setup.py calls them.
+    SetupImport,
     /// A package `__init__.py`: its top level runs on import.
     PackageInit,
     /// Any other module: its top level runs on import.
@@ -75,6 +78,11 @@ impl Role {
         if parts.iter().any(|p| p.ends_with(".data")) && parts.contains(&"scripts") {
             return Role::Script;
         }
+        // Developer tooling at the top of an sdist is never installed or imported.
+        const SDIST_TOOLING: &[&str] = &["tools", "scripts", "ci", "dev", "devtools", "build_tools", "benchmarks", "misc", "utils", ".github", "tasks"];
+        if kind == Kind::Sdist && depth >= 3 && SDIST_TOOLING.contains(&parts[1]) {
+            return Role::Auxiliary;
+        }
         let aux = [
             "test",
             "tests",
@@ -91,7 +99,12 @@ impl Role {
             "demo",
             "demos",
         ];
-        if parts[..depth.saturating_sub(1)].iter().any(|p| aux.contains(p))
+        let dirs = &parts[..depth.saturating_sub(1)];
+        if kind == Kind::Sdist && dirs.iter().any(|p| matches!(*p, "third_party" | "third-party" | "external" | "vendor"))
+        {
+            return Role::Auxiliary;
+        }
+        if dirs.iter().any(|p| aux.contains(p) || p.contains(" test") || p.starts_with("test_") || p.ends_with("_tests"))
             || file.starts_with("test_")
             || file.ends_with("_test.py")
             || file == "conftest.py"
@@ -108,6 +121,8 @@ impl Role {
     pub fn stage(self, top_level: bool) -> Stage {
         match self {
             Role::SetupScript | Role::Pth | Role::BuildHook => Stage::Install,
+            Role::SetupImport if top_level => Stage::Install,
+            Role::SetupImport => Stage::Call,
             Role::Auxiliary => Stage::Auxiliary,
             Role::PackageInit | Role::Module | Role::Script if top_level => Stage::Import,
             Role::PackageInit | Role::Module | Role::Script => Stage::Call,
@@ -127,6 +142,10 @@ mod tests {
         assert_eq!(Role::of("foo/__init__.py", Kind::Wheel), Role::PackageInit);
         assert_eq!(Role::of("foo-1.0/tests/test_x.py", Kind::Sdist), Role::Auxiliary);
         assert_eq!(Role::of("foo-1.0.data/scripts/run", Kind::Wheel), Role::Script);
+        assert_eq!(Role::of("foo-1.0/tools/release.py", Kind::Sdist), Role::Auxiliary);
+        assert_eq!(Role::of("foo/tools/release.py", Kind::Wheel), Role::Module);
+        assert_eq!(Role::SetupImport.stage(true), Stage::Install);
+        assert_eq!(Role::SetupImport.stage(false), Stage::Call);
         assert_eq!(Role::SetupScript.stage(false), Stage::Install);
         assert_eq!(Role::Module.stage(true), Stage::Import);
         assert_eq!(Role::Module.stage(false), Stage::Call);

@@ -125,7 +125,7 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
                 && m.depth() <= 2
                 && setup_imports.iter().any(|i| m.file_name() == format!("{i}.py"))
             {
-                role = Role::BuildHook;
+                role = Role::SetupImport;
             }
             python::analyse_member(m, role)
         })

@@ -196,11 +196,7 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
     }
 
     fn arg_facts(&self, call: &ruff_python_ast::ExprCall) -> (Vec<String>, Vec<String>) {
-        let mut collector = RefCollector {
-            scope: self.scope,
-            refs: Vec::new(),
-            strs: Vec::new(),
-        };
+        let mut collector = RefCollector { scope: self.scope, refs: Vec::new(), strs: Vec::new(), expanded: 0 };
         for arg in call.arguments.args.iter() {
             let mut folder = Folder::new(self.scope);
             if let Some(Value::Str(s)) = folder.fold(arg) {
@@ -499,10 +495,28 @@ struct RefCollector<'s, 'a> {
     scope: &'s Scope<'a>,
     refs: Vec<String>,
     strs: Vec<String>,
+    /// Helper bodies expanded so far (bounded: helpers may call each other).
+    expanded: u32,
 }
 
 impl<'b> Visitor<'b> for RefCollector<'_, '_> {
     fn visit_expr(&mut self, expr: &'b Expr) {
+        // A call of a local helper: what the helper does counts as part of the argument.
+        if let Expr::Call(c) = expr {
+            if let Expr::Name(n) = &*c.func {
+                if let Some(helper) = self.scope.helper(n.id.as_str()) {
+                    if self.refs.len() < 256 && self.expanded < 8 {
+                        self.expanded += 1;
+                        let mut inner = RefCollector { scope: self.scope, refs: Vec::new(), strs: Vec::new(), expanded: self.expanded };
+                        for (_, step) in &helper.steps {
+                            inner.visit_expr(step);
+                        }
+                        inner.visit_expr(helper.ret);
+                        self.refs.extend(inner.refs);
+                    }
+                }
+            }
+        }
         match expr {
             Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_) | Expr::Subscript(_) => {
                 if let Some(q) = self.scope.qualify(expr) {

@@ -73,18 +73,34 @@ impl Rule for Exfiltration {
             let what = names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
             let describe = |set: &BTreeSet<Secret>| set.iter().map(|s| s.describe()).collect::<Vec<_>>().join(", ");
             let aux = code.role.stage(false) == Stage::Auxiliary;
-            let install_sink = sinks.iter().find(|s| s.stage == Stage::Install);
+            // At install time: identity passed to the send, or host/user names read in the
+            // same function as the send (a working directory or an environment copy in the
+            // same function is what every build script has).
+            let linked = |s: &Call| {
+                s.arg_refs.iter().any(|r| vocab::is_host_identity(r))
+                    || vocab::dumps_environ(s)
+                    || identity.iter().any(|(n, scope)| {
+                        *scope == s.scope && !matches!(*n, "os.getcwd" | "os.environ.copy" | "os.environ")
+                    })
+            };
+            let install_sink = sinks.iter().find(|s| s.stage == Stage::Install && (linked(s) || credentials));
             let import_sink = sinks
                 .iter()
                 .find(|s| s.stage == Stage::Import && identity.iter().any(|(_, scope)| *scope == s.scope || *scope == 0));
             let endpoint_sink = sinks.iter().find_map(|s| {
-                s.arg_strs.iter().find_map(|a| vocab::endpoint_kind(a)).filter(|e| e.is_strong()).map(|e| (*s, e))
+                s.arg_strs
+                    .iter()
+                    .find_map(|a| vocab::endpoint_kind(a))
+                    .filter(|e| e.is_strong())
+                    // Cloud SDKs query instance metadata when asked; only install/import time is suspect.
+                    .filter(|e| *e != Endpoint::CloudMetadata || s.stage >= Stage::Import)
+                    .map(|e| (*s, e))
             });
             let strong_endpoint = vocab::strings(code).filter_map(vocab::endpoint_kind).find(|e| e.is_strong() || *e == Endpoint::RawIp);
             let (severity, sink, message) = if !stealer.is_empty() {
                 let sev = if aux { Severity::Medium } else { Severity::Critical };
                 (sev, *first_sink, format!("reads {} and sends data with {}()", describe(&stealer), first_sink.name))
-            } else if let (Some(sink), true) = (install_sink, !identity.is_empty() || credentials) {
+            } else if let Some(sink) = install_sink {
                 let what = if identity.is_empty() { describe(&secrets) } else { what };
                 (Severity::Critical, *sink, format!("collects {what} and sends it with {}() at install time", sink.name))
             } else if let Some(sink) = import_sink {

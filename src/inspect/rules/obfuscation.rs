@@ -48,6 +48,20 @@ fn escape_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"(?:\\(?:x[0-9a-fA-F]{2}|[0-7]{3})){24,}").unwrap())
 }
 
+/// Longest run of base64/hex alphabet characters: encoded payloads are one long token.
+fn longest_blob(line: &str) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for b in line.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_') {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
 /// Shannon entropy in bits per byte.
 pub fn entropy(data: &[u8]) -> f64 {
     let mut counts = [0usize; 256];
@@ -75,7 +89,7 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
     let src = &code.source;
     let mut found = Vec::new();
     let mut sign = |line: u32, reason: String, strong: bool| found.push(Sign { line, reason, strong });
-    if let Some(i) = src.find("__pyarmor__").or_else(|| src.find("pyarmor_runtime")).or_else(|| src.find("from pytransform import")) {
+    if let Some(i) = src.find("__pyarmor__(__name__") {
         sign(code.line_of(i), "is protected with PyArmor".into(), true);
     }
     let mangled: Vec<_> = mangled_re().find_iter(src).take(200).collect();
@@ -111,7 +125,7 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
     if has_exec {
         let mut offset = 0;
         for line in src.split_inclusive('\n') {
-            if line.len() > 2000 && entropy(line.as_bytes()) > 5.0 {
+            if line.len() > 2000 && (entropy(line.as_bytes()) > 5.0 || longest_blob(line) >= 1000) {
                 sign(code.line_of(offset), format!("has a {}-character line of dense data next to exec/eval", line.len()), true);
                 break;
             }

@@ -342,6 +342,8 @@ impl<T: Copy> Matcher<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     Webhook,
+    /// Cloud instance metadata (credentials of the machine's role).
+    CloudMetadata,
     Collector,
     Tunnel,
     Paste,
@@ -353,6 +355,7 @@ impl Endpoint {
     pub fn describe(self) -> &'static str {
         match self {
             Endpoint::Webhook => "a messenger webhook/bot API",
+            Endpoint::CloudMetadata => "the cloud instance-metadata service (machine credentials)",
             Endpoint::Collector => "a request-capture/out-of-band interaction service",
             Endpoint::Tunnel => "a tunnelling service",
             Endpoint::Paste => "a paste/file-drop site",
@@ -363,7 +366,7 @@ impl Endpoint {
 
     /// `true` for endpoints that only exfiltration or C2 would use.
     pub fn is_strong(self) -> bool {
-        matches!(self, Endpoint::Webhook | Endpoint::Collector | Endpoint::Tunnel)
+        matches!(self, Endpoint::Webhook | Endpoint::CloudMetadata | Endpoint::Collector | Endpoint::Tunnel)
     }
 }
 
@@ -440,6 +443,7 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
     let m = M.get_or_init(|| {
         Matcher::new(&[
             (WEBHOOK, Endpoint::Webhook),
+            (&["169.254.169.254", "metadata.google.internal", "100.100.100.200", "fd00:ec2::254"], Endpoint::CloudMetadata),
             (COLLECTOR, Endpoint::Collector),
             (TUNNEL, Endpoint::Tunnel),
             (PASTE, Endpoint::Paste),
@@ -534,7 +538,14 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
             .build(PATTERNS.iter().map(|(p, _)| p))
             .expect("valid patterns")
     });
-    m.find(s).map(|hit| PATTERNS[hit.pattern().as_usize()].1)
+    if let Some(hit) = m.find(s) {
+        return Some(PATTERNS[hit.pattern().as_usize()].1);
+    }
+    // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
+    let l = s.to_ascii_lowercase();
+    let inline = l.contains("python") && l.contains(" -c");
+    let active = ["requests", "urllib", "socket", "base64", "exec("].iter().any(|p| l.contains(p));
+    (inline && active).then_some("inline Python using the network or decoding")
 }
 
 /// Strings naming places that make a program start automatically.
