@@ -79,7 +79,19 @@ impl Role {
             return Role::Script;
         }
         // Developer tooling at the top of an sdist is never installed or imported.
-        const SDIST_TOOLING: &[&str] = &["tools", "scripts", "ci", "dev", "devtools", "build_tools", "benchmarks", "misc", "utils", ".github", "tasks"];
+        const SDIST_TOOLING: &[&str] = &[
+            "tools",
+            "scripts",
+            "ci",
+            "dev",
+            "devtools",
+            "build_tools",
+            "benchmarks",
+            "misc",
+            "utils",
+            ".github",
+            "tasks",
+        ];
         if kind == Kind::Sdist && depth >= 3 && SDIST_TOOLING.contains(&parts[1]) {
             return Role::Auxiliary;
         }
@@ -100,11 +112,16 @@ impl Role {
             "demos",
         ];
         let dirs = &parts[..depth.saturating_sub(1)];
-        if kind == Kind::Sdist && dirs.iter().any(|p| matches!(*p, "third_party" | "third-party" | "external" | "vendor"))
+        if kind == Kind::Sdist
+            && dirs
+                .iter()
+                .any(|p| matches!(*p, "third_party" | "third-party" | "external" | "vendor"))
         {
             return Role::Auxiliary;
         }
-        if dirs.iter().any(|p| aux.contains(p) || p.contains(" test") || p.starts_with("test_") || p.ends_with("_tests"))
+        if dirs
+            .iter()
+            .any(|p| aux.contains(p) || p.contains(" test") || p.starts_with("test_") || p.ends_with("_tests"))
             || file.starts_with("test_")
             || file.ends_with("_test.py")
             || file == "conftest.py"

@@ -415,12 +415,22 @@ impl<'a> Scope<'a> {
                 let Expr::Lambda(l) = value else { return };
                 let params = match &l.parameters {
                     None => Vec::new(),
-                    Some(p) if p.vararg.is_none() && p.kwarg.is_none() && p.kwonlyargs.is_empty() => {
-                        p.posonlyargs.iter().chain(&p.args).map(|a| a.parameter.name.as_str()).collect()
-                    }
+                    Some(p) if p.vararg.is_none() && p.kwarg.is_none() && p.kwonlyargs.is_empty() => p
+                        .posonlyargs
+                        .iter()
+                        .chain(&p.args)
+                        .map(|a| a.parameter.name.as_str())
+                        .collect(),
                     Some(_) => return,
                 };
-                self.helpers.insert(n.id.as_str(), Helper { params, steps: Vec::new(), ret: &l.body });
+                self.helpers.insert(
+                    n.id.as_str(),
+                    Helper {
+                        params,
+                        steps: Vec::new(),
+                        ret: &l.body,
+                    },
+                );
             }
             Expr::Name(n) => {
                 let name = n.id.as_str();

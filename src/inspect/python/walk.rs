@@ -196,7 +196,12 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
     }
 
     fn arg_facts(&self, call: &ruff_python_ast::ExprCall) -> (Vec<String>, Vec<String>) {
-        let mut collector = RefCollector { scope: self.scope, refs: Vec::new(), strs: Vec::new(), expanded: 0 };
+        let mut collector = RefCollector {
+            scope: self.scope,
+            refs: Vec::new(),
+            strs: Vec::new(),
+            expanded: 0,
+        };
         for arg in call.arguments.args.iter() {
             let mut folder = Folder::new(self.scope);
             if let Some(Value::Str(s)) = folder.fold(arg) {
@@ -363,6 +368,20 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         self.facts.local_calls.push((local.to_string(), self.scope_id));
                     }
                 }
+                // Functions handed to something that calls them (`Thread(target=f)`,
+                // `atexit.register(f)`, `map(f, …)`) run as if called here.
+                if !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
+                    let passed = call
+                        .arguments
+                        .args
+                        .iter()
+                        .chain(call.arguments.keywords.iter().map(|k| &k.value));
+                    for arg in passed {
+                        if let Expr::Name(n) = arg {
+                            self.facts.local_calls.push((n.id.to_string(), self.scope_id));
+                        }
+                    }
+                }
                 let mut folded_here = false;
                 if let Some(name) = &name {
                     let (arg_refs, arg_strs) = self.arg_facts(call);
@@ -507,7 +526,12 @@ impl<'b> Visitor<'b> for RefCollector<'_, '_> {
                 if let Some(helper) = self.scope.helper(n.id.as_str()) {
                     if self.refs.len() < 256 && self.expanded < 8 {
                         self.expanded += 1;
-                        let mut inner = RefCollector { scope: self.scope, refs: Vec::new(), strs: Vec::new(), expanded: self.expanded };
+                        let mut inner = RefCollector {
+                            scope: self.scope,
+                            refs: Vec::new(),
+                            strs: Vec::new(),
+                            expanded: self.expanded,
+                        };
                         for (_, step) in &helper.steps {
                             inner.visit_expr(step);
                         }

@@ -29,7 +29,10 @@ impl Rule for ArchiveDuplicateEntry {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for hazard in &analysis.listing.hazards {
             let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
-                Hazard::Duplicate { member, case_only: false } => {
+                Hazard::Duplicate {
+                    member,
+                    case_only: false,
+                } => {
                     // Only duplicates of code or metadata can change what runs.
                     let sev = if is_code(member) { Severity::High } else { Severity::Low };
                     (sev, Some(member), format!("`{member}` appears more than once"))
@@ -59,6 +62,20 @@ impl Rule for ArchiveDuplicateEntry {
 /// Members whose duplicates can change what runs.
 fn is_code(member: &str) -> bool {
     let l = member.to_ascii_lowercase();
-    [".py", ".pth", ".pyw", ".so", ".pyd", ".dll", ".exe", "/record", "/metadata", "pkg-info", ".toml", ".cfg"].iter().any(|e| l.ends_with(e))
+    [
+        ".py",
+        ".pth",
+        ".pyw",
+        ".so",
+        ".pyd",
+        ".dll",
+        ".exe",
+        "/record",
+        "/metadata",
+        "pkg-info",
+        ".toml",
+        ".cfg",
+    ]
+    .iter()
+    .any(|e| l.ends_with(e))
 }
-

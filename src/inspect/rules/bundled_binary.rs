@@ -100,7 +100,11 @@ impl Rule for BundledBinary {
                     p.steps.join(" → ")
                 );
                 // Writing or running it is a dropper; merely decoding may be a test vector.
-                let severity = if p.sink == Sink::None { Severity::Medium } else { Severity::Critical };
+                let severity = if p.sink == Sink::None {
+                    Severity::Medium
+                } else {
+                    Severity::Critical
+                };
                 out.push(unit.finding(Self::META.id, severity, p.line, message));
             }
         }

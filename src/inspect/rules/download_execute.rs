@@ -44,25 +44,39 @@ impl Rule for DownloadExecute {
             }
             // Download and execution must happen in the same function (or both
             // at module level): unrelated helpers in one module prove nothing.
-            let pair = code.calls.iter().filter(|c| vocab::is_download(&c.name)).find_map(|download| {
-                let same = |c: &&Call| c.scope == download.scope;
-                let direct = code
-                    .calls
-                    .iter()
-                    .filter(same)
-                    .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
-                let launch = code.calls.iter().filter(same).find(|c| {
-                    vocab::is_shell(&c.name)
-                        || matches!(c.name.as_str(), "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW")
+            let pair = code
+                .calls
+                .iter()
+                .filter(|c| vocab::is_download(&c.name))
+                .find_map(|download| {
+                    let same = |c: &&Call| c.scope == download.scope;
+                    let direct = code
+                        .calls
+                        .iter()
+                        .filter(same)
+                        .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
+                    let launch = code.calls.iter().filter(same).find(|c| {
+                        vocab::is_shell(&c.name)
+                            || matches!(
+                                c.name.as_str(),
+                                "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW"
+                            )
+                    });
+                    match (direct, launch) {
+                        (Some(d), _) => Some((download, d, "executes the downloaded code", true)),
+                        (None, Some(l)) => Some((download, l, "then launches it", false)),
+                        (None, None) => None,
+                    }
                 });
-                match (direct, launch) {
-                    (Some(d), _) => Some((download, d, "executes the downloaded code", true)),
-                    (None, Some(l)) => Some((download, l, "then launches it", false)),
-                    (None, None) => None,
-                }
-            });
-            let Some((download, run, how, direct)) = pair else { continue };
-            let scoped: Vec<&str> = code.strings.iter().filter(|l| l.scope == download.scope).map(|l| l.value.as_str()).collect();
+            let Some((download, run, how, direct)) = pair else {
+                continue;
+            };
+            let scoped: Vec<&str> = code
+                .strings
+                .iter()
+                .filter(|l| l.scope == download.scope)
+                .map(|l| l.value.as_str())
+                .collect();
             let shady_source = download
                 .arg_strs
                 .iter()
@@ -82,9 +96,15 @@ impl Rule for DownloadExecute {
                 Stage::Call => Severity::Medium,
                 Stage::Auxiliary => Severity::Low,
             };
-            let from = shady_source.map(|e| format!(" from {}", e.describe())).unwrap_or_default();
-            let message =
-                format!("downloads with {}(){from} and {how} with {}() {}", download.name, run.name, stage.describe());
+            let from = shady_source
+                .map(|e| format!(" from {}", e.describe()))
+                .unwrap_or_default();
+            let message = format!(
+                "downloads with {}(){from} and {how} with {}() {}",
+                download.name,
+                run.name,
+                stage.describe()
+            );
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }

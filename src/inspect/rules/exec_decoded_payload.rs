@@ -60,16 +60,31 @@ impl Rule for ExecDecodedPayload {
                 );
                 out.push(unit.finding(Self::META.id, severity_for(p.stage), p.line, message));
             }
-            for call in unit.code.calls.iter().filter(|c| vocab::is_exec(&c.name) || vocab::is_shell(&c.name)) {
+            for call in unit
+                .code
+                .calls
+                .iter()
+                .filter(|c| vocab::is_exec(&c.name) || vocab::is_shell(&c.name))
+            {
                 if lines.contains(&call.line) {
                     continue;
                 }
-                let Some(decoder) = call.arg_refs.iter().find(|r| vocab::is_decoder(r)) else { continue };
+                let Some(decoder) = call.arg_refs.iter().find(|r| vocab::is_decoder(r)) else {
+                    continue;
+                };
                 lines.insert(call.line);
                 let message = if vocab::is_exec(&call.name) {
-                    format!("{}() of data passed through {decoder}() {}", call.name, call.stage.describe())
+                    format!(
+                        "{}() of data passed through {decoder}() {}",
+                        call.name,
+                        call.stage.describe()
+                    )
                 } else {
-                    format!("{}() runs data passed through {decoder}() in a new process {}", call.name, call.stage.describe())
+                    format!(
+                        "{}() runs data passed through {decoder}() in a new process {}",
+                        call.name,
+                        call.stage.describe()
+                    )
                 };
                 out.push(unit.finding(Self::META.id, severity_for(call.stage), call.line, message));
             }
@@ -102,7 +117,10 @@ mod tests {
         let f = setup_py(&ExecDecodedPayload, "import base64, subprocess\nclass I:\n    def run(self):\n        subprocess.Popen(['python', '-c', base64.b64decode(msg).decode()])\n");
         assert_eq!(f.len(), 1, "{f:?}");
         // Error: a lambda helper that unmarshals.
-        let f = setup_py(&ExecDecodedPayload, "import marshal, zlib\nv = lambda x: marshal.loads(zlib.decompress(x))\nexec(v(blob))\n");
+        let f = setup_py(
+            &ExecDecodedPayload,
+            "import marshal, zlib\nv = lambda x: marshal.loads(zlib.decompress(x))\nexec(v(blob))\n",
+        );
         assert_eq!(f.len(), 1, "{f:?}");
         // Error: aliased builtins and marshal.
         let f = setup_py(
@@ -133,7 +151,11 @@ mod tests {
         )
         .is_empty());
         // No error: a subprocess with plain arguments.
-        assert!(setup_py(&ExecDecodedPayload, "import subprocess\nsubprocess.check_call(['git', 'rev-parse', 'HEAD'])\n").is_empty());
+        assert!(setup_py(
+            &ExecDecodedPayload,
+            "import subprocess\nsubprocess.check_call(['git', 'rev-parse', 'HEAD'])\n"
+        )
+        .is_empty());
         // No error: compile of a source file.
         assert!(setup_py(&ExecDecodedPayload, "code = compile(src, 'x.py', 'exec')\n").is_empty());
     }

@@ -64,7 +64,12 @@ impl Rule for Exfiltration {
                 .map(|c| (c.name.as_str(), c.scope))
                 .chain(code.refs.iter().map(|r| (r.name.as_str(), r.scope)))
                 .filter(|(n, _)| vocab::is_host_identity(n))
-                .chain(code.calls.iter().filter(|c| vocab::dumps_environ(c)).map(|c| ("os.environ", c.scope)))
+                .chain(
+                    code.calls
+                        .iter()
+                        .filter(|c| vocab::dumps_environ(c))
+                        .map(|c| ("os.environ", c.scope)),
+                )
                 .collect();
             let secrets: BTreeSet<Secret> = vocab::strings(code).filter_map(vocab::secret_kind).collect();
             let stealer: BTreeSet<Secret> = secrets.iter().copied().filter(|s| *s != Secret::Credentials).collect();
@@ -83,10 +88,12 @@ impl Rule for Exfiltration {
                         *scope == s.scope && !matches!(*n, "os.getcwd" | "os.environ.copy" | "os.environ")
                     })
             };
-            let install_sink = sinks.iter().find(|s| s.stage == Stage::Install && (linked(s) || credentials));
-            let import_sink = sinks
+            let install_sink = sinks
                 .iter()
-                .find(|s| s.stage == Stage::Import && identity.iter().any(|(_, scope)| *scope == s.scope || *scope == 0));
+                .find(|s| s.stage == Stage::Install && (linked(s) || credentials));
+            let import_sink = sinks.iter().find(|s| {
+                s.stage == Stage::Import && identity.iter().any(|(_, scope)| *scope == s.scope || *scope == 0)
+            });
             let endpoint_sink = sinks.iter().find_map(|s| {
                 s.arg_strs
                     .iter()
@@ -96,28 +103,62 @@ impl Rule for Exfiltration {
                     .filter(|e| *e != Endpoint::CloudMetadata || s.stage >= Stage::Import)
                     .map(|e| (*s, e))
             });
-            let strong_endpoint = vocab::strings(code).filter_map(vocab::endpoint_kind).find(|e| e.is_strong() || *e == Endpoint::RawIp);
+            let strong_endpoint = vocab::strings(code)
+                .filter_map(vocab::endpoint_kind)
+                .find(|e| e.is_strong() || *e == Endpoint::RawIp);
             let (severity, sink, message) = if !stealer.is_empty() {
                 let sev = if aux { Severity::Medium } else { Severity::Critical };
-                (sev, *first_sink, format!("reads {} and sends data with {}()", describe(&stealer), first_sink.name))
+                (
+                    sev,
+                    *first_sink,
+                    format!("reads {} and sends data with {}()", describe(&stealer), first_sink.name),
+                )
             } else if let Some(sink) = install_sink {
                 let what = if identity.is_empty() { describe(&secrets) } else { what };
-                (Severity::Critical, *sink, format!("collects {what} and sends it with {}() at install time", sink.name))
+                (
+                    Severity::Critical,
+                    *sink,
+                    format!("collects {what} and sends it with {}() at install time", sink.name),
+                )
             } else if let Some(sink) = import_sink {
-                (Severity::High, *sink, format!("collects {what} and sends it with {}() on import", sink.name))
+                // The whole environment, or several identity facts, sent on import is a probe.
+                let dump = names.contains("os.environ") || names.contains("os.environ.items") || names.len() >= 2;
+                let sev = if dump { Severity::Critical } else { Severity::High };
+                (
+                    sev,
+                    *sink,
+                    format!("collects {what} and sends it with {}() on import", sink.name),
+                )
             } else if let Some((sink, endpoint)) = endpoint_sink {
                 let sev = match sink.stage {
                     Stage::Install | Stage::Import => Severity::Critical,
                     Stage::Call => Severity::High,
                     Stage::Auxiliary => Severity::Low,
                 };
-                (sev, sink, format!("sends data with {}() to {} {}", sink.name, endpoint.describe(), sink.stage.describe()))
+                (
+                    sev,
+                    sink,
+                    format!(
+                        "sends data with {}() to {} {}",
+                        sink.name,
+                        endpoint.describe(),
+                        sink.stage.describe()
+                    ),
+                )
             } else if let (Some(endpoint), false) = (strong_endpoint, identity.is_empty()) {
                 let sev = if aux { Severity::Low } else { Severity::High };
-                let message = format!("collects {what} and sends it with {}() to {}", first_sink.name, endpoint.describe());
+                let message = format!(
+                    "collects {what} and sends it with {}() to {}",
+                    first_sink.name,
+                    endpoint.describe()
+                );
                 (sev, *first_sink, message)
             } else if credentials {
-                let message = format!("reads {} and uses the network ({}())", describe(&secrets), first_sink.name);
+                let message = format!(
+                    "reads {} and uses the network ({}())",
+                    describe(&secrets),
+                    first_sink.name
+                );
                 (Severity::Low, *first_sink, message)
             } else {
                 continue;

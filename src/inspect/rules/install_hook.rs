@@ -79,7 +79,8 @@ impl Rule for InstallHook {
                 let bad = scoped.find(|c| {
                     vocab::is_network(&c.name)
                         || vocab::is_exec(&c.name)
-                        || (vocab::is_shell(&c.name) && c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
+                        || (vocab::is_shell(&c.name)
+                            && c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
                 });
                 let (severity, message) = match bad {
                     Some(call) => (

@@ -41,11 +41,20 @@ impl Rule for InstallNetwork {
             }) else {
                 continue;
             };
-            let severity = if call.stage == Stage::Install {
+            let mut severity = if call.stage == Stage::Install {
                 Severity::High
             } else {
                 Severity::Medium
             };
+            // Fetching from a paste site, tunnel, capture service or raw IP is worse.
+            let shady = call
+                .arg_strs
+                .iter()
+                .filter_map(|a| vocab::endpoint_kind(a))
+                .find(|e| *e != vocab::Endpoint::IpLookup);
+            if shady.is_some() {
+                severity = severity.raise();
+            }
             let target = call
                 .arg_strs
                 .iter()

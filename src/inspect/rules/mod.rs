@@ -23,6 +23,7 @@ pub mod metadata_mismatch;
 pub mod metadata_signals;
 pub mod obfuscation;
 pub mod pth_code_execution;
+pub mod reverse_shell;
 pub mod shell_command;
 pub mod startup_persistence;
 pub mod suspicious_endpoint;
@@ -91,6 +92,7 @@ pub static ALL: &[&dyn Rule] = &[
     &metadata_signals::MetadataSignals,
     &obfuscation::Obfuscation,
     &pth_code_execution::PthCodeExecution,
+    &reverse_shell::ReverseShell,
     &shell_command::ShellCommand,
     &startup_persistence::StartupPersistence,
     &suspicious_endpoint::SuspiciousEndpoint,

@@ -95,44 +95,90 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
     let mangled: Vec<_> = mangled_re().find_iter(src).take(200).collect();
     let distinct: std::collections::HashSet<&str> = mangled.iter().map(|m| m.as_str()).collect();
     if distinct.len() >= 5 {
-        sign(code.line_of(mangled[0].start()), format!("uses {} mangled identifiers", distinct.len()), true);
+        sign(
+            code.line_of(mangled[0].start()),
+            format!("uses {} mangled identifiers", distinct.len()),
+            true,
+        );
     }
     if let Some((local, builtin)) = code.renamed_executors.first() {
-        let line = code.refs.iter().find(|r| r.name == *builtin).map(|r| r.line).unwrap_or(1);
+        let line = code
+            .refs
+            .iter()
+            .find(|r| r.name == *builtin)
+            .map(|r| r.line)
+            .unwrap_or(1);
         sign(line, format!("hides {builtin}() under the name `{local}`"), false);
     }
     let dynamic: Vec<u32> = code
         .calls
         .iter()
-        .filter(|c| c.name == "getattr" && c.arg_refs.first().is_some_and(|r| r == "__builtins__" || r == "builtins"))
+        .filter(|c| {
+            c.name == "getattr"
+                && c.arg_refs
+                    .first()
+                    .is_some_and(|r| r == "__builtins__" || r == "builtins")
+        })
         .map(|c| c.line)
         .collect();
     if dynamic.len() >= 2 {
-        sign(dynamic[0], format!("looks builtins up by computed name {} times", dynamic.len()), dynamic.len() >= 10);
+        sign(
+            dynamic[0],
+            format!("looks builtins up by computed name {} times", dynamic.len()),
+            dynamic.len() >= 10,
+        );
     }
     if let Some(m) = identifier_re().find(src) {
         if identifier_re().find_iter(src).take(50).count() >= 5 {
-            sign(code.line_of(m.start()), "uses non-ASCII gibberish identifiers".into(), false);
+            sign(
+                code.line_of(m.start()),
+                "uses non-ASCII gibberish identifiers".into(),
+                false,
+            );
         }
     }
-    let imports = code.calls.iter().filter(|c| c.name == "__import__" || c.name == "getattr").count();
+    let imports = code
+        .calls
+        .iter()
+        .filter(|c| c.name == "__import__" || c.name == "getattr")
+        .count();
     let chr_calls = code.calls.iter().filter(|c| c.name == "chr").count();
     if imports >= 4 && chr_calls >= 10 {
-        let line = code.calls.iter().find(|c| c.name == "__import__" || c.name == "getattr").map(|c| c.line).unwrap_or(1);
-        sign(line, format!("builds names with {imports} __import__/getattr and {chr_calls} chr() calls"), true);
+        let line = code
+            .calls
+            .iter()
+            .find(|c| c.name == "__import__" || c.name == "getattr")
+            .map(|c| c.line)
+            .unwrap_or(1);
+        sign(
+            line,
+            format!("builds names with {imports} __import__/getattr and {chr_calls} chr() calls"),
+            true,
+        );
     }
-    let has_exec = code.calls.iter().any(|c| matches!(c.name.as_str(), "exec" | "eval" | "compile" | "marshal.loads"));
+    let has_exec = code
+        .calls
+        .iter()
+        .any(|c| matches!(c.name.as_str(), "exec" | "eval" | "compile" | "marshal.loads"));
     if has_exec {
         let mut offset = 0;
         for line in src.split_inclusive('\n') {
             if line.len() > 2000 && (entropy(line.as_bytes()) > 5.0 || longest_blob(line) >= 1000) {
-                sign(code.line_of(offset), format!("has a {}-character line of dense data next to exec/eval", line.len()), true);
+                sign(
+                    code.line_of(offset),
+                    format!("has a {}-character line of dense data next to exec/eval", line.len()),
+                    true,
+                );
                 break;
             }
             offset += line.len();
         }
         if let Some(m) = escape_re().find(src) {
-            sign(code.line_of(m.start()), "hides text behind long runs of escapes next to exec/eval".into(), true);
+            sign(
+                code.line_of(m.start()),
+                "hides text behind long runs of escapes next to exec/eval".into(),
+                true,
+            );
         }
         if let Some(c) = code.calls.iter().find(|c| c.name == "marshal.loads") {
             sign(c.line, "executes marshalled bytecode".into(), false);

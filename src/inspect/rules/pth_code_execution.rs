@@ -38,12 +38,17 @@ impl Rule for PthCodeExecution {
             // `exec("import x; x.hook()")` of a plain string is judged by what the string does
             // (it is analysed as its own unit), not by the exec itself.
             let literal_exec = |line: u32| unit.code.payloads.iter().any(|p| p.line == line && p.steps.is_empty());
-            let bad = unit.code.calls.iter().filter(|c| !(vocab::is_exec(&c.name) && literal_exec(c.line))).find(|c| {
-                vocab::is_shell(&c.name)
-                    || vocab::is_network(&c.name)
-                    || vocab::is_exec(&c.name)
-                    || vocab::is_decoder(&c.name)
-            });
+            let bad = unit
+                .code
+                .calls
+                .iter()
+                .filter(|c| !(vocab::is_exec(&c.name) && literal_exec(c.line)))
+                .find(|c| {
+                    vocab::is_shell(&c.name)
+                        || vocab::is_network(&c.name)
+                        || vocab::is_exec(&c.name)
+                        || vocab::is_decoder(&c.name)
+                });
             if let Some(call) = bad {
                 let message = format!("`.pth` file calls {}() at every Python start-up", call.name);
                 out.push(unit.finding(Self::META.id, Severity::Critical, call.line, message));

@@ -36,17 +36,27 @@ impl Rule for StartupPersistence {
         for unit in analysis.units() {
             let code = unit.code;
             // The place and the write must be in the same function (or both at module level).
-            let found = code.strings.iter().filter_map(|l| vocab::persistence_kind(&l.value).map(|p| (l, p))).find_map(|(lit, place)| {
-                let writer = code.calls.iter().filter(|c| c.scope == lit.scope).find(|c| {
-                    c.name.starts_with("winreg.SetValue")
-                        || c.name.starts_with("_winreg.SetValue")
-                        || vocab::is_shell(&c.name)
-                        || matches!(c.name.as_str(), "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.move")
-                        || c.name.ends_with(".write")
-                        || (c.name == "open" && c.arg_strs.iter().any(|m| matches!(m.as_str(), "w" | "a" | "wb" | "ab" | "a+" | "w+")))
+            let found = code
+                .strings
+                .iter()
+                .filter_map(|l| vocab::persistence_kind(&l.value).map(|p| (l, p)))
+                .find_map(|(lit, place)| {
+                    let writer = code.calls.iter().filter(|c| c.scope == lit.scope).find(|c| {
+                        c.name.starts_with("winreg.SetValue")
+                            || c.name.starts_with("_winreg.SetValue")
+                            || vocab::is_shell(&c.name)
+                            || matches!(
+                                c.name.as_str(),
+                                "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.move"
+                            )
+                            || c.name.ends_with(".write")
+                            || (c.name == "open"
+                                && c.arg_strs
+                                    .iter()
+                                    .any(|m| matches!(m.as_str(), "w" | "a" | "wb" | "ab" | "a+" | "w+")))
+                    });
+                    writer.map(|w| (lit, place, w))
                 });
-                writer.map(|w| (lit, place, w))
-            });
             let Some((lit, place, writer)) = found else { continue };
             let stage = lit.stage.max(writer.stage);
             let severity = match stage {

@@ -47,9 +47,11 @@ impl Rule for SuspiciousEndpoint {
                 }
                 seen.push(kind);
                 let install = lit.stage == Stage::Install;
+                // A webhook or bot URL with its secret embedded means data goes to the author.
+                let armed = kind == Endpoint::Webhook && !lit.value.contains('{') && embeds_token(&lit.value);
                 let severity = match (kind.is_strong(), lit.stage) {
                     (_, Stage::Auxiliary) => Severity::Low,
-                    (true, _) if install || unit.is_payload() => Severity::High,
+                    (true, _) if install || unit.is_payload() || armed => Severity::High,
                     (true, _) => Severity::Medium,
                     (false, _) if install && kind != Endpoint::IpLookup => Severity::Medium,
                     (false, _) => Severity::Low,
@@ -60,6 +62,26 @@ impl Rule for SuspiciousEndpoint {
             }
         }
     }
+}
+
+/// `…/api/webhooks/<id>/<token>` or `…/bot<id>:<token>/…`.
+fn embeds_token(url: &str) -> bool {
+    let tail = |marker: &str| url.split_once(marker).map(|(_, t)| t.to_string());
+    if let Some(t) = tail("/webhooks/") {
+        let mut parts = t.split('/');
+        return parts
+            .next()
+            .is_some_and(|id| id.len() >= 8 && id.bytes().all(|b| b.is_ascii_digit()))
+            && parts.next().is_some_and(|tok| tok.len() >= 20);
+    }
+    if let Some(t) = tail("/bot") {
+        return t.split_once(':').is_some_and(|(id, tok)| {
+            id.len() >= 6
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && tok.split('/').next().is_some_and(|k| k.len() >= 30)
+        });
+    }
+    false
 }
 
 #[cfg(test)]
@@ -74,6 +96,17 @@ mod tests {
         assert_eq!((f.len(), f[0].severity), (1, Severity::High));
         let f = setup_py(&SuspiciousEndpoint, "u = 'http://' + '203.0.113.9' + ':8080/x'\n");
         assert!(f.iter().any(|f| f.message.contains("raw public IP")), "{f:?}");
+        let f = check(&SuspiciousEndpoint, Kind::Wheel, &[("pkg/x.py", "def f():\n    u = 'https://api.telegram.org/bot6173184451:AAHJuPVZFFHSurKXCxqa_h3kjxqd7IRcUJU/sendMessage'\n")]);
+        assert_eq!(f[0].severity, Severity::High, "an armed bot URL: {f:?}");
+        let f = check(
+            &SuspiciousEndpoint,
+            Kind::Wheel,
+            &[(
+                "pkg/x.py",
+                "def f():\n    u = 'https://api.telegram.org/bot{}/sendMessage'\n",
+            )],
+        );
+        assert_eq!(f[0].severity, Severity::Medium, "a template: {f:?}");
         let f = setup_py(&SuspiciousEndpoint, "u = 'https://abc.oast.fun'\n");
         assert_eq!(f.len(), 1);
     }

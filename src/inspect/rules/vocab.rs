@@ -61,7 +61,9 @@ pub fn is_network(name: &str) -> bool {
         let last = name.rfind('.').map(|i| &name[i..]).unwrap_or("");
         return SENDS.contains(&last) && !name.starts_with("requests.exceptions") && !name.contains(".utils.");
     }
-    if matches!(name, "wget.download" | "socket.create_connection" | "telnetlib.Telnet") || name.starts_with("dns.resolver.") {
+    if matches!(name, "wget.download" | "socket.create_connection" | "telnetlib.Telnet")
+        || name.starts_with("dns.resolver.")
+    {
         return true;
     }
     name.starts_with("socket.socket(")
@@ -187,7 +189,10 @@ pub fn is_host_identity(name: &str) -> bool {
 /// Whether a call passes the whole environment along (`post(data=dict(os.environ))`).
 pub fn dumps_environ(call: &Call) -> bool {
     call.arg_refs.iter().any(|r| r == "os.environ")
-        && !call.arg_refs.iter().any(|r| r.starts_with("os.environ[") || r == "os.environ.get")
+        && !call
+            .arg_refs
+            .iter()
+            .any(|r| r.starts_with("os.environ[") || r == "os.environ.get")
 }
 
 /// Kinds of secrets a string can point at.
@@ -366,7 +371,10 @@ impl Endpoint {
 
     /// `true` for endpoints that only exfiltration or C2 would use.
     pub fn is_strong(self) -> bool {
-        matches!(self, Endpoint::Webhook | Endpoint::CloudMetadata | Endpoint::Collector | Endpoint::Tunnel)
+        matches!(
+            self,
+            Endpoint::Webhook | Endpoint::CloudMetadata | Endpoint::Collector | Endpoint::Tunnel
+        )
     }
 }
 
@@ -443,7 +451,15 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
     let m = M.get_or_init(|| {
         Matcher::new(&[
             (WEBHOOK, Endpoint::Webhook),
-            (&["169.254.169.254", "metadata.google.internal", "100.100.100.200", "fd00:ec2::254"], Endpoint::CloudMetadata),
+            (
+                &[
+                    "169.254.169.254",
+                    "metadata.google.internal",
+                    "100.100.100.200",
+                    "fd00:ec2::254",
+                ],
+                Endpoint::CloudMetadata,
+            ),
             (COLLECTOR, Endpoint::Collector),
             (TUNNEL, Endpoint::Tunnel),
             (PASTE, Endpoint::Paste),
@@ -544,7 +560,9 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
     let l = s.to_ascii_lowercase();
     let inline = l.contains("python") && l.contains(" -c");
-    let active = ["requests", "urllib", "socket", "base64", "exec("].iter().any(|p| l.contains(p));
+    let active = ["requests", "urllib", "socket", "base64", "exec("]
+        .iter()
+        .any(|p| l.contains(p));
     (inline && active).then_some("inline Python using the network or decoding")
 }
 
