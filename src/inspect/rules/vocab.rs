@@ -404,6 +404,7 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
         "requestcatcher.com",
         "beeceptor.com",
         "hookbin.com",
+        "oastify",
         "ssrf",
         "eo.pipedream",
         "m.pipedream",
@@ -437,6 +438,7 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
         "paste.c-net.org",
     ];
     const IPLOOKUP: &[&str] = &[
+        "httpbin.org/ip",
         "api.ipify.org",
         "ipinfo.io",
         "ip-api.com",
@@ -506,6 +508,47 @@ fn raw_public_ip_url(l: &str) -> bool {
         || octets[0] == 0)
 }
 
+/// Command patterns that only attackers need: fetch-and-run pipes, hidden
+/// or encoded PowerShell, reverse shells, LOLBins that download.
+pub fn is_strong_command(s: &str) -> bool {
+    const STRONG: &[&str] = &[
+        "| sh",
+        "|sh",
+        "| bash",
+        "|bash",
+        "| python",
+        "|python",
+        "iex",
+        "downloadstring",
+        "downloadfile",
+        "invoke-expression",
+        "-encodedcommand",
+        "-enc ",
+        "-e jab",
+        "/dev/tcp/",
+        "nc -e",
+        "bash -i",
+        "-w hidden",
+        "windowstyle hidden",
+        "-windowstyle h",
+        "urlcache",
+        "bitsadmin /transfer",
+        "mshta http",
+        "$(hostname)",
+        "$(whoami)",
+        "add-mppreference",
+        "set-mppreference",
+    ];
+    static M: OnceLock<AhoCorasick> = OnceLock::new();
+    let m = M.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(STRONG)
+            .expect("valid patterns")
+    });
+    m.is_match(s)
+}
+
 /// Commands that fetch or launch things from a shell.
 pub fn dangerous_command(s: &str) -> Option<&'static str> {
     const PATTERNS: &[(&str, &str)] = &[
@@ -535,6 +578,9 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("reg add", "a registry write"),
         ("vssadmin", "vssadmin"),
         ("attrib +h", "hiding a file"),
+        ("add-mppreference", "a Defender exclusion"),
+        ("set-mppreference", "disabling Defender"),
+        ("start /b ", "a hidden Windows process"),
         ("nslookup ", "a DNS lookup"),
         ("dig +short", "a DNS lookup"),
         ("wscript", "Windows Script Host"),
