@@ -147,6 +147,9 @@ impl<'s, 'a> Folder<'s, 'a> {
                         let lower = bound(&sl.lower, self)?;
                         let upper = bound(&sl.upper, self)?;
                         let step = bound(&sl.step, self)?.unwrap_or(1);
+                        if step < 0 {
+                            self.note("reverse");
+                        }
                         slice(value, lower, upper, step)?
                     }
                     index if !matches!(value, Value::Int(_)) => {
@@ -228,7 +231,10 @@ impl<'s, 'a> Folder<'s, 'a> {
             Expr::Call(call) if call.arguments.args.len() == 1 && call.arguments.keywords.is_empty() => {
                 let arg = self.eval_with(&call.arguments.args[0], var, value, depth + 1)?;
                 match self.scope.qualify(&call.func)?.as_str() {
-                    "chr" => chr(&arg),
+                    "chr" => {
+                        self.note("chr");
+                        chr(&arg)
+                    }
                     "ord" => match arg {
                         Value::Str(s) if s.chars().count() == 1 => Some(Value::Int(s.chars().next()? as i64)),
                         _ => None,
@@ -333,7 +339,10 @@ impl<'s, 'a> Folder<'s, 'a> {
                 };
                 self.decode_codec(value, &encoding)
             }
-            "chr" => chr(&arg(self, 0)?),
+            "chr" => {
+                self.note("chr");
+                chr(&arg(self, 0)?)
+            }
             "str" => match args.first() {
                 Some(Expr::Name(n))
                     if self.scope.qualify(&args[0]).is_none() || self.scope.constant(n.id.as_str()).is_none() =>
@@ -363,7 +372,10 @@ impl<'s, 'a> Folder<'s, 'a> {
                 b @ Value::Bytes(_) => Some(b),
                 Value::Int(_) => None,
             },
-            "reversed" => slice_step(arg(self, 0)?, -1),
+            "reversed" => {
+                self.note("reverse");
+                slice_step(arg(self, 0)?, -1)
+            }
             "list" | "tuple" => arg(self, 0)?.into_list(),
             "map" if args.len() == 2 => {
                 let func = self.scope.qualify(&args[0])?;
@@ -371,13 +383,23 @@ impl<'s, 'a> Folder<'s, 'a> {
                     return None;
                 };
                 let out: Option<Vec<Value>> = match func.as_str() {
-                    "chr" => items.iter().map(chr).collect(),
+                    "chr" => {
+                        self.note("chr");
+                        items.iter().map(chr).collect()
+                    }
                     "str" => items.into_iter().map(|v| v.into_text().map(Value::Str)).collect(),
                     _ => None,
                 };
                 Some(Value::List(out?))
             }
             _ => None,
+        }
+    }
+
+    /// Records an encoding step once (`chr` over a thousand characters is one step).
+    fn note(&mut self, step: &'static str) {
+        if self.steps.last() != Some(&step) {
+            self.steps.push(step);
         }
     }
 

@@ -405,6 +405,7 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
         "beeceptor.com",
         "hookbin.com",
         "oastify",
+        "mockapi.io",
         "ssrf",
         "eo.pipedream",
         "m.pipedream",
@@ -602,6 +603,10 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     });
     if let Some(hit) = m.find(s) {
         return Some(PATTERNS[hit.pattern().as_usize()].1);
+    }
+    // A bare interactive shell (`subprocess.call("/bin/sh", shell=True)`).
+    if matches!(s.trim(), "/bin/sh" | "/bin/bash" | "/bin/sh -i" | "/bin/bash -i" | "cmd.exe") {
+        return Some("an interactive shell");
     }
     // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
     let l = s.to_ascii_lowercase();
