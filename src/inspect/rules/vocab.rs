@@ -512,14 +512,15 @@ fn raw_public_ip_url(l: &str) -> bool {
 /// Command patterns that only attackers need: fetch-and-run pipes, hidden
 /// or encoded PowerShell, reverse shells, LOLBins that download.
 pub fn is_strong_command(s: &str) -> bool {
+    // Piping into an interpreter is only damning when what is piped was fetched.
+    const PIPES: &[&str] = &["| sh", "|sh", "| bash", "|bash", "| python", "|python"];
+    let l = s.to_ascii_lowercase();
+    if PIPES.iter().any(|p| l.contains(p)) && ["http", "curl", "wget"].iter().any(|f| l.contains(f)) {
+        return true;
+    }
     const STRONG: &[&str] = &[
-        "| sh",
-        "|sh",
-        "| bash",
-        "|bash",
-        "| python",
-        "|python",
-        "iex",
+        "iex ",
+        "iex(",
         "downloadstring",
         "downloadfile",
         "invoke-expression",
@@ -603,10 +604,6 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     });
     if let Some(hit) = m.find(s) {
         return Some(PATTERNS[hit.pattern().as_usize()].1);
-    }
-    // A bare interactive shell (`subprocess.call("/bin/sh", shell=True)`).
-    if matches!(s.trim(), "/bin/sh" | "/bin/bash" | "/bin/sh -i" | "/bin/bash -i" | "cmd.exe") {
-        return Some("an interactive shell");
     }
     // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
     let l = s.to_ascii_lowercase();
