@@ -104,3 +104,30 @@ fn self_referential_constants_terminate() {
     let f = analyse("x = getattr(o, x)(1)\ny = getattr(o, y)\nz = z + z\nexec(x + y + z)\n");
     assert!(f.payloads.is_empty());
 }
+
+#[test]
+fn functions_called_or_passed_at_module_level_run_on_import() {
+    let src = "import socket, threading\ndef send():\n    socket.gethostname()\ndef unused():\n    socket.getfqdn()\nthreading.Thread(target=send).start()\n";
+    let f = analyse_source("pkg/__init__.py", Role::PackageInit, src.to_string(), 0);
+    let stage = |n: &str| f.calls.iter().find(|c| c.name == n).unwrap().stage;
+    assert_eq!(stage("socket.gethostname"), Stage::Import);
+    assert_eq!(stage("socket.getfqdn"), Stage::Call);
+    // Code under `if __name__ == "__main__":` is a script entry point, not import-time code.
+    let src = "import os\ndef main():\n    os.getcwd()\nif __name__ == '__main__':\n    main()\n";
+    let f = analyse_source("pkg/cli.py", Role::Module, src.to_string(), 0);
+    assert_eq!(
+        f.calls.iter().find(|c| c.name == "os.getcwd").unwrap().stage,
+        Stage::Call
+    );
+}
+
+#[test]
+fn chr_joins_count_as_encoding_and_modules_resolve_without_imports() {
+    let codes: Vec<String> = "import os\nos.system('id')\n".bytes().map(|b| b.to_string()).collect();
+    let f = analyse(&format!("exec(''.join(map(chr, [{}])))\n", codes.join(",")));
+    assert_eq!(f.payloads.len(), 1);
+    assert_eq!(f.payloads[0].steps, vec!["chr"]);
+    // `requests` used without an import (malware that relies on it being installed).
+    let g = analyse("def app():\n    requests.get('http://x')\n");
+    assert!(call_names(&g).contains(&"requests.get"));
+}

@@ -92,7 +92,7 @@ impl Rule for DownloadExecute {
             let stage = download.stage.max(run.stage);
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::Critical,
-                Stage::Call if direct || shady_source.is_some() || dropped_program => Severity::High,
+                Stage::Call if direct || shady_source.is_some() || dropped_program || hidden(run) => Severity::High,
                 Stage::Call => Severity::Medium,
                 Stage::Auxiliary => Severity::Low,
             };
@@ -108,6 +108,19 @@ impl Rule for DownloadExecute {
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
+}
+
+/// A launch that hides its window or detaches from the console.
+fn hidden(run: &Call) -> bool {
+    run.arg_refs.iter().any(|r| {
+        matches!(
+            r.as_str(),
+            "subprocess.CREATE_NO_WINDOW"
+                | "subprocess.DETACHED_PROCESS"
+                | "subprocess.STARTUPINFO"
+                | "subprocess.SW_HIDE"
+        )
+    }) || run.arg_strs.iter().any(|a| vocab::is_strong_command(a))
 }
 
 /// Code written to disk from a string or decoded blob, then launched by the same unit.

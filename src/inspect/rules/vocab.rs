@@ -540,6 +540,16 @@ pub fn is_strong_command(s: &str) -> bool {
         "$(whoami)",
         "add-mppreference",
         "set-mppreference",
+        "fodhelper",
+        "computerdefaults",
+        "eventvwr",
+        "sdclt",
+        "netsh advfirewall",
+        "attrib +h",
+        "schtasks /create",
+        "vssadmin delete",
+        "wevtutil cl",
+        "bcdedit",
     ];
     static M: OnceLock<AhoCorasick> = OnceLock::new();
     let m = M.get_or_init(|| {
@@ -581,6 +591,10 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("vssadmin", "vssadmin"),
         ("attrib +h", "hiding a file"),
         ("add-mppreference", "a Defender exclusion"),
+        ("fodhelper", "a UAC bypass"),
+        ("computerdefaults", "a UAC bypass"),
+        ("netsh advfirewall", "a firewall rule"),
+        ("wevtutil cl", "clearing event logs"),
         ("set-mppreference", "disabling Defender"),
         ("start /b ", "a hidden Windows process"),
         ("nslookup ", "a DNS lookup"),
