@@ -209,13 +209,19 @@ impl<'a> Unit<'a> {
     /// Builds a finding located at `line` of this unit's code (or at the
     /// payload's origin in the archive file, with the decoded line as snippet).
     pub fn finding(&self, rule: &'static str, severity: Severity, line: u32, message: String) -> Finding {
-        let text = self.code.line_text(line);
-        let (line, message) = match self.origin {
+        let text = snippet(self.code.line_text(line));
+        let (line, message, text) = match self.origin {
+            // The snippet shows the decoded code, marked as such; the line is where it was decoded.
             Some(origin) => (
                 origin,
                 format!("{message} (inside a payload decoded by the code at line {origin})"),
+                if text.is_empty() {
+                    text
+                } else {
+                    format!("[decoded] {text}")
+                },
             ),
-            None => (line, message),
+            None => (line, message, text),
         };
         Finding {
             rule,
@@ -223,7 +229,7 @@ impl<'a> Unit<'a> {
             file: Some(self.file.path.clone()),
             line: Some(line.max(1)),
             message,
-            snippet: Some(snippet(text)).filter(|s| !s.is_empty()),
+            snippet: Some(text).filter(|s| !s.is_empty()),
         }
     }
 
