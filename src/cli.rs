@@ -28,6 +28,55 @@ pub enum Command {
     },
     /// Check package names for typosquats of popular projects ("did you mean").
     CheckName(CheckNameArgs),
+    /// Policy files: validate them and show the policy in effect.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Print shell functions that route `pip install` through guard.
+    ShellInit {
+        /// bash, zsh, fish or powershell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Add guard's shell integration to your shell's start-up file (idempotent).
+    Setup(SetupArgs),
+    /// Remove guard's shell integration from your shell's start-up files.
+    Teardown(SetupArgs),
+    /// Check that `pip install` is routed through guard in this shell and pip is usable.
+    Doctor,
+    /// Entry point of the shell functions (`pip …`, `python -m pip …`).
+    #[command(hide = true)]
+    Shim {
+        /// The command the user typed: pip, pip3, python, python3, …
+        program: String,
+        /// Its arguments, untouched.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file (default: the files guard would use here) and print the result.
+    Check {
+        /// A policy file, `guard.toml` or `pyproject.toml`.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "pwsh")]
+    Powershell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SetupArgs {
+    /// Shells to set up (default: the one in $SHELL).
+    #[arg(long, value_enum)]
+    pub shell: Vec<Shell>,
 }
 
 #[derive(Debug, clap::Args)]
