@@ -28,6 +28,55 @@ pub enum Command {
     },
     /// Check package names for typosquats of popular projects ("did you mean").
     CheckName(CheckNameArgs),
+    /// Policy files: validate them and show the policy in effect.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Print shell functions that route `pip install` through guard.
+    ShellInit {
+        /// bash, zsh, fish or powershell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Add guard's shell integration to your shell's start-up file (idempotent).
+    Setup(SetupArgs),
+    /// Remove guard's shell integration from your shell's start-up files.
+    Teardown(SetupArgs),
+    /// Check that `pip install` is routed through guard in this shell and pip is usable.
+    Doctor,
+    /// Entry point of the shell functions (`pip …`, `python -m pip …`).
+    #[command(hide = true)]
+    Shim {
+        /// The command the user typed: pip, pip3, python, python3, …
+        program: String,
+        /// Its arguments, untouched.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file (default: the files guard would use here) and print the result.
+    Check {
+        /// A policy file, `guard.toml` or `pyproject.toml`.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "pwsh")]
+    Powershell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SetupArgs {
+    /// Shells to set up (default: the one in $SHELL).
+    #[arg(long, value_enum)]
+    pub shell: Vec<Shell>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,12 +181,95 @@ pub struct InstallArgs {
     /// Policy file (see policy.example.toml).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Less output on stderr.
+    /// Less output on stderr (passed on to pip).
     #[arg(short = 'q', long, action = clap::ArgAction::Count)]
     pub quiet: u8,
-    /// More output on stderr.
+    /// More output on stderr (passed on to pip).
     #[arg(short = 'v', long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Approve `review` items without asking (never `deny`).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Require a --hash for every requirement (as pip does).
+    #[arg(long)]
+    pub require_hashes: bool,
+    /// Append decisions to this JSON-lines file (default: GUARD_AUDIT_LOG, then <data dir>/guard/audit.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Install to the user site (passed on to pip).
+    #[arg(long)]
+    pub user: bool,
+    /// Install into this directory (passed on to pip).
+    #[arg(short = 't', long, value_name = "DIR")]
+    pub target: Option<PathBuf>,
+    /// Installation prefix (passed on to pip).
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Install relative to this root directory (passed on to pip).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Harmless pip options, passed on to pip.
+    #[command(flatten)]
+    pub pip: PipPassThrough,
+    /// pip options guard refuses (they would let pip fetch or run something uninspected).
+    #[command(flatten)]
+    pub refused: PipRefused,
+}
+
+/// pip options that only change how pip installs, passed on unchanged.
+#[derive(Debug, Default, clap::Args)]
+pub struct PipPassThrough {
+    #[arg(long, hide = true)]
+    pub break_system_packages: bool,
+    #[arg(long, hide = true)]
+    pub no_warn_script_location: bool,
+    #[arg(long, hide = true)]
+    pub no_compile: bool,
+    #[arg(long, hide = true)]
+    pub compile: bool,
+    #[arg(long, hide = true)]
+    pub no_color: bool,
+    #[arg(long, hide = true)]
+    pub disable_pip_version_check: bool,
+    #[arg(long, hide = true)]
+    pub no_input: bool,
+    #[arg(long, hide = true)]
+    pub isolated: bool,
+    #[arg(long, hide = true)]
+    pub no_cache_dir: bool,
+    #[arg(long, hide = true, value_name = "STRATEGY")]
+    pub upgrade_strategy: Option<String>,
+    #[arg(long, hide = true, value_name = "WHEN")]
+    pub progress_bar: Option<String>,
+    #[arg(long, hide = true, value_name = "ACTION")]
+    pub root_user_action: Option<String>,
+}
+
+/// pip options guard recognizes and refuses with a reason.
+#[derive(Debug, Default, clap::Args)]
+pub struct PipRefused {
+    #[arg(short = 'e', long, hide = true, value_name = "PATH")]
+    pub editable: Vec<String>,
+    #[arg(long, hide = true)]
+    pub no_build_isolation: bool,
+    #[arg(short = 'C', long, hide = true, value_name = "SETTING")]
+    pub config_settings: Vec<String>,
+    #[arg(long, hide = true, value_name = "OPTION")]
+    pub global_option: Vec<String>,
+    #[arg(long, hide = true, value_name = "OPTION")]
+    pub install_option: Vec<String>,
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub src: Option<String>,
+    #[arg(long, hide = true, value_name = "HOST")]
+    pub trusted_host: Vec<String>,
+    #[arg(long, hide = true, value_name = "PROXY")]
+    pub proxy: Option<String>,
+    #[arg(long, hide = true)]
+    pub prefer_binary: bool,
+    #[arg(long, hide = true)]
+    pub use_pep517: bool,
+    #[arg(long, hide = true)]
+    pub no_use_pep517: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -65,7 +65,13 @@ pub struct Installed {
 
 const SCRIPT: &str = r#"
 import json, os, platform, sys, sysconfig
-paths = sysconfig.get_paths()
+# Without `site` (-S), a virtualenv's sys.prefix is the base interpreter's:
+# find the venv from pyvenv.cfg next to the executable's bin directory.
+venv = os.path.dirname(os.path.dirname(os.path.abspath(sys.executable)))
+if os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
+    paths = sysconfig.get_paths(vars={"base": venv, "platbase": venv})
+else:
+    paths = sysconfig.get_paths()
 site = []
 for key in ("purelib", "platlib"):
     p = paths.get(key)
@@ -232,7 +238,7 @@ fn query_cached(path: &Path, cache_dir: Option<&Path>) -> Result<Answer, Error> 
     };
     let cache_file = cache_dir
         .filter(|_| !is_shim)
-        .map(|d| d.join("interpreter-v1").join(format!("{key}.json")));
+        .map(|d| d.join("interpreter-v2").join(format!("{key}.json")));
     if let Some(f) = &cache_file {
         if let Ok(bytes) = std::fs::read(f) {
             if let Ok(answer) = serde_json::from_slice::<Answer>(&bytes) {

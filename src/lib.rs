@@ -22,6 +22,11 @@ pub mod names;
 pub mod policy;
 pub mod report;
 
+pub mod audit;
+pub mod confirm;
+pub mod handoff;
+pub mod shell;
+
 use std::process::ExitCode;
 
 /// The process exit status, with the values fixed by CONTRACT.md.
@@ -33,6 +38,8 @@ pub enum ExitStatus {
     Failure,
     /// A usage, internal, resolution or network error.
     Error,
+    /// The exit code of the pip that guard handed the install to.
+    Child(u8),
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -41,6 +48,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::from(0),
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Child(code) => ExitCode::from(code),
         }
     }
 }

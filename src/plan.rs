@@ -32,6 +32,31 @@ pub struct PlannedPackage {
     pub upload_time: Option<String>,
     /// PEP 592 yank reason, when the chosen file is yanked.
     pub yanked: Option<String>,
+    /// The verified file in the cache (not part of the JSON plan).
+    #[serde(skip)]
+    pub path: std::path::PathBuf,
+}
+
+impl PlannedPackage {
+    #[cfg(test)]
+    pub(crate) fn for_tests(name: &str, verdict: Verdict) -> PlannedPackage {
+        PlannedPackage {
+            name: name.into(),
+            version: "1.0".into(),
+            filename: format!("{name}-1.0-py3-none-any.whl"),
+            url: String::new(),
+            sha256: "0".repeat(64),
+            verdict,
+            findings: Vec::new(),
+            build_dependency: false,
+            metadata_source: crate::resolve::metadata::Source::NeedsBuild,
+            needs_build: false,
+            index: None,
+            upload_time: None,
+            yanked: None,
+            path: std::path::PathBuf::from(format!("/cache/{name}")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -1,7 +1,7 @@
 //! Archive-safety rules on crafted archives: traversal, links, bombs,
 //! truncation, duplicates. Everything is built in memory; nothing is extracted.
 
-mod common;
+mod artifacts;
 
 use guard::inspect::{inspect_bytes, Severity};
 use guard::policy::{decide, Policy, Verdict};
@@ -25,7 +25,7 @@ fn tar_path_traversal_and_absolute_paths() {
         b"/etc/cron.d/x",
         b"C:\\\\Windows\\\\x.py",
     ] {
-        let bytes = common::raw_tar_gz(&[
+        let bytes = artifacts::raw_tar_gz(&[
             (b"pkg-1.0/PKG-INFO", Regular, b"", b"Name: pkg\n"),
             (name, Regular, b"", b"x"),
         ]);
@@ -41,7 +41,7 @@ fn tar_path_traversal_and_absolute_paths() {
 
 #[test]
 fn zip_traversal_is_denied() {
-    let bytes = common::zip(&[("../../evil.pth", b"import os\n")]);
+    let bytes = artifacts::zip(&[("../../evil.pth", b"import os\n")]);
     let (verdict, rules) = verdict_and_rules("x-1.0-py3-none-any.whl", &bytes);
     assert!(has(&rules, "archive-path-traversal"));
     assert_eq!(verdict, Verdict::Deny);
@@ -50,14 +50,14 @@ fn zip_traversal_is_denied() {
 #[test]
 fn symlink_escaping_root_is_denied_but_internal_link_is_low() {
     use tar::EntryType::{Regular, Symlink};
-    let bytes = common::raw_tar_gz(&[
+    let bytes = artifacts::raw_tar_gz(&[
         (b"pkg-1.0/setup.py", Regular, b"", b""),
         (b"pkg-1.0/evil", Symlink, b"../../../home/u/.ssh", b""),
     ]);
     let (verdict, rules) = verdict_and_rules("pkg-1.0.tar.gz", &bytes);
     assert!(rules.contains(&("archive-link", Severity::Critical)), "{rules:?}");
     assert_eq!(verdict, Verdict::Deny);
-    let bytes = common::raw_tar_gz(&[
+    let bytes = artifacts::raw_tar_gz(&[
         (b"pkg-1.0/README", Regular, b"", b"hi"),
         (b"pkg-1.0/docs/README", Symlink, b"../README", b""),
     ]);
@@ -69,14 +69,14 @@ fn symlink_escaping_root_is_denied_but_internal_link_is_low() {
 #[test]
 fn hardlink_and_device_entries() {
     use tar::EntryType::{Block, Link, Regular};
-    let bytes = common::raw_tar_gz(&[
+    let bytes = artifacts::raw_tar_gz(&[
         (b"pkg-1.0/a", Regular, b"", b""),
         (b"pkg-1.0/h", Link, b"/etc/passwd", b""),
     ]);
     let (verdict, rules) = verdict_and_rules("pkg-1.0.tar.gz", &bytes);
     assert!(rules.contains(&("archive-link", Severity::Critical)), "{rules:?}");
     assert_eq!(verdict, Verdict::Deny);
-    let bytes = common::raw_tar_gz(&[(b"pkg-1.0/dev/sda", Block, b"", b"")]);
+    let bytes = artifacts::raw_tar_gz(&[(b"pkg-1.0/dev/sda", Block, b"", b"")]);
     let (_, rules) = verdict_and_rules("pkg-1.0.tar.gz", &bytes);
     assert!(has(&rules, "archive-special-file"), "{rules:?}");
 }
@@ -109,7 +109,7 @@ fn gzip_bomb_is_denied_and_bounded() {
 
 #[test]
 fn truncated_and_garbage_archives_are_unreadable() {
-    let full = common::sdist("t", "1.0", &[("setup.py", "print('hi')\n")]);
+    let full = artifacts::sdist("t", "1.0", &[("setup.py", "print('hi')\n")]);
     for (name, bytes) in [
         ("t-1.0.tar.gz", full[..full.len() - 30].to_vec()),
         ("t-1.0.tar.gz", b"\x1f\x8b not really gzip".to_vec()),
@@ -125,7 +125,7 @@ fn truncated_and_garbage_archives_are_unreadable() {
 #[test]
 fn duplicate_members_are_flagged() {
     use tar::EntryType::Regular;
-    let bytes = common::raw_tar_gz(&[
+    let bytes = artifacts::raw_tar_gz(&[
         (b"pkg-1.0/setup.py", Regular, b"", b"from setuptools import setup\n"),
         (b"pkg-1.0/setup.py", Regular, b"", b"import os\n"),
     ]);
@@ -139,7 +139,7 @@ fn duplicate_members_are_flagged() {
 
 #[test]
 fn clean_sdist_has_no_archive_findings() {
-    let bytes = common::sdist(
+    let bytes = artifacts::sdist(
         "fine",
         "1.0",
         &[

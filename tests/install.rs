@@ -214,6 +214,9 @@ fn guard(index: &Index, cache: &Path, args: &[&str]) -> Output {
         .arg(cache)
         .args(args)
         .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("GUARD_AUDIT_LOG", cache.join("audit.jsonl"))
+        .env("GUARD_CONFIG_DIR", cache.join("config"))
+        .env("GUARD_SYSTEM_POLICY", cache.join("system-policy.toml"))
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
         .env_remove("PIP_FIND_LINKS")
@@ -519,11 +522,14 @@ fn unknown_package_and_unsolvable_exit_2() {
 }
 
 #[test]
-fn install_without_dry_run_is_not_implemented_yet() {
-    let out = Command::new(env!("CARGO_BIN_EXE_guard"))
-        .args(["install", "requests"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--dry-run"), "{}", stderr(&out));
+fn unsupported_pip_options_are_refused_clearly() {
+    for args in [
+        &["install", "-e", "."][..],
+        &["install", "--no-build-isolation", "x"],
+        &["install", "--trusted-host", "h", "x"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_guard")).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains("unsupported pip option"), "{}", stderr(&out));
+    }
 }

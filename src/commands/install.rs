@@ -2,6 +2,7 @@
 //! inspection → plan. Orchestration only.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -15,28 +16,29 @@ use url::Url;
 use crate::cli::{InstallArgs, PlanFormat};
 use crate::download::{self, CacheRoot, Downloader};
 use crate::index::{self, Http, HttpOptions, IndexClient, IndexSettings};
+use crate::inspect::{Finding, Severity};
 use crate::interpreter::Interpreter;
 use crate::plan::{Plan, PlannedPackage, Python};
-use crate::policy::{self, Policy};
+use crate::policy::{self, Lookup, Verdict};
 use crate::progress::Printer;
 use crate::requirements::{Pep508, RequirementSet};
 use crate::resolve::files::Selector;
 use crate::resolve::remote::RemoteSource;
 use crate::resolve::{self, metadata::Source as MetadataSource, Resolved, Resolver};
 use crate::ExitStatus;
+use crate::{audit, confirm, handoff, names};
 
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
     let start = Instant::now();
     let printer = Printer::new(args.quiet, args.verbose);
-    if !args.dry_run {
-        bail!(
-            "installing is not implemented yet (the pip handoff is issue 6); run `guard install --dry-run` to see the plan"
-        );
+    refuse_unsupported(&args)?;
+    let policy = policy::load_layered(&Lookup::standard(args.policy.clone()))?;
+    for w in &policy.warnings {
+        printer.warn(w);
     }
-    let policy = match &args.policy {
-        Some(path) => policy::load(path)?,
-        None => Policy::default(),
-    };
+    let mode = confirm::Mode::detect(args.yes, &policy);
+    let audit_path = args.audit_log.clone().or_else(audit::default_path);
+    let mut terminal = confirm::Terminal;
 
     // Requirements from arguments and files.
     let mut reqs = RequirementSet::default();
@@ -48,6 +50,9 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
     }
     for f in &args.constraints {
         reqs.add_constraints(f)?;
+    }
+    if args.require_hashes {
+        reqs.options.require_hashes = true;
     }
     reqs.check_hash_mode()?;
     for w in &reqs.warnings {
@@ -102,6 +107,61 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
     only_binary.extend(file_opts.only_binary.iter().cloned());
     only_binary.extend(norm(&cfg.only_binary));
     let pre = args.pre || file_opts.pre || cfg.pre;
+    for u in index_urls
+        .iter()
+        .map(|u| u.as_str())
+        .chain(find_links.iter().map(String::as_str))
+    {
+        let host = Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        if let Some(host) = host {
+            if !policy.host_allowed(&host) {
+                bail!(
+                    "the policy does not allow the index host `{host}` ({u}); allowed: {}",
+                    policy.index_hosts.join(", ")
+                );
+            }
+        }
+    }
+
+    // "Did you mean": requested names that imitate popular projects, before any download.
+    let mut squats: HashMap<String, String> = HashMap::new();
+    if policy.typosquat.enabled {
+        for r in &reqs.requirements {
+            let name = r.req.name.to_string();
+            if policy.is_allowed(&name) {
+                continue;
+            }
+            let Some(squat) = names::check_name(&name) else {
+                continue;
+            };
+            let message = format!("did you mean `{}`? {squat}", squat.target);
+            printer.warn(&message);
+            if args.dry_run {
+                squats.insert(name, message);
+                continue;
+            }
+            let (ok, how) = confirm::decide_name(&name, &message, policy.typosquat.verdict, mode, &mut terminal)?;
+            if !ok {
+                let decision = confirm::Decision {
+                    name: name.clone(),
+                    version: r.req.version_or_url.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                    filename: String::new(),
+                    sha256: String::new(),
+                    verdict: policy.typosquat.verdict,
+                    approved: false,
+                    how: format!("{how}: requested name imitates `{}`", squat.target),
+                };
+                log_decisions(&printer, audit_path.as_deref(), &[decision], "");
+                println!(
+                    "✘ {name}: refused (imitates `{}`). Nothing was installed.",
+                    squat.target
+                );
+                return Ok(ExitStatus::Failure);
+            }
+        }
+    }
 
     // Cache and interpreter.
     let root = if args.no_cache {
@@ -163,11 +223,12 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
         no_binary,
         only_binary,
     );
+    let elsewhere = args.target.is_some() || args.prefix.is_some() || args.root.is_some();
     let options = resolve::Options {
         selector,
         pre,
         upgrade: args.upgrade,
-        ignore_installed: args.ignore_installed,
+        ignore_installed: args.ignore_installed || elsewhere,
     };
     let spinner = printer.spinner("resolving");
     let root_reqs: Vec<Pep508> = reqs.requirements.iter().map(|r| r.req.clone()).collect();
@@ -295,7 +356,34 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
             .map(|(r, build, file, artifact)| {
                 let inspection = crate::inspect::inspect_path(&artifact.path);
                 let mut findings = inspection.findings;
-                let verdict = policy::decide(Some(r.name.as_ref()), &mut findings, &policy);
+                let name = r.name.to_string();
+                if let Some(message) = squats.get(&name) {
+                    findings.push(Finding {
+                        rule: "typosquat",
+                        severity: if policy.typosquat.verdict == Verdict::Deny {
+                            Severity::Critical
+                        } else {
+                            Severity::High
+                        },
+                        file: None,
+                        line: None,
+                        message: message.clone(),
+                        snippet: None,
+                    });
+                }
+                let version = r.version.to_string();
+                let candidate = policy::Candidate {
+                    name: &name,
+                    version: &version,
+                    sha256: &artifact.sha256,
+                    sdist: !file.filename.to_ascii_lowercase().ends_with(".whl"),
+                    upload_time: file.upload_time.as_deref(),
+                };
+                let mut verdict = policy::decide_candidate(&candidate, &mut findings, &policy);
+                if squats.contains_key(&name) && policy.allowed(&name, Some(&version), Some(&artifact.sha256)).is_none()
+                {
+                    verdict = verdict.max(policy.typosquat.verdict);
+                }
                 PlannedPackage {
                     name: r.name.to_string(),
                     version: r.version.to_string(),
@@ -310,6 +398,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
                     index: r.index.clone(),
                     upload_time: file.upload_time.clone(),
                     yanked: file.yanked.clone(),
+                    path: artifact.path.clone(),
                 }
             })
             .collect()
@@ -345,23 +434,211 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
         ordered.into_values().collect(),
         start.elapsed().as_secs_f64(),
     );
-    let text = match args.format {
-        PlanFormat::Json => plan.to_json(),
-        PlanFormat::Human => plan.to_human(),
-    };
-    let mut stdout = std::io::stdout().lock();
-    match writeln!(stdout, "{}", text.trim_end()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.context("failed to write the plan")?,
-    }
     drop(downloader);
     drop(source);
     rt.shutdown_timeout(Duration::from_millis(100));
-    Ok(if plan.all_allowed() {
-        ExitStatus::Success
+    let seen: Vec<(&str, &str, &str)> = plan
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str(), p.sha256.as_str()))
+        .collect();
+    for e in policy.unused_allow(&seen) {
+        printer.debug(&format!(
+            "{}: allow entry `{}` matched nothing in this plan",
+            e.at, e.name
+        ));
+    }
+    if args.dry_run {
+        let text = match args.format {
+            PlanFormat::Json => plan.to_json(),
+            PlanFormat::Human => plan.to_human(),
+        };
+        print_out(&text)?;
+        return Ok(
+            if plan.packages.iter().any(|p| p.verdict == Verdict::Deny)
+                || (plan.packages.iter().any(|p| p.verdict == Verdict::Review) && !review_passes(mode))
+            {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            },
+        );
+    }
+
+    // Decide, log, hand off.
+    print_out(&summary(&plan, start.elapsed().as_secs_f64()))?;
+    let outcome = confirm::decide(&plan, mode, &mut terminal)?;
+    let python = interpreter.path.display().to_string();
+    match outcome {
+        confirm::Outcome::Refused(decisions) => {
+            log_decisions(&printer, audit_path.as_deref(), &decisions, &python);
+            for d in decisions.iter().filter(|d| !d.approved && d.verdict == Verdict::Review) {
+                eprintln!("  {} {}: refused ({})", d.name, d.version, d.how);
+            }
+            if decisions
+                .iter()
+                .any(|d| d.verdict == Verdict::Review && !d.approved && d.how == "non-interactive")
+            {
+                eprintln!("  (no terminal to ask: review items are refused; run on a terminal, pass --yes, or set install.non_interactive in the policy)");
+            }
+            print_out("Nothing was installed.")?;
+            Ok(ExitStatus::Failure)
+        }
+        confirm::Outcome::Install(approved, decisions) => {
+            log_decisions(&printer, audit_path.as_deref(), &decisions, &python);
+            if approved.files().iter().all(|f| f.build_dependency) {
+                print_out("Nothing to install.")?;
+                return Ok(ExitStatus::Success);
+            }
+            let code = handoff::install(
+                &approved,
+                &handoff::Options {
+                    python: interpreter.path.clone(),
+                    pass: pass_through(&args),
+                },
+            )?;
+            Ok(match code {
+                0 => ExitStatus::Success,
+                c => ExitStatus::Child(u8::try_from(c).unwrap_or(2).max(1)),
+            })
+        }
+    }
+}
+
+fn review_passes(mode: confirm::Mode) -> bool {
+    matches!(mode, confirm::Mode::Yes | confirm::Mode::NonInteractive(Verdict::Allow))
+}
+
+fn print_out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{}", text.trim_end()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("failed to write to stdout"),
+    }
+}
+
+fn log_decisions(printer: &Printer, path: Option<&std::path::Path>, decisions: &[confirm::Decision], python: &str) {
+    let Some(path) = path else {
+        printer.warn("no data directory for the audit log; decisions are not logged (set GUARD_AUDIT_LOG)");
+        return;
+    };
+    if let Err(e) = audit::append(path, decisions, python) {
+        printer.warn(&e.to_string());
+    }
+}
+
+/// The compact table: one line for all allowed packages, one per flagged one.
+fn summary(plan: &Plan, seconds: f64) -> String {
+    let bytes: u64 = plan
+        .packages
+        .iter()
+        .filter_map(|p| std::fs::metadata(&p.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut out = format!(
+        "  Resolved {} packages · {} files ({:.1} MB) · inspected in {seconds:.1} s\n",
+        plan.packages.iter().filter(|p| !p.build_dependency).count(),
+        plan.packages.len(),
+        bytes as f64 / 1e6
+    );
+    if plan.summary.allow > 0 {
+        out.push_str(&format!("  ✔ {} allowed\n", plan.summary.allow));
+    }
+    for p in plan.packages.iter().filter(|p| p.verdict != Verdict::Allow) {
+        let kind = if p.filename.ends_with(".whl") { "wheel" } else { "sdist" };
+        let (mark, label) = match p.verdict {
+            Verdict::Deny => ("✘", "DENY"),
+            _ => ("?", "REVIEW"),
+        };
+        let why: Vec<String> = confirm::decisive(&p.findings, 2)
+            .into_iter()
+            .map(|f| {
+                let loc = f.file.as_deref().map(|file| format!(" ({file})")).unwrap_or_default();
+                format!("{}{loc}", f.message)
+            })
+            .collect();
+        let build = if p.build_dependency { ", build dependency" } else { "" };
+        out.push_str(&format!(
+            "  {mark} {} {} ({kind}{build})  {label}  {}\n",
+            p.name,
+            p.version,
+            why.join("; ")
+        ));
+    }
+    out
+}
+
+/// pip options guard passes on: install location, verbosity, harmless switches.
+fn pass_through(args: &InstallArgs) -> Vec<OsString> {
+    let mut v: Vec<OsString> = Vec::new();
+    let flag = |v: &mut Vec<OsString>, on: bool, name: &str| {
+        if on {
+            v.push(name.into());
+        }
+    };
+    flag(&mut v, args.user, "--user");
+    for (opt, dir) in [
+        ("--target", &args.target),
+        ("--prefix", &args.prefix),
+        ("--root", &args.root),
+    ] {
+        if let Some(d) = dir {
+            v.push(opt.into());
+            v.push(d.clone().into_os_string());
+        }
+    }
+    flag(&mut v, args.ignore_installed, "--force-reinstall");
+    for _ in 0..args.quiet {
+        v.push("-q".into());
+    }
+    for _ in 0..args.verbose {
+        v.push("-v".into());
+    }
+    let p = &args.pip;
+    flag(&mut v, p.break_system_packages, "--break-system-packages");
+    flag(&mut v, p.no_warn_script_location, "--no-warn-script-location");
+    flag(&mut v, p.no_compile, "--no-compile");
+    flag(&mut v, p.compile, "--compile");
+    flag(&mut v, p.no_color, "--no-color");
+    flag(&mut v, p.no_cache_dir, "--no-cache-dir");
+    for (opt, val) in [
+        ("--progress-bar", &p.progress_bar),
+        ("--root-user-action", &p.root_user_action),
+    ] {
+        if let Some(val) = val {
+            v.push(opt.into());
+            v.push(val.into());
+        }
+    }
+    v
+}
+
+/// pip options that would let pip fetch, build or run something guard did not inspect.
+fn refuse_unsupported(args: &InstallArgs) -> anyhow::Result<()> {
+    let r = &args.refused;
+    let why = if !r.editable.is_empty() {
+        Some("-e/--editable is not supported yet: install your own project with pip directly (guard inspects packages from indexes)")
+    } else if r.no_build_isolation {
+        Some("--no-build-isolation would build sdists with whatever is installed instead of the inspected build dependencies")
+    } else if !r.config_settings.is_empty() || !r.global_option.is_empty() || !r.install_option.is_empty() {
+        Some("--config-settings/--global-option/--install-option pass arguments to build code guard cannot vet")
+    } else if r.src.is_some() {
+        Some("--src is for editable VCS checkouts, which guard does not support")
+    } else if !r.trusted_host.is_empty() {
+        Some("--trusted-host weakens TLS checking; use --cert with the host's CA bundle instead")
+    } else if r.proxy.is_some() {
+        Some("--proxy is not supported; guard uses HTTPS_PROXY/HTTP_PROXY from the environment")
+    } else if r.prefer_binary {
+        Some("--prefer-binary is not supported; use --only-binary :all: to avoid source distributions")
+    } else if r.use_pep517 || r.no_use_pep517 {
+        Some("--use-pep517/--no-use-pep517 are not supported: pip always builds with PEP 517 in guard's handoff")
     } else {
-        ExitStatus::Failure
-    })
+        None
+    };
+    match why {
+        Some(why) => bail!("unsupported pip option: {why}"),
+        None => Ok(()),
+    }
 }
 
 fn is_sdist(r: &Resolved) -> bool {

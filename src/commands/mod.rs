@@ -2,10 +2,12 @@
 
 mod check_name;
 mod install;
+mod policy;
 mod rules;
 mod scan;
+mod shell;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, PolicyCommand};
 use crate::ExitStatus;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -15,5 +17,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Rules => rules::list(),
         Command::Explain { id } => rules::explain(&id),
         Command::CheckName(args) => check_name::run(args),
+        Command::Policy(PolicyCommand::Check { file }) => policy::check(file),
+        Command::ShellInit { shell } => shell::init(shell),
+        Command::Setup(args) => shell::setup(args),
+        Command::Teardown(args) => shell::teardown(args),
+        Command::Doctor => shell::doctor(),
+        Command::Shim { program, args } => shell::shim(&program, args),
     }
 }

@@ -1,12 +1,24 @@
-//! The policy file. Unknown keys are errors; every mistake names file, line and column.
+//! The policy file: spanned TOML → [`Policy`].
+//!
+//! Every mistake names file, line and column, all mistakes are reported at
+//! once, and unknown keys are errors. Files are found in this order: `--policy
+//! FILE`, the project (`guard.toml`, or `[tool.guard]` in `pyproject.toml`),
+//! the user config dir; the first one found is layered over the system file
+//! (`/etc/guard/policy.toml`), whose keys listed in `locked` cannot be loosened.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
 
+use super::Verdict;
 use crate::inspect::{rules, Finding, Severity};
 use crate::metadata::normalize;
+
+/// Where a system policy lives unless `GUARD_SYSTEM_POLICY` says otherwise.
+pub const SYSTEM_POLICY: &str = "/etc/guard/policy.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,6 +31,133 @@ pub enum Error {
         column: usize,
         message: String,
     },
+    #[error("{} errors in {}:\n{}", .errors.len(), .path.display(), .errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Many { path: PathBuf, errors: Vec<Error> },
+}
+
+/// A place in a policy file, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+    }
+}
+
+/// A calendar date (`expires = 2025-06-30`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// Today in UTC.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Date::from_days((secs / 86_400) as i64)
+    }
+
+    /// Days since 1970-01-01 → date (Howard Hinnant's civil_from_days).
+    pub fn from_days(z: i64) -> Date {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+
+    /// Date → days since 1970-01-01.
+    pub fn to_days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// `YYYY-MM-DD` (a longer timestamp is cut at the date).
+    pub fn parse(s: &str) -> Option<Date> {
+        let s = s.get(..10)?;
+        let mut parts = s.split('-');
+        let year = parts.next()?.parse().ok()?;
+        let month: u8 = parts.next()?.parse().ok()?;
+        let day: u8 = parts.next()?.parse().ok()?;
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// A package the policy allows whatever its findings.
+#[derive(Debug, Clone)]
+pub struct AllowEntry {
+    /// PEP 503-normalized.
+    pub name: String,
+    pub version: Option<String>,
+    pub sha256: Option<String>,
+    pub reason: String,
+    pub expires: Option<Date>,
+    pub at: Location,
+}
+
+impl AllowEntry {
+    pub fn expired(&self, today: Date) -> bool {
+        self.expires.is_some_and(|e| e < today)
+    }
+
+    /// Matches name, and version and hash when the entry gives them.
+    pub fn matches(&self, name: &str, version: Option<&str>, sha256: Option<&str>) -> bool {
+        normalize(name) == self.name
+            && self.version.as_deref().is_none_or(|v| Some(v) == version)
+            && self
+                .sha256
+                .as_deref()
+                .is_none_or(|h| sha256.is_some_and(|s| s.eq_ignore_ascii_case(h)))
+    }
+}
+
+/// A package the policy always denies.
+#[derive(Debug, Clone)]
+pub struct DenyEntry {
+    pub name: String,
+    pub version: Option<String>,
+    pub reason: String,
+}
+
+/// Source distributions run code when built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sdist {
+    Allow,
+    Review,
+}
+
+/// The typosquat check of requested names ("did you mean").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Typosquat {
+    pub enabled: bool,
+    /// `review` or `deny`.
+    pub verdict: Verdict,
 }
 
 /// The validated policy guard runs with.
@@ -32,8 +171,22 @@ pub struct Policy {
     pub combine: bool,
     pub disabled: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
-    pub allow: Vec<String>,
-    pub deny: Vec<String>,
+    pub allow: Vec<AllowEntry>,
+    pub deny: Vec<DenyEntry>,
+    pub typosquat: Typosquat,
+    /// Files uploaded less than this many hours ago need review (0: off).
+    pub min_release_age_hours: u64,
+    pub sdist: Sdist,
+    /// Index and find-links hosts guard may use (empty: any).
+    pub index_hosts: Vec<String>,
+    /// What `review` means without a terminal: `deny` (default) or `allow`.
+    pub non_interactive: Verdict,
+    /// Keys that user and project files cannot loosen (honoured in the system file).
+    pub locked: BTreeSet<String>,
+    /// The files this policy was read from, lowest layer first.
+    pub sources: Vec<PathBuf>,
+    /// Non-fatal remarks (expired allow entries, ignored loosening of locked keys).
+    pub warnings: Vec<String>,
 }
 
 impl Default for Policy {
@@ -46,6 +199,17 @@ impl Default for Policy {
             severity: BTreeMap::new(),
             allow: Vec::new(),
             deny: Vec::new(),
+            typosquat: Typosquat {
+                enabled: true,
+                verdict: Verdict::Review,
+            },
+            min_release_age_hours: 0,
+            sdist: Sdist::Allow,
+            index_hosts: Vec::new(),
+            non_interactive: Verdict::Deny,
+            locked: BTreeSet::new(),
+            sources: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -61,146 +225,739 @@ impl Policy {
         }
     }
 
+    /// The live (unexpired) allow entry for this exact package, if any.
+    pub fn allowed(&self, name: &str, version: Option<&str>, sha256: Option<&str>) -> Option<&AllowEntry> {
+        let today = Date::today();
+        self.allow
+            .iter()
+            .find(|e| !e.expired(today) && e.matches(name, version, sha256))
+    }
+
     pub fn is_allowed(&self, name: &str) -> bool {
+        self.allowed(name, None, None).is_some()
+    }
+
+    /// The deny entry for this package, if any.
+    pub fn denied(&self, name: &str, version: Option<&str>) -> Option<&DenyEntry> {
         let n = normalize(name);
-        self.allow.contains(&n)
+        self.deny
+            .iter()
+            .find(|e| e.name == n && e.version.as_deref().is_none_or(|v| Some(v) == version))
     }
 
     pub fn is_denied(&self, name: &str) -> bool {
-        let n = normalize(name);
-        self.deny.contains(&n)
+        self.denied(name, None).is_some()
+    }
+
+    /// Whether an index or find-links host may be used.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        self.index_hosts.is_empty() || self.index_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
+
+    /// Allow entries that matched none of `packages` (name, version, sha256), for a warning.
+    pub fn unused_allow<'a>(&'a self, packages: &[(&str, &str, &str)]) -> Vec<&'a AllowEntry> {
+        self.allow
+            .iter()
+            .filter(|e| !packages.iter().any(|(n, v, h)| e.matches(n, Some(v), Some(h))))
+            .collect()
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicy {
-    #[serde(default)]
-    verdict: RawVerdict,
-    #[serde(default)]
-    rules: RawRules,
-    #[serde(default)]
-    allow: Vec<RawEntry>,
-    #[serde(default)]
-    deny: Vec<RawEntry>,
-}
+// ------------------------------------------------------------------ layers
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawVerdict {
-    deny_at: Option<toml::Spanned<String>>,
-    review_at: Option<toml::Spanned<String>>,
+/// One file's settings; `None` where the file is silent.
+#[derive(Debug, Default)]
+struct Layer {
+    deny_at: Option<Severity>,
+    review_at: Option<Severity>,
     combine: Option<bool>,
+    disabled: Vec<String>,
+    severity: BTreeMap<String, Severity>,
+    allow: Vec<AllowEntry>,
+    deny: Vec<DenyEntry>,
+    typosquat_enabled: Option<bool>,
+    typosquat_verdict: Option<Verdict>,
+    min_release_age_hours: Option<u64>,
+    sdist: Option<Sdist>,
+    index_hosts: Option<Vec<String>>,
+    non_interactive: Option<Verdict>,
+    locked: BTreeSet<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRules {
-    #[serde(default)]
-    disable: Vec<toml::Spanned<String>>,
-    #[serde(default)]
-    severity: BTreeMap<String, toml::Spanned<String>>,
+/// Every key that can be locked.
+pub const LOCKABLE: &[&str] = &[
+    "verdict.deny_at",
+    "verdict.review_at",
+    "verdict.combine",
+    "rules.disable",
+    "rules.severity",
+    "allow",
+    "typosquat.enabled",
+    "typosquat.verdict",
+    "install.min_release_age",
+    "install.sdist",
+    "install.index_hosts",
+    "install.non_interactive",
+];
+
+impl Layer {
+    /// Applies this layer over `p`; `locked` keys may only be tightened.
+    fn apply_to(self, p: &mut Policy, source: &Path) {
+        let locked = p.locked.clone();
+        let mut ignored: Vec<String> = Vec::new();
+        let mut warn = |key: &str| {
+            ignored.push(format!(
+                "{}: `{key}` is locked by the system policy and cannot be loosened here; ignored",
+                source.display()
+            ))
+        };
+        let is_locked = |k: &str| locked.contains(k);
+        if let Some(v) = self.deny_at {
+            if is_locked("verdict.deny_at") && v > p.deny_at {
+                warn("verdict.deny_at");
+            } else {
+                p.deny_at = v;
+            }
+        }
+        if let Some(v) = self.review_at {
+            if is_locked("verdict.review_at") && v > p.review_at {
+                warn("verdict.review_at");
+            } else {
+                p.review_at = v;
+            }
+        }
+        if let Some(v) = self.combine {
+            if is_locked("verdict.combine") && !v && p.combine {
+                warn("verdict.combine");
+            } else {
+                p.combine = v;
+            }
+        }
+        for d in self.disabled {
+            if is_locked("rules.disable") {
+                warn("rules.disable");
+            } else if !p.disabled.contains(&d) {
+                p.disabled.push(d);
+            }
+        }
+        for (id, sev) in self.severity {
+            let current = p.severity.get(&id).copied();
+            let default = rules::all_meta().iter().find(|m| m.id == id).map(|m| m.severity);
+            let base = current.or(default).unwrap_or(Severity::Low);
+            if is_locked("rules.severity") && sev < base {
+                warn("rules.severity");
+            } else {
+                p.severity.insert(id, sev);
+            }
+        }
+        if !self.allow.is_empty() && is_locked("allow") {
+            warn("allow");
+        } else {
+            p.allow.extend(self.allow);
+        }
+        p.deny.extend(self.deny);
+        if let Some(v) = self.typosquat_enabled {
+            if is_locked("typosquat.enabled") && !v && p.typosquat.enabled {
+                warn("typosquat.enabled");
+            } else {
+                p.typosquat.enabled = v;
+            }
+        }
+        if let Some(v) = self.typosquat_verdict {
+            if is_locked("typosquat.verdict") && v < p.typosquat.verdict {
+                warn("typosquat.verdict");
+            } else {
+                p.typosquat.verdict = v;
+            }
+        }
+        if let Some(v) = self.min_release_age_hours {
+            if is_locked("install.min_release_age") && v < p.min_release_age_hours {
+                warn("install.min_release_age");
+            } else {
+                p.min_release_age_hours = v;
+            }
+        }
+        if let Some(v) = self.sdist {
+            if is_locked("install.sdist") && v == Sdist::Allow && p.sdist == Sdist::Review {
+                warn("install.sdist");
+            } else {
+                p.sdist = v;
+            }
+        }
+        if let Some(v) = self.index_hosts {
+            if is_locked("install.index_hosts") {
+                // Only a narrowing is accepted: keep hosts the system also allows.
+                let narrowed: Vec<String> = if p.index_hosts.is_empty() {
+                    v
+                } else {
+                    let system = p.index_hosts.clone();
+                    v.into_iter()
+                        .filter(|h| system.iter().any(|s| s.eq_ignore_ascii_case(h)))
+                        .collect()
+                };
+                if narrowed.is_empty() && !p.index_hosts.is_empty() {
+                    warn("install.index_hosts");
+                } else {
+                    p.index_hosts = narrowed;
+                }
+            } else {
+                p.index_hosts = v;
+            }
+        }
+        if let Some(v) = self.non_interactive {
+            if is_locked("install.non_interactive") && v < p.non_interactive {
+                warn("install.non_interactive");
+            } else {
+                p.non_interactive = v;
+            }
+        }
+        ignored.dedup();
+        p.warnings.extend(ignored);
+        p.locked.extend(self.locked);
+        p.sources.push(source.to_path_buf());
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEntry {
-    name: toml::Spanned<String>,
-    reason: String,
+// ------------------------------------------------------------------ lookup
+
+/// Which files make up the policy.
+#[derive(Debug, Default, Clone)]
+pub struct Lookup {
+    /// `--policy FILE`.
+    pub explicit: Option<PathBuf>,
+    /// Where the project search starts (the current directory).
+    pub project_dir: Option<PathBuf>,
+    /// The user config file (default: `<config dir>/guard/policy.toml`).
+    pub user: Option<PathBuf>,
+    /// The system file (default: [`SYSTEM_POLICY`]).
+    pub system: Option<PathBuf>,
 }
 
-/// Reads and validates a policy file, reporting every mistake at once.
+impl Lookup {
+    /// The default places, relative to the current directory and environment.
+    pub fn standard(explicit: Option<PathBuf>) -> Lookup {
+        Lookup {
+            explicit,
+            project_dir: std::env::current_dir().ok(),
+            user: std::env::var_os("GUARD_CONFIG_DIR")
+                .map(PathBuf::from)
+                .or_else(|| dirs::config_dir().map(|d| d.join("guard")))
+                .map(|d| d.join("policy.toml")),
+            system: Some(
+                std::env::var_os("GUARD_SYSTEM_POLICY")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(SYSTEM_POLICY)),
+            ),
+        }
+    }
+}
+
+/// A policy file found by the lookup: a whole file or `[tool.guard]` of a pyproject.toml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub pyproject: bool,
+}
+
+/// The project policy: nearest `guard.toml`, or `pyproject.toml` with `[tool.guard]`.
+pub fn find_project(start: &Path) -> Option<Found> {
+    for dir in start.ancestors() {
+        let guard = dir.join("guard.toml");
+        if guard.is_file() {
+            return Some(Found {
+                path: guard,
+                pyproject: false,
+            });
+        }
+        let pyproject = dir.join("pyproject.toml");
+        if let Ok(text) = std::fs::read_to_string(&pyproject) {
+            if let Ok(doc) = DeTable::parse(&text) {
+                let has = doc
+                    .get_ref()
+                    .get("tool")
+                    .and_then(|t| t.get_ref().as_table())
+                    .is_some_and(|t| t.contains_key("guard"));
+                if has {
+                    return Some(Found {
+                        path: pyproject,
+                        pyproject: true,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Reads the policy layers the lookup names: system first, then the first of
+/// explicit / project / user. Missing optional files are skipped.
+pub fn load_layered(lookup: &Lookup) -> Result<Policy, Error> {
+    let mut policy = Policy::default();
+    if let Some(sys) = &lookup.system {
+        if sys.is_file() {
+            read_layer(sys, false, true)?.apply_to(&mut policy, sys);
+        }
+    }
+    let chosen = if let Some(p) = &lookup.explicit {
+        Some(Found {
+            path: p.clone(),
+            pyproject: p.file_name().is_some_and(|n| n == "pyproject.toml"),
+        })
+    } else if let Some(found) = lookup.project_dir.as_deref().and_then(find_project) {
+        Some(found)
+    } else {
+        lookup.user.as_ref().filter(|u| u.is_file()).map(|u| Found {
+            path: u.clone(),
+            pyproject: false,
+        })
+    };
+    if let Some(found) = chosen {
+        read_layer(&found.path, found.pyproject, false)?.apply_to(&mut policy, &found.path);
+    }
+    policy.warnings.extend(expiry_warnings(&policy.allow));
+    Ok(policy)
+}
+
+fn read_layer(path: &Path, pyproject: bool, system: bool) -> Result<Layer, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_layer(path, &text, pyproject, system)
+}
+
+fn expiry_warnings(allow: &[AllowEntry]) -> Vec<String> {
+    let today = Date::today();
+    allow
+        .iter()
+        .filter(|e| e.expired(today))
+        .map(|e| {
+            format!(
+                "{}: allow entry `{}` expired on {}; it no longer applies",
+                e.at,
+                e.name,
+                e.expires.expect("expired entries have a date")
+            )
+        })
+        .collect()
+}
+
+/// Reads and validates one policy file (no layering), reporting every mistake at once.
 pub fn load(path: &Path) -> Result<Policy, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(path, &text)
+    let pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let mut policy = Policy::default();
+    parse_layer(path, &text, pyproject, true)?.apply_to(&mut policy, path);
+    policy.warnings.extend(expiry_warnings(&policy.allow));
+    Ok(policy)
 }
 
 /// Parses policy text; `path` is only used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Policy, Error> {
-    let at = |offset: usize, message: String| {
-        let before = &text[..offset.min(text.len())];
+    let mut policy = Policy::default();
+    parse_layer(path, text, false, true)?.apply_to(&mut policy, path);
+    Ok(policy)
+}
+
+// ------------------------------------------------------------------ validation
+
+type Table<'i> = DeTable<'i>;
+type Value<'i> = Spanned<DeValue<'i>>;
+
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errors: Vec<Error>,
+}
+
+impl Checker<'_> {
+    fn location(&self, offset: usize) -> Location {
+        let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-        Error::Invalid {
-            path: path.to_path_buf(),
+        Location {
+            path: self.path.to_path_buf(),
             line,
             column,
+        }
+    }
+
+    fn error(&mut self, offset: usize, message: String) {
+        let at = self.location(offset);
+        self.errors.push(Error::Invalid {
+            path: at.path,
+            line: at.line,
+            column: at.column,
             message,
+        });
+    }
+
+    /// Reports keys of `table` not in `known`.
+    fn keys(&mut self, table: &Table<'_>, section: &str, known: &[&str]) {
+        for (k, _) in table.iter() {
+            if !known.contains(&k.get_ref().as_ref()) {
+                let place = if section.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in [{section}]")
+                };
+                self.error(
+                    k.span().start,
+                    format!(
+                        "unknown key `{}`{place} (expected one of: {})",
+                        k.get_ref(),
+                        known.join(", ")
+                    ),
+                );
+            }
         }
+    }
+
+    fn table<'t, 'i>(&mut self, v: &'t Value<'i>, what: &str) -> Option<&'t Table<'i>> {
+        let t = v.get_ref().as_table();
+        if t.is_none() {
+            self.error(
+                v.span().start,
+                format!("`{what}` must be a table, found {}", v.get_ref().type_str()),
+            );
+        }
+        t
+    }
+
+    fn string(&mut self, v: &Value<'_>, what: &str) -> Option<String> {
+        let s = v.get_ref().as_str().map(str::to_string);
+        if s.is_none() {
+            self.error(
+                v.span().start,
+                format!("`{what}` must be a string, found {}", v.get_ref().type_str()),
+            );
+        }
+        s
+    }
+
+    fn bool(&mut self, v: &Value<'_>, what: &str) -> Option<bool> {
+        let b = v.get_ref().as_bool();
+        if b.is_none() {
+            self.error(
+                v.span().start,
+                format!("`{what}` must be true or false, found {}", v.get_ref().type_str()),
+            );
+        }
+        b
+    }
+
+    fn strings(&mut self, v: &Value<'_>, what: &str) -> Vec<(String, usize)> {
+        let Some(arr) = v.get_ref().as_array() else {
+            self.error(
+                v.span().start,
+                format!("`{what}` must be an array of strings, found {}", v.get_ref().type_str()),
+            );
+            return Vec::new();
+        };
+        arr.iter()
+            .filter_map(|item| self.string(item, what).map(|s| (s, item.span().start)))
+            .collect()
+    }
+
+    fn severity(&mut self, v: &Value<'_>, what: &str) -> Option<Severity> {
+        let s = self.string(v, what)?;
+        let sev = Severity::parse(&s);
+        if sev.is_none() {
+            self.error(
+                v.span().start,
+                format!("unknown severity `{s}` (expected low, medium, high or critical)"),
+            );
+        }
+        sev
+    }
+
+    fn choice<T: Copy>(&mut self, v: &Value<'_>, what: &str, options: &[(&str, T)]) -> Option<T> {
+        let s = self.string(v, what)?;
+        let found = options.iter().find(|(n, _)| *n == s).map(|(_, t)| *t);
+        if found.is_none() {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            self.error(
+                v.span().start,
+                format!("`{what}` must be one of {}, found `{s}`", names.join(", ")),
+            );
+        }
+        found
+    }
+
+    fn rule_id(&mut self, id: &str, offset: usize) {
+        if !rules::all_meta().iter().any(|m| m.id == id) {
+            self.error(offset, format!("unknown rule `{id}` (see `guard rules`)"));
+        }
+    }
+
+    /// `48h`, `7d`, `2w`, or an integer number of days → hours.
+    fn age(&mut self, v: &Value<'_>) -> Option<u64> {
+        if let Some(i) = v.get_ref().as_integer() {
+            return match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(days) if days >= 0 => Some(days as u64 * 24),
+                _ => {
+                    self.error(v.span().start, "`min_release_age` must not be negative".into());
+                    None
+                }
+            };
+        }
+        let s = self.string(v, "install.min_release_age")?;
+        let t = s.trim();
+        let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+        let n: Option<u64> = num.parse().ok();
+        let mult = match unit.trim() {
+            "h" | "hours" | "hour" => Some(1),
+            "d" | "days" | "day" | "" => Some(24),
+            "w" | "weeks" | "week" => Some(24 * 7),
+            _ => None,
+        };
+        match (n, mult) {
+            (Some(n), Some(m)) => Some(n * m),
+            _ => {
+                self.error(
+                    v.span().start,
+                    format!("invalid duration `{s}` (expected for example \"48h\", \"7d\" or \"2w\")"),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn parse_layer(path: &Path, text: &str, pyproject: bool, system: bool) -> Result<Layer, Error> {
+    let mut c = Checker {
+        path,
+        text,
+        errors: Vec::new(),
     };
-    let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map(|s| s.start).unwrap_or(0);
-        at(offset, e.message().to_string())
-    })?;
-    let mut errors: Vec<Error> = Vec::new();
-    let mut policy = Policy::default();
-    let severity = |s: &toml::Spanned<String>, errors: &mut Vec<Error>| {
-        Severity::parse(s.get_ref()).or_else(|| {
-            errors.push(at(
-                s.span().start,
-                format!(
-                    "unknown severity `{}` (expected low, medium, high or critical)",
-                    s.get_ref()
-                ),
-            ));
-            None
-        })
-    };
-    if let Some(s) = &raw.verdict.deny_at {
-        policy.deny_at = severity(s, &mut errors).unwrap_or(policy.deny_at);
+    let (doc, syntax) = DeTable::parse_recoverable(text);
+    for e in &syntax {
+        c.error(e.span().map(|s| s.start).unwrap_or(0), e.message().to_string());
     }
-    if let Some(s) = &raw.verdict.review_at {
-        policy.review_at = severity(s, &mut errors).unwrap_or(policy.review_at);
-    }
-    if let Some(c) = raw.verdict.combine {
-        policy.combine = c;
-    }
-    let known = |id: &str| rules::all_meta().iter().any(|m| m.id == id);
-    for d in &raw.rules.disable {
-        if !known(d.get_ref()) {
-            errors.push(at(
-                d.span().start,
-                format!("unknown rule `{}` (see `guard rules`)", d.get_ref()),
-            ));
-        }
-        policy.disabled.push(d.get_ref().clone());
-    }
-    for (id, s) in &raw.rules.severity {
-        if !known(id) {
-            errors.push(at(s.span().start, format!("unknown rule `{id}` (see `guard rules`)")));
-        }
-        if let Some(sev) = severity(s, &mut errors) {
-            policy.severity.insert(id.clone(), sev);
+    let mut layer = Layer::default();
+    if syntax.is_empty() {
+        let root = doc.get_ref();
+        let table = if pyproject {
+            root.get("tool")
+                .and_then(|t| t.get_ref().as_table())
+                .and_then(|t| t.get("guard"))
+                .and_then(|g| c.table(g, "tool.guard"))
+        } else {
+            Some(root)
+        };
+        if let Some(table) = table {
+            check_root(&mut c, table, &mut layer, system);
         }
     }
-    for e in &raw.allow {
-        if e.reason.trim().is_empty() {
-            errors.push(at(
-                e.name.span().start,
-                format!("allow entry `{}` needs a non-empty reason", e.name.get_ref()),
-            ));
-        }
-        policy.allow.push(normalize(e.name.get_ref()));
-    }
-    for e in &raw.deny {
-        policy.deny.push(normalize(e.name.get_ref()));
-    }
-    if errors.is_empty() {
-        Ok(policy)
-    } else if errors.len() == 1 {
-        Err(errors.remove(0))
-    } else {
-        let message = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
-        Err(Error::Invalid {
+    c.errors.sort_by_key(|e| match e {
+        Error::Invalid { line, column, .. } => (*line, *column),
+        _ => (0, 0),
+    });
+    match c.errors.len() {
+        0 => Ok(layer),
+        1 => Err(c.errors.remove(0)),
+        _ => Err(Error::Many {
             path: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: format!("{} errors:\n{message}", errors.len()),
-        })
+            errors: c.errors,
+        }),
     }
+}
+
+fn check_root(c: &mut Checker<'_>, root: &Table<'_>, layer: &mut Layer, system: bool) {
+    c.keys(
+        root,
+        "",
+        &["verdict", "rules", "allow", "deny", "typosquat", "install", "locked"],
+    );
+    if let Some(v) = root.get("verdict") {
+        if let Some(t) = c.table(v, "verdict") {
+            c.keys(t, "verdict", &["deny_at", "review_at", "combine"]);
+            layer.deny_at = t.get("deny_at").and_then(|v| c.severity(v, "verdict.deny_at"));
+            layer.review_at = t.get("review_at").and_then(|v| c.severity(v, "verdict.review_at"));
+            layer.combine = t.get("combine").and_then(|v| c.bool(v, "verdict.combine"));
+        }
+    }
+    if let Some(v) = root.get("rules") {
+        if let Some(t) = c.table(v, "rules") {
+            c.keys(t, "rules", &["disable", "severity"]);
+            if let Some(d) = t.get("disable") {
+                for (id, at) in c.strings(d, "rules.disable") {
+                    c.rule_id(&id, at);
+                    layer.disabled.push(id);
+                }
+            }
+            if let Some(s) = t.get("severity") {
+                if let Some(st) = c.table(s, "rules.severity") {
+                    for (k, v) in st.iter() {
+                        c.rule_id(k.get_ref(), k.span().start);
+                        if let Some(sev) = c.severity(v, "rules.severity") {
+                            layer.severity.insert(k.get_ref().to_string(), sev);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(v) = root.get("typosquat") {
+        if let Some(t) = c.table(v, "typosquat") {
+            c.keys(t, "typosquat", &["enabled", "verdict"]);
+            layer.typosquat_enabled = t.get("enabled").and_then(|v| c.bool(v, "typosquat.enabled"));
+            layer.typosquat_verdict = t.get("verdict").and_then(|v| {
+                c.choice(
+                    v,
+                    "typosquat.verdict",
+                    &[("review", Verdict::Review), ("deny", Verdict::Deny)],
+                )
+            });
+        }
+    }
+    if let Some(v) = root.get("install") {
+        if let Some(t) = c.table(v, "install") {
+            c.keys(
+                t,
+                "install",
+                &["min_release_age", "sdist", "index_hosts", "non_interactive"],
+            );
+            layer.min_release_age_hours = t.get("min_release_age").and_then(|v| c.age(v));
+            layer.sdist = t.get("sdist").and_then(|v| {
+                c.choice(
+                    v,
+                    "install.sdist",
+                    &[("allow", Sdist::Allow), ("review", Sdist::Review)],
+                )
+            });
+            layer.index_hosts = t.get("index_hosts").map(|v| {
+                c.strings(v, "install.index_hosts")
+                    .into_iter()
+                    .map(|(h, _)| h.to_ascii_lowercase())
+                    .collect()
+            });
+            layer.non_interactive = t.get("non_interactive").and_then(|v| {
+                c.choice(
+                    v,
+                    "install.non_interactive",
+                    &[("deny", Verdict::Deny), ("allow", Verdict::Allow)],
+                )
+            });
+        }
+    }
+    if let Some(v) = root.get("locked") {
+        for (key, at) in c.strings(v, "locked") {
+            if !LOCKABLE.contains(&key.as_str()) {
+                c.error(
+                    at,
+                    format!("`{key}` cannot be locked (lockable keys: {})", LOCKABLE.join(", ")),
+                );
+            } else if system {
+                layer.locked.insert(key);
+            }
+        }
+    }
+    if let Some(v) = root.get("allow") {
+        for item in entries(c, v, "allow") {
+            if let Some(e) = allow_entry(c, item) {
+                layer.allow.push(e);
+            }
+        }
+    }
+    if let Some(v) = root.get("deny") {
+        for item in entries(c, v, "deny") {
+            if let Some(t) = c.table(item, "deny") {
+                c.keys(t, "deny", &["name", "version", "reason"]);
+                let name = required_string(c, t, item, "deny", "name");
+                let version = t.get("version").and_then(|v| c.string(v, "deny.version"));
+                let reason = t
+                    .get("reason")
+                    .and_then(|v| c.string(v, "deny.reason"))
+                    .unwrap_or_default();
+                if let Some(name) = name {
+                    layer.deny.push(DenyEntry {
+                        name: normalize(&name),
+                        version,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn entries<'t, 'i>(c: &mut Checker<'_>, v: &'t Value<'i>, what: &str) -> Vec<&'t Value<'i>> {
+    match v.get_ref().as_array() {
+        Some(a) => a.iter().collect(),
+        None => {
+            c.error(
+                v.span().start,
+                format!("`{what}` must be an array of tables (`[[{what}]]`)"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn required_string(c: &mut Checker<'_>, t: &Table<'_>, item: &Value<'_>, what: &str, key: &str) -> Option<String> {
+    match t.get(key) {
+        Some(v) => c.string(v, &format!("{what}.{key}")),
+        None => {
+            c.error(item.span().start, format!("`[[{what}]]` entry needs `{key}`"));
+            None
+        }
+    }
+}
+
+fn allow_entry(c: &mut Checker<'_>, item: &Value<'_>) -> Option<AllowEntry> {
+    let t = c.table(item, "allow")?;
+    c.keys(t, "allow", &["name", "version", "sha256", "reason", "expires"]);
+    let name = required_string(c, t, item, "allow", "name");
+    let reason = required_string(c, t, item, "allow", "reason");
+    if let (Some(r), Some(v)) = (&reason, t.get("reason")) {
+        if r.trim().is_empty() {
+            c.error(
+                v.span().start,
+                format!(
+                    "allow entry `{}` needs a non-empty reason",
+                    name.as_deref().unwrap_or("?")
+                ),
+            );
+        }
+    }
+    let version = t.get("version").and_then(|v| c.string(v, "allow.version"));
+    let sha256 = t.get("sha256").and_then(|v| {
+        let s = c.string(v, "allow.sha256")?;
+        let s = s.strip_prefix("sha256:").unwrap_or(&s).to_ascii_lowercase();
+        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            c.error(v.span().start, "`sha256` must be 64 hex digits".into());
+            return None;
+        }
+        Some(s)
+    });
+    let expires = t.get("expires").and_then(|v| {
+        let parsed = match v.get_ref() {
+            DeValue::Datetime(d) => d.date.map(|d| Date {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            }),
+            DeValue::String(s) => Date::parse(s),
+            _ => None,
+        };
+        if parsed.is_none() {
+            c.error(v.span().start, "`expires` must be a date such as 2025-06-30".into());
+        }
+        parsed
+    });
+    let at = c.location(item.span().start);
+    Some(AllowEntry {
+        name: normalize(&name?),
+        version,
+        sha256,
+        reason: reason?,
+        expires,
+        at,
+    })
 }
 
 #[cfg(test)]
@@ -210,7 +967,12 @@ mod tests {
     #[test]
     fn example_policy_parses() {
         let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policy.example.toml"));
-        load(path).expect("policy.example.toml must parse");
+        let p = load(path).expect("policy.example.toml must parse");
+        // The example documents defaults: it must behave like no policy at all.
+        let d = Policy::default();
+        assert_eq!((p.deny_at, p.review_at, p.combine), (d.deny_at, d.review_at, d.combine));
+        assert_eq!(p.non_interactive, Verdict::Deny);
+        assert_eq!(p.sdist, Sdist::Allow);
     }
 
     #[test]
@@ -225,5 +987,111 @@ mod tests {
     fn bad_severity_is_located() {
         let err = parse(Path::new("p.toml"), "[verdict]\nreview_at = \"severe\"\n").unwrap_err();
         assert!(err.to_string().starts_with("p.toml:2:13"), "{err}");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once() {
+        let text = "colour = 1\n[install]\nsdist = \"maybe\"\nmin_release_age = \"soon\"\n[[allow]]\nname = \"x\"\nexpires = \"tomorrow\"\n";
+        let err = parse(Path::new("p.toml"), text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("5 errors in p.toml"), "{msg}");
+        for needle in [
+            "p.toml:1:1: unknown key `colour`",
+            "p.toml:3:9",
+            "p.toml:4:19",
+            "needs `reason`",
+            "p.toml:7:11",
+        ] {
+            assert!(msg.contains(needle), "{needle} missing in {msg}");
+        }
+    }
+
+    #[test]
+    fn allow_entries_match_exactly_and_expire() {
+        let text = r#"
+[[allow]]
+name = "Foo_Bar"
+version = "1.0"
+sha256 = "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+reason = "vendored"
+[[allow]]
+name = "old"
+reason = "temporary"
+expires = 2001-01-01
+"#;
+        let p = parse(Path::new("p.toml"), text).unwrap();
+        let h = "a".repeat(64);
+        assert!(p.allowed("foo-bar", Some("1.0"), Some(&h)).is_some());
+        assert!(p.allowed("foo-bar", Some("1.1"), Some(&h)).is_none());
+        assert!(p.allowed("foo-bar", Some("1.0"), Some(&"b".repeat(64))).is_none());
+        assert!(p.allowed("old", None, None).is_none(), "expired entries do not apply");
+        assert!(expiry_warnings(&p.allow)[0].contains("expired on 2001-01-01"));
+    }
+
+    #[test]
+    fn ages_and_dates() {
+        let p = parse(Path::new("p.toml"), "[install]\nmin_release_age = \"2w\"\n").unwrap();
+        assert_eq!(p.min_release_age_hours, 14 * 24);
+        let p = parse(Path::new("p.toml"), "[install]\nmin_release_age = 3\n").unwrap();
+        assert_eq!(p.min_release_age_hours, 72);
+        let d = Date::parse("2024-02-29T10:00:00Z").unwrap();
+        assert_eq!(Date::from_days(d.to_days()), d);
+        assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
+    }
+
+    #[test]
+    fn system_locks_cannot_be_loosened() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("system.toml");
+        std::fs::write(
+            &sys,
+            "locked = [\"install.non_interactive\", \"allow\", \"verdict.review_at\"]\n[verdict]\nreview_at = \"medium\"\n",
+        )
+        .unwrap();
+        let user = dir.path().join("user.toml");
+        std::fs::write(
+            &user,
+            "[verdict]\nreview_at = \"critical\"\ndeny_at = \"high\"\n[install]\nnon_interactive = \"allow\"\n[[allow]]\nname = \"x\"\nreason = \"r\"\n",
+        )
+        .unwrap();
+        let p = load_layered(&Lookup {
+            explicit: Some(user),
+            project_dir: None,
+            user: None,
+            system: Some(sys),
+        })
+        .unwrap();
+        assert_eq!(p.review_at, Severity::Medium);
+        assert_eq!(p.deny_at, Severity::High, "tightening an unlocked key is fine");
+        assert_eq!(p.non_interactive, Verdict::Deny);
+        assert!(p.allow.is_empty());
+        assert_eq!(p.warnings.len(), 3, "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn pyproject_tool_guard_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\n[tool.guard.install]\nsdist = \"review\"\n",
+        )
+        .unwrap();
+        let sub = dir.path().join("src");
+        std::fs::create_dir(&sub).unwrap();
+        let found = find_project(&sub).unwrap();
+        assert!(found.pyproject);
+        let p = load_layered(&Lookup {
+            project_dir: Some(sub),
+            ..Lookup::default()
+        })
+        .unwrap();
+        assert_eq!(p.sdist, Sdist::Review);
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\n[tool.guard]\nwat = 1\n",
+        )
+        .unwrap();
+        let err = load(&dir.path().join("pyproject.toml")).unwrap_err();
+        assert!(err.to_string().contains(":4:1: unknown key `wat`"), "{err}");
     }
 }

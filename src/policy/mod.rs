@@ -1,8 +1,12 @@
-//! The user's policy: which rules apply at what severity, and how findings
-//! become a verdict. `config` reads the TOML file; `verdict` decides.
+//! The user's policy: which rules apply at what severity, which packages are
+//! allowed or denied, and how installs behave. `config` reads the TOML files;
+//! `verdict` decides.
 
 mod config;
 mod verdict;
 
-pub use config::{load, Error, Policy};
-pub use verdict::{decide, Verdict};
+pub use config::{
+    find_project, load, load_layered, parse, AllowEntry, Date, DenyEntry, Error, Location, Lookup, Policy, Sdist,
+    Typosquat, LOCKABLE, SYSTEM_POLICY,
+};
+pub use verdict::{decide, decide_candidate, Candidate, Verdict};

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use super::config::Sdist;
 use super::Policy;
 use crate::inspect::{Finding, Severity};
 
@@ -41,6 +42,101 @@ pub fn decide(name: Option<&str>, findings: &mut Vec<Finding>, policy: &Policy) 
             return Verdict::Allow;
         }
     }
+    from_findings(findings, policy)
+}
+
+/// What guard knows about one artifact of an install plan besides its findings.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub sha256: &'a str,
+    /// A source distribution (runs code when built).
+    pub sdist: bool,
+    /// PEP 700 upload time (`2024-05-01T12:00:00Z`), when the index gave one.
+    pub upload_time: Option<&'a str>,
+}
+
+/// The install-time decision: findings plus the policy's package rules. A deny
+/// entry wins; an allow entry for this exact package (name, and version/hash
+/// when the entry gives them) allows it whatever its findings; otherwise sdist
+/// and release-age rules can raise the verdict to `review`, recorded as findings.
+pub fn decide_candidate(c: &Candidate<'_>, findings: &mut Vec<Finding>, policy: &Policy) -> Verdict {
+    policy.apply(findings);
+    if let Some(entry) = policy.denied(c.name, Some(c.version)) {
+        findings.push(policy_finding(
+            "policy-deny",
+            Severity::Critical,
+            format!("denied by policy: {}", or_none(&entry.reason)),
+        ));
+        return Verdict::Deny;
+    }
+    if policy.allowed(c.name, Some(c.version), Some(c.sha256)).is_some() {
+        return Verdict::Allow;
+    }
+    if c.sdist && policy.sdist == Sdist::Review {
+        findings.push(policy_finding(
+            "policy-sdist",
+            Severity::High,
+            "source distribution: building it runs its code, and the policy asks for review".into(),
+        ));
+    }
+    if policy.min_release_age_hours > 0 {
+        let age = c.upload_time.and_then(age_hours);
+        let message = match age {
+            Some(h) if h < policy.min_release_age_hours => Some(format!(
+                "uploaded {h} h ago; the policy wants {} h before installing new releases",
+                policy.min_release_age_hours
+            )),
+            Some(_) => None,
+            None => Some("upload time unknown; the policy sets a minimum release age".into()),
+        };
+        if let Some(message) = message {
+            findings.push(policy_finding("policy-min-release-age", Severity::High, message));
+        }
+    }
+    let verdict = from_findings(findings, policy);
+    let forced_review = findings.iter().any(|f| f.rule.starts_with("policy-"));
+    if forced_review {
+        verdict.max(Verdict::Review)
+    } else {
+        verdict
+    }
+}
+
+fn or_none(s: &str) -> &str {
+    if s.trim().is_empty() {
+        "no reason given"
+    } else {
+        s
+    }
+}
+
+fn policy_finding(rule: &'static str, severity: Severity, message: String) -> Finding {
+    Finding {
+        rule,
+        severity,
+        file: None,
+        line: None,
+        message,
+        snippet: None,
+    }
+}
+
+/// Hours since an RFC 3339 timestamp (UTC assumed), or `None` when unparsable.
+fn age_hours(ts: &str) -> Option<u64> {
+    let date = super::config::Date::parse(ts)?;
+    let hour: i64 = ts.get(11..13).and_then(|h| h.parse().ok()).unwrap_or(0);
+    let then = date.to_days() * 24 + hour;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64
+        / 3600;
+    Some((now - then).max(0) as u64)
+}
+
+fn from_findings(findings: &[Finding], policy: &Policy) -> Verdict {
     let count_rules = |sev: Severity| {
         findings
             .iter()
@@ -101,5 +197,45 @@ mod tests {
             f("c", Severity::Medium),
         ];
         assert_eq!(decide(None, &mut three.clone(), &p), Verdict::Review);
+    }
+
+    #[test]
+    fn candidates() {
+        let h = "a".repeat(64);
+        let c = Candidate {
+            name: "pkg",
+            version: "1.0",
+            sha256: &h,
+            sdist: true,
+            upload_time: Some("2000-01-01T00:00:00Z"),
+        };
+        let mut p = Policy::default();
+        assert_eq!(decide_candidate(&c, &mut vec![], &p), Verdict::Allow);
+        p.sdist = Sdist::Review;
+        let mut found = vec![];
+        assert_eq!(decide_candidate(&c, &mut found, &p), Verdict::Review);
+        assert_eq!(found[0].rule, "policy-sdist");
+        p.sdist = Sdist::Allow;
+        p.min_release_age_hours = 24;
+        assert_eq!(decide_candidate(&c, &mut vec![], &p), Verdict::Allow, "old enough");
+        let fresh = Candidate { upload_time: None, ..c };
+        assert_eq!(
+            decide_candidate(&fresh, &mut vec![], &p),
+            Verdict::Review,
+            "unknown age"
+        );
+        let p = crate::policy::parse(
+            std::path::Path::new("p.toml"),
+            "[[allow]]\nname = \"pkg\"\nversion = \"2.0\"\nreason = \"r\"\n",
+        )
+        .unwrap();
+        let mut crit = vec![f("a", Severity::Critical)];
+        assert_eq!(
+            decide_candidate(&c, &mut crit, &p),
+            Verdict::Deny,
+            "allow entry is for 2.0 only"
+        );
+        let two = Candidate { version: "2.0", ..c };
+        assert_eq!(decide_candidate(&two, &mut crit, &p), Verdict::Allow);
     }
 }

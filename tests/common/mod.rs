@@ -1,78 +1,201 @@
-//! Builders for test artifacts: wheels and sdists written in memory from
-//! `(path, contents)` pairs. No real malware is stored in the repository.
-
+//! Test fixtures shared by the end-to-end tests: wheels and sdists built in
+//! code, and a PEP 691 index on 127.0.0.1:0 with fault modes (the same server
+//! as tests/install.rs).
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// A zip-based artifact (wheel, egg, zip sdist) from `(path, contents)` pairs.
-pub fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for (path, data) in files {
-        w.start_file(*path, opts).unwrap();
-        w.write_all(data).unwrap();
+use sha2::{Digest, Sha256};
+
+pub fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>) {
+    let dist = name.replace('-', "_");
+    let filename = format!("{dist}-{version}-py3-none-any.whl");
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for r in requires {
+        metadata.push_str(&format!("Requires-Dist: {r}\n"));
     }
-    w.finish().unwrap().into_inner()
-}
-
-/// One raw tar entry: `(name bytes, entry type, link target, data)`.
-pub type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
-
-/// A `.tar.gz` from raw tar entries. Names are written into the header as
-/// is, so hostile names survive.
-pub fn raw_tar_gz(entries: &[RawEntry]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, kind, link, data) in entries {
-        let mut h = tar::Header::new_old();
-        {
-            let old = h.as_old_mut();
-            old.name[..name.len()].copy_from_slice(name);
-            old.linkname[..link.len()].copy_from_slice(link);
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default();
+        for (path, data) in [
+            (format!("{dist}/__init__.py"), "VALUE = 1\n".to_string()),
+            (format!("{dist}-{version}.dist-info/METADATA"), metadata),
+            (
+                format!("{dist}-{version}.dist-info/WHEEL"),
+                "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".into(),
+            ),
+            (format!("{dist}-{version}.dist-info/RECORD"), String::new()),
+        ] {
+            zip.start_file(path, opts).unwrap();
+            zip.write_all(data.as_bytes()).unwrap();
         }
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(*kind);
-        h.set_mtime(0);
-        h.set_cksum();
-        out.extend_from_slice(h.as_bytes());
-        out.extend_from_slice(data);
-        out.resize(out.len().div_ceil(512) * 512, 0);
+        zip.finish().unwrap();
     }
-    out.extend_from_slice(&[0u8; 1024]);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&out).unwrap();
-    gz.finish().unwrap()
+    (filename, buf.into_inner())
 }
 
-/// A `.tar.gz` sdist from `(path, contents)` pairs.
-pub fn tar_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let entries: Vec<RawEntry> = files
-        .iter()
-        .map(|(p, d)| (p.as_bytes(), tar::EntryType::Regular, &b""[..], *d))
-        .collect();
-    raw_tar_gz(&entries)
-}
-
-/// A wheel named `name-version` with the given files and a METADATA.
-pub fn wheel(name: &str, version: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
-    let metadata =
-        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test fixture\nAuthor: Test\n");
-    let dist_info = format!("{name}-{version}.dist-info/METADATA");
-    let mut all: Vec<(&str, &[u8])> = files.to_vec();
-    all.push((&dist_info, metadata.as_bytes()));
-    zip(&all)
-}
-
-/// An sdist `name-version.tar.gz` with PKG-INFO and the given files under `name-version/`.
-pub fn sdist(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
-    let root = format!("{name}-{version}");
-    let pkg_info =
-        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: test fixture\nAuthor: Test\n");
-    let mut owned: Vec<(String, Vec<u8>)> = vec![(format!("{root}/PKG-INFO"), pkg_info.into_bytes())];
-    for (p, c) in files {
-        owned.push((format!("{root}/{p}"), c.as_bytes().to_vec()));
+pub fn sdist(name: &str, version: &str, files: &[(&str, String)]) -> (String, Vec<u8>) {
+    let filename = format!("{name}-{version}.tar.gz");
+    let mut out = Vec::new();
+    {
+        let gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        for (path, data) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("{name}-{version}/{path}"), data.as_bytes())
+                .unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
     }
-    let refs: Vec<(&str, &[u8])> = owned.iter().map(|(p, c)| (p.as_str(), c.as_slice())).collect();
-    tar_gz(&refs)
+    (filename, out)
+}
+
+pub fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+// ---------------------------------------------------------------- server
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Fault {
+    None,
+    /// Answer 500 to the first N requests.
+    FailFirst(usize),
+    /// Never answer (until the client gives up).
+    Hang,
+    /// Announce the full length, send half, close. `Some(n)`: only the first n times.
+    Truncate(Option<usize>),
+}
+
+pub struct Route {
+    body: Vec<u8>,
+    content_type: String,
+    fault: Fault,
+    hits: AtomicUsize,
+}
+
+pub struct Index {
+    port: u16,
+    routes: Arc<Mutex<HashMap<String, Arc<Route>>>>,
+    /// project → [(filename, sha256 announced)]
+    projects: Mutex<HashMap<String, Vec<(String, String)>>>,
+}
+
+impl Index {
+    pub fn start() -> Index {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes: Arc<Mutex<HashMap<String, Arc<Route>>>> = Arc::default();
+        let r = routes.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let r = r.clone();
+                std::thread::spawn(move || serve(stream, &r));
+            }
+        });
+        Index {
+            port,
+            routes,
+            projects: Mutex::default(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/simple/", self.port)
+    }
+
+    pub fn route(&self, path: &str, body: Vec<u8>, content_type: &str, fault: Fault) {
+        self.routes.lock().unwrap().insert(
+            path.to_string(),
+            Arc::new(Route {
+                body,
+                content_type: content_type.into(),
+                fault,
+                hits: AtomicUsize::new(0),
+            }),
+        );
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.routes.lock().unwrap()[path].hits.load(Ordering::SeqCst)
+    }
+
+    /// Serves a file and lists it on its project's JSON page.
+    pub fn add(&self, project: &str, (filename, bytes): (String, Vec<u8>), fault: Fault) {
+        self.add_with_hash(project, (filename, bytes.clone()), fault, &sha(&bytes));
+    }
+
+    pub fn add_with_hash(&self, project: &str, (filename, bytes): (String, Vec<u8>), fault: Fault, hash: &str) {
+        self.route(&format!("/files/{filename}"), bytes, "application/octet-stream", fault);
+        let mut projects = self.projects.lock().unwrap();
+        let files = projects.entry(project.to_string()).or_default();
+        files.push((filename, hash.to_string()));
+        // Relative file URLs: the client must resolve them against the page URL.
+        let entries: Vec<String> = files
+            .iter()
+            .map(|(f, h)| format!(r#"{{"filename":"{f}","url":"../../files/{f}","hashes":{{"sha256":"{h}"}}}}"#))
+            .collect();
+        let page = format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"name":"{project}","files":[{}]}}"#,
+            entries.join(",")
+        );
+        drop(projects);
+        self.route(
+            &format!("/simple/{project}/"),
+            page.into_bytes(),
+            "application/vnd.pypi.simple.v1+json",
+            Fault::None,
+        );
+    }
+}
+
+pub fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Arc<Route>>>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let route = routes.lock().unwrap().get(&path).cloned();
+    let Some(route) = route else {
+        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
+    let n = route.hits.fetch_add(1, Ordering::SeqCst);
+    let len = route.body.len();
+    let header = |len: usize| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            route.content_type
+        )
+    };
+    match route.fault {
+        Fault::FailFirst(k) if n < k => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+        Fault::Hang => std::thread::sleep(Duration::from_secs(10)),
+        Fault::Truncate(limit) if limit.is_none_or(|l| n < l) => {
+            let _ = stream.write_all(header(len).as_bytes());
+            let _ = stream.write_all(&route.body[..len / 2]);
+            let _ = stream.flush();
+        }
+        _ => {
+            let _ = stream.write_all(header(len).as_bytes());
+            let _ = stream.write_all(&route.body);
+        }
+    }
 }
