@@ -275,7 +275,8 @@ fn wheel_with(name: &str, body: &str) -> (String, Vec<u8>) {
             (format!("{dist}/__init__.py"), format!("import urllib.request\n{body}")),
             (
                 format!("{dist}-1.0.dist-info/METADATA"),
-                format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
+                // Complete metadata, so that only the code decides the verdict.
+                format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: fixture\nAuthor: Test\n"),
             ),
             (
                 format!("{dist}-1.0.dist-info/WHEEL"),
