@@ -35,6 +35,13 @@ declare_rule! {
     summary = "reads host data or secrets and sends them over the network"
 }
 
+/// A paste site's upload API (`pastebin.com/api/api_post.php`).
+fn a_post_api(call: &Call) -> bool {
+    call.arg_strs
+        .iter()
+        .any(|a| a.contains("/api/api_post") || a.contains("/api/v1/paste") || a.contains("/documents"))
+}
+
 fn is_sink(call: &Call) -> bool {
     if vocab::is_network(&call.name) && !call.name.ends_with("Session") {
         return true;
@@ -98,7 +105,10 @@ impl Rule for Exfiltration {
                 s.arg_strs
                     .iter()
                     .find_map(|a| vocab::endpoint_kind(a))
-                    .filter(|e| e.is_strong())
+                    // Posting to a paste site is uploading, not fetching.
+                    .filter(|e| {
+                        e.is_strong() || (*e == Endpoint::Paste && (s.name.ends_with(".post") || a_post_api(s)))
+                    })
                     // Cloud SDKs query instance metadata when asked; only install/import time is suspect.
                     .filter(|e| *e != Endpoint::CloudMetadata || s.stage >= Stage::Import)
                     .map(|e| (*s, e))

@@ -34,7 +34,8 @@ fn is_connect(c: &Call) -> bool {
 }
 
 fn is_receive(c: &Call) -> bool {
-    c.name.starts_with("socket.socket(") && (c.name.ends_with(".recv") || c.name.ends_with(".recvfrom"))
+    (c.name.starts_with("socket.socket(") || c.name.starts_with("socket.create_connection("))
+        && (c.name.ends_with(".recv") || c.name.ends_with(".recvfrom") || c.name.ends_with(".makefile"))
 }
 
 impl Rule for ReverseShell {

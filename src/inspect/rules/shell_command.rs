@@ -66,7 +66,20 @@ impl Rule for ShellCommand {
                     .map(String::as_str)
                     .chain(decoded_commands.iter().copied())
                     .find_map(vocab::dangerous_command);
-                let Some(what) = what else { continue };
+                let Some(what) = what else {
+                    // `pip install x` from setup.py: packages fetched outside pip's resolver (and guard).
+                    let pip = call.arg_strs.iter().any(|a| a.contains("pip install"))
+                        || (call
+                            .arg_strs
+                            .iter()
+                            .any(|a| a == "pip" || a.ends_with("/pip") || a == "-m")
+                            && call.arg_strs.iter().any(|a| a == "install"));
+                    if pip && call.stage == Stage::Install {
+                        let message = format!("{}() installs other packages with pip at install time", call.name);
+                        out.push(unit.finding(Self::META.id, Severity::Medium, call.line, message));
+                    }
+                    continue;
+                };
                 let strong = call.arg_strs.iter().any(|a| vocab::is_strong_command(a))
                     || decoded_commands.iter().any(|t| vocab::is_strong_command(t));
                 let severity = match call.stage {
@@ -111,6 +124,25 @@ mod tests {
             "import subprocess\ncmd = 'wget http://x/a -O /tmp/a'\nsubprocess.call(cmd, shell=True)\n",
         );
         assert_eq!(f.len(), 1, "folded variable argument");
+    }
+
+    #[test]
+    fn pip_install_from_setup_py_is_medium() {
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.run(['pip', 'install', 'gitpython'])\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        // No finding outside install time.
+        let f = crate::inspect::testing::check(
+            &ShellCommand,
+            crate::archive::Kind::Wheel,
+            &[(
+                "pkg/x.py",
+                "import subprocess\ndef f():\n    subprocess.run(['pip', 'install', 'x'])\n",
+            )],
+        );
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]

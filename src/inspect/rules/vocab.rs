@@ -599,6 +599,7 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("start /b ", "a hidden Windows process"),
         ("nslookup ", "a DNS lookup"),
         ("dig +short", "a DNS lookup"),
+        ("dig @", "a DNS lookup"),
         ("wscript", "Windows Script Host"),
         ("cscript", "Windows Script Host"),
         ("pythonw", "a hidden Python process"),
