@@ -414,6 +414,9 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
         "rbndr.us",
     ];
     const TUNNEL: &[&str] = &[
+        "ngrok-free.dev",
+        "ngrok.dev",
+        "ngrok.pizza",
         "ngrok.io",
         "ngrok-free.app",
         "ngrok.app",
