@@ -555,13 +555,7 @@ pub fn is_strong_command(s: &str) -> bool {
         "bcdedit",
     ];
     static M: OnceLock<AhoCorasick> = OnceLock::new();
-    let m = M.get_or_init(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(STRONG)
-            .expect("valid patterns")
-    });
-    m.is_match(s)
+    M.get_or_init(|| case_insensitive(STRONG.iter().copied())).is_match(s)
 }
 
 /// Commands that fetch or launch things from a shell.
@@ -614,14 +608,8 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("`whoami`", "host data in a command"),
     ];
     static M: OnceLock<AhoCorasick> = OnceLock::new();
-    let m = M.get_or_init(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(PATTERNS.iter().map(|(p, _)| p))
-            .expect("valid patterns")
-    });
-    if let Some(hit) = m.find(s) {
-        return Some(PATTERNS[hit.pattern().as_usize()].1);
+    if let Some(label) = first_label(&M, PATTERNS, s) {
+        return Some(label);
     }
     // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
     let l = s.to_ascii_lowercase();
@@ -655,12 +643,6 @@ pub fn persistence_kind(s: &str) -> Option<&'static str> {
         ("schtasks", "a scheduled task"),
     ];
     static M: OnceLock<AhoCorasick> = OnceLock::new();
-    let m = M.get_or_init(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(PATTERNS.iter().map(|(p, _)| p))
-            .expect("valid patterns")
-    });
     if s.len() > 4096 {
         return None;
     }
@@ -671,7 +653,21 @@ pub fn persistence_kind(s: &str) -> Option<&'static str> {
     } else {
         s
     };
-    m.find(text).map(|hit| PATTERNS[hit.pattern().as_usize()].1)
+    first_label(&M, PATTERNS, text)
+}
+
+/// A case-insensitive automaton over `patterns`.
+fn case_insensitive<'p>(patterns: impl IntoIterator<Item = &'p str>) -> AhoCorasick {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        .expect("valid patterns")
+}
+
+/// The label of the first `(pattern, label)` pair found in `text`, with the automaton built once in `cache`.
+fn first_label(cache: &OnceLock<AhoCorasick>, patterns: &[(&str, &'static str)], text: &str) -> Option<&'static str> {
+    let m = cache.get_or_init(|| case_insensitive(patterns.iter().map(|(p, _)| *p)));
+    m.find(text).map(|hit| patterns[hit.pattern().as_usize()].1)
 }
 
 /// The first string argument of a call.
