@@ -321,11 +321,7 @@ impl<T: Copy> Matcher<T> {
                 labels.push((*label, rank));
             }
         }
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(patterns)
-            .expect("valid patterns");
-        Matcher { ac, labels }
+        Matcher { ac: case_insensitive(patterns), labels }
     }
 
     /// The label of the highest-ranked group matching anywhere in `text`.
