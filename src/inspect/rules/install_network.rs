@@ -47,11 +47,8 @@ impl Rule for InstallNetwork {
                 Severity::Medium
             };
             // Fetching from a paste site, tunnel, capture service or raw IP is worse.
-            let shady = call
-                .arg_strs
-                .iter()
-                .filter_map(|a| vocab::endpoint_kind(a))
-                .find(|e| *e != vocab::Endpoint::IpLookup);
+            // (A public-IP lookup on import is reconnaissance too.)
+            let shady = call.arg_strs.iter().find_map(|a| vocab::endpoint_kind(a));
             // Sending (not fetching) on import: something is being reported somewhere.
             let sends = [".post", ".put", ".send", ".sendall", ".sendto"]
                 .iter()

@@ -280,6 +280,8 @@ pub fn combine(findings: &mut [Finding]) {
     let target = match code {
         Some(Severity::High | Severity::Critical) if signs >= 2 => Severity::High,
         Some(Severity::High | Severity::Critical) => Severity::Medium,
+        // A throwaway identity (three or more signs) next to suspicious code is a pattern of its own.
+        Some(Severity::Medium) if signs >= 3 => Severity::High,
         // One weak sign (say, no author) next to a medium finding is normal: only several raise.
         Some(Severity::Medium) if signs >= 2 => Severity::Medium,
         _ if squat => Severity::Medium,
@@ -393,6 +395,15 @@ mod tests {
         ];
         combine(&mut v);
         assert_eq!(v[1].severity, Severity::Medium);
+        // A medium code finding and a throwaway identity (three signs): high.
+        let mut v = vec![
+            f("install-network", Severity::Medium),
+            f("metadata-signals", Severity::Low),
+            f("metadata-signals", Severity::Low),
+            f("metadata-signals", Severity::Low),
+        ];
+        combine(&mut v);
+        assert!(v[1..].iter().all(|f| f.severity == Severity::High));
         // A low code finding raises nothing.
         let mut v = vec![f("some-code-rule", Severity::Low), f("metadata-signals", Severity::Low)];
         combine(&mut v);

@@ -59,8 +59,15 @@ impl Rule for StartupPersistence {
                 });
             let Some((lit, place, writer)) = found else { continue };
             let stage = lit.stage.max(writer.stage);
+            // Registry Run keys, Startup folders, launch agents and service units have no
+            // place in a library; shell rc files and crontab have (completion installers).
+            let system = !matches!(
+                place,
+                "~/.bashrc" | "~/.zshrc" | "~/.bash_profile" | "~/.profile" | "crontab" | "cron"
+            );
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::High,
+                Stage::Call if system => Severity::High,
                 Stage::Call => Severity::Medium,
                 Stage::Auxiliary => Severity::Low,
             };
