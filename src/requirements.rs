@@ -182,7 +182,7 @@ impl RequirementSet {
         };
         // `-rfile.txt` short form.
         let (flag, inline) = match (flag.len() > 2 && !flag.starts_with("--"), inline) {
-            (true, None) => (&flag[..2], Some(flag[2..].trim())),
+            (true, None) if flag.is_char_boundary(2) => (&flag[..2], Some(flag[2..].trim())),
             _ => (flag, inline),
         };
         let value = || {
@@ -270,11 +270,24 @@ fn invalid(origin: &Origin, message: impl Into<String>) -> Error {
     }
 }
 
+/// Parses a PEP 508 string that may come from a hostile package (its
+/// `Requires-Dist`, its `pyproject.toml`). `pep508_rs` 0.9 panics on some
+/// malformed input (names like `zoface.` with a version, non-ASCII after a
+/// marker operator; found by `examples/fuzz.rs`, issue 7): the panic becomes
+/// a parse error.
+pub fn parse_pep508(text: &str) -> Result<Pep508, String> {
+    // Rendering the error slices the input too: keep it inside the guard.
+    match std::panic::catch_unwind(|| Pep508::from_str(text).map_err(|e| e.to_string())) {
+        Ok(Ok(req)) => Ok(req),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err("malformed requirement (rejected by the PEP 508 parser)".into()),
+    }
+}
+
 /// Parses one PEP 508 requirement; URL requirements are refused (nothing to
 /// verify them against).
 pub fn parse_requirement(text: &str, origin: &Origin) -> Result<Pep508, Error> {
-    let req =
-        Pep508::from_str(text.trim()).map_err(|e| invalid(origin, format!("invalid requirement `{text}`: {e}")))?;
+    let req = parse_pep508(text.trim()).map_err(|e| invalid(origin, format!("invalid requirement `{text}`: {e}")))?;
     if let Some(VersionOrUrl::Url(url)) = &req.version_or_url {
         return Err(invalid(
             origin,

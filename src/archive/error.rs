@@ -16,6 +16,8 @@ pub enum Error {
     UnsupportedCompression { member: String },
     #[error("archive is larger than {limit} bytes")]
     TooLarge { limit: u64 },
+    #[error("archive holds no files")]
+    Empty,
 }
 
 /// A member or archive property that is unsafe even though it could be read.
@@ -40,8 +42,19 @@ pub enum Hazard {
     },
     /// A device node, FIFO or other non-regular entry.
     Special { member: String, kind: &'static str },
-    /// The same path (or the same path up to case) appears twice.
-    Duplicate { member: String, case_only: bool },
+    /// The same path (or the same path up to case) appears twice; `differs`
+    /// when the copies' contents differ (tools disagree about which one wins).
+    Duplicate {
+        member: String,
+        case_only: bool,
+        differs: bool,
+    },
+    /// A path or path component longer than file systems allow: unpacking
+    /// fails midway. `member` is shortened for display.
+    LongName { member: String, len: usize },
+    /// Bytes before the first member or after the end of a zip: another
+    /// format can be hidden there (polyglot files).
+    ExtraData { detail: String },
     /// Uncompressed data exceeds a limit or expands suspiciously.
     Bomb { detail: String },
     /// More entries than the limit allows; the rest were not read.

@@ -28,6 +28,9 @@ pub struct Limits {
     pub max_entries: usize,
     /// Largest member kept in memory for analysis.
     pub max_member: u64,
+    /// Most member bytes kept in memory in total; later members keep their
+    /// head only (and are reported as too large to analyse).
+    pub max_kept: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +42,7 @@ impl Default for Limits {
             bomb_floor: 64 << 20,
             max_entries: 100_000,
             max_member: 16 << 20,
+            max_kept: 256 << 20,
         }
     }
 }
@@ -147,19 +151,51 @@ pub fn read(filename: &str, bytes: &[u8], limits: &Limits) -> Listing {
         });
         return listing;
     }
-    let mut sink = Sink::new(&mut listing, limits, bytes.len() as u64);
-    let result = match format {
-        Format::Zip => zip::read(bytes, &mut sink),
-        Format::TarGz => tar::read(flate2::read::MultiGzDecoder::new(bytes), &mut sink),
-        Format::TarBz2 => tar::read(bzip2::read::MultiBzDecoder::new(bytes), &mut sink),
-        Format::TarXz => tar::read(lzma_rust2::XzReader::new(bytes, true), &mut sink),
-        Format::Tar => tar::read(bytes, &mut sink),
-    };
+    let mut sink = Sink::new(&mut listing, limits, bytes.len() as u64, 0);
+    let result = read_format(format, bytes, &mut sink);
     sink.finish();
     if let Err(e) = result {
         listing.error = Some(e);
+    } else if listing.hazards.is_empty() && !listing.members.iter().any(|m| m.entry != EntryType::Dir) {
+        // Nothing to install and nothing to inspect: not a distribution.
+        listing.error = Some(Error::Empty);
     }
     listing
+}
+
+fn read_format(format: Format, bytes: &[u8], sink: &mut Sink) -> Result<(), Error> {
+    match format {
+        Format::Zip => zip::read(bytes, sink),
+        Format::TarGz => tar::read(flate2::read::MultiGzDecoder::new(bytes), sink),
+        Format::TarBz2 => tar::read(bzip2::read::MultiBzDecoder::new(bytes), sink),
+        Format::TarXz => tar::read(lzma_rust2::XzReader::new(bytes, true), sink),
+        Format::Tar => tar::read(bytes, sink),
+    }
+}
+
+/// How many archives deep nested archives are expanded to look for bombs.
+const MAX_NESTING: u8 = 3;
+
+/// Longest member path unpackable on common file systems (Linux `PATH_MAX`).
+pub const MAX_PATH: usize = 4096;
+/// Longest path component (`NAME_MAX` on Linux, macOS and Windows).
+pub const MAX_COMPONENT: usize = 255;
+
+/// The format of a member from its first bytes, for nested archives.
+fn sniff(data: &[u8]) -> Option<Format> {
+    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+        Some(Format::Zip)
+    } else if data.starts_with(b"\x1f\x8b") {
+        Some(Format::TarGz)
+    } else if data.starts_with(b"BZh") {
+        Some(Format::TarBz2)
+    } else if data.starts_with(b"\xfd7zXZ\x00") {
+        Some(Format::TarXz)
+    } else if data.get(257..262) == Some(b"ustar") {
+        Some(Format::Tar)
+    } else {
+        None
+    }
 }
 
 /// Collects members, applying the limits and the path checks shared by all formats.
@@ -170,13 +206,17 @@ pub(crate) struct Sink<'a> {
     seen: HashMap<String, usize>,
     seen_lower: HashMap<String, usize>,
     bomb_reported: bool,
+    /// 0 for the artifact itself, 1+ inside nested archives.
+    nesting: u8,
+    /// Member bytes held in `listing` so far.
+    kept: u64,
 }
 
 /// Bytes of a member kept when it is too large to analyse (enough for type sniffing).
 const HEAD: usize = 4096;
 
 impl<'a> Sink<'a> {
-    fn new(listing: &'a mut Listing, limits: &'a Limits, compressed: u64) -> Self {
+    fn new(listing: &'a mut Listing, limits: &'a Limits, compressed: u64, nesting: u8) -> Self {
         Sink {
             listing,
             limits,
@@ -184,6 +224,8 @@ impl<'a> Sink<'a> {
             seen: HashMap::new(),
             seen_lower: HashMap::new(),
             bomb_reported: false,
+            nesting,
+            kept: 0,
         }
     }
 
@@ -209,6 +251,18 @@ impl<'a> Sink<'a> {
         true
     }
 
+    /// Whether reading stopped at a limit (bomb or entry count).
+    pub(crate) fn stopped(&self) -> bool {
+        self.bomb_reported || self.listing.members.len() >= self.limits.max_entries
+    }
+
+    /// Records that the entry limit was hit before reading any entry.
+    pub(crate) fn room_for_entry_limit_hit(&mut self) {
+        self.hazard(Hazard::TooManyEntries {
+            limit: self.limits.max_entries,
+        });
+    }
+
     /// Bytes still allowed before `max_total` is reached.
     pub(crate) fn budget(&self) -> u64 {
         self.limits.max_total.saturating_sub(self.listing.expanded)
@@ -221,8 +275,11 @@ impl<'a> Sink<'a> {
     /// Records how many bytes were expanded and reports a bomb once.
     /// Returns `false` when reading must stop.
     pub(crate) fn expanded(&mut self, n: u64) -> bool {
-        self.listing.expanded += n;
+        self.listing.expanded = self.listing.expanded.saturating_add(n);
         let total = self.listing.expanded;
+        if self.bomb_reported {
+            return false;
+        }
         if total >= self.limits.max_total {
             self.bomb(format!("expands to more than {} bytes", self.limits.max_total));
             return false;
@@ -259,22 +316,30 @@ impl<'a> Sink<'a> {
         self.check_path(&path);
         if entry != EntryType::Dir {
             let key = path.trim_start_matches("./").to_string();
-            if self.seen.insert(key.clone(), self.listing.members.len()).is_some() {
+            let index = self.listing.members.len();
+            let differs = |other: &Member| other.entry != entry || other.size != size || other.data != data;
+            if let Some(first) = self.seen.insert(key.clone(), index) {
+                let differs = differs(&self.listing.members[first]);
                 self.hazard(Hazard::Duplicate {
                     member: path.clone(),
                     case_only: false,
+                    differs,
                 });
-            } else if self
-                .seen_lower
-                .insert(key.to_lowercase(), self.listing.members.len())
-                .is_some()
-            {
+            } else if let Some(first) = self.seen_lower.insert(key.to_lowercase(), index) {
+                let differs = differs(&self.listing.members[first]);
                 self.hazard(Hazard::Duplicate {
                     member: path.clone(),
                     case_only: true,
+                    differs,
                 });
             }
         }
+        if entry == EntryType::File && complete {
+            self.nested(&path, &data);
+        }
+        // Inside nested archives only sizes count; keep no bytes.
+        let data = if self.nesting > 0 { Vec::new() } else { data };
+        self.kept = self.kept.saturating_add(data.len() as u64);
         if !complete && entry == EntryType::File {
             self.hazard(Hazard::Oversized {
                 member: path.clone(),
@@ -290,8 +355,59 @@ impl<'a> Sink<'a> {
         });
     }
 
+    /// Expands an archive stored inside this one (bounded by what is left of
+    /// the budget) so that nested bombs count against the artifact's limits.
+    /// Only size matters here: nested members are not analysed.
+    fn nested(&mut self, path: &str, data: &[u8]) {
+        if self.nesting >= MAX_NESTING || self.bomb_reported {
+            return;
+        }
+        let Some(format) = sniff(data) else { return };
+        // What the outer artifact may still expand to, by total and by ratio.
+        let by_ratio = self
+            .limits
+            .bomb_floor
+            .max(self.limits.max_ratio.saturating_mul(self.compressed))
+            .saturating_sub(self.listing.expanded);
+        let limits = Limits {
+            max_total: self.budget().min(by_ratio),
+            max_entries: self.limits.max_entries.saturating_sub(self.listing.members.len()),
+            // The ratio is checked against the outer artifact below.
+            max_ratio: u64::MAX,
+            ..*self.limits
+        };
+        let mut inner = Listing::default();
+        {
+            let mut sink = Sink::new(&mut inner, &limits, data.len() as u64, self.nesting + 1);
+            // A corrupt nested archive is just data: only its expansion matters.
+            let _ = read_format(format, data, &mut sink);
+        }
+        let inner_bomb = inner.hazards.iter().find_map(|h| match h {
+            Hazard::Bomb { detail } => Some(detail.clone()),
+            Hazard::TooManyEntries { .. } => Some(format!(
+                "holds more than {} entries with the outer archive",
+                self.limits.max_entries
+            )),
+            _ => None,
+        });
+        if let Some(detail) = inner_bomb {
+            self.bomb(format!("nested archive `{path}` {detail}"));
+        } else if !self.expanded(inner.expanded) {
+            // `expanded` reported the bomb; name the member that caused it.
+            if let Some(Hazard::Bomb { detail }) = self.listing.hazards.last_mut() {
+                *detail = format!("{detail} through nested archive `{path}`");
+            }
+        }
+    }
+
     fn check_path(&mut self, path: &str) {
         let member = || path.to_string();
+        if path.len() > MAX_PATH || path.split(['/', '\\']).any(|c| c.len() > MAX_COMPONENT) {
+            self.hazard(Hazard::LongName {
+                member: path.chars().take(200).collect(),
+                len: path.len(),
+            });
+        }
         let bytes = path.as_bytes();
         let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
         if path.starts_with('/') || path.starts_with("\\") || drive {
@@ -300,10 +416,12 @@ impl<'a> Sink<'a> {
         if path.contains('\\') {
             self.hazard(Hazard::Backslash { member: member() });
         }
-        if path.contains(['\u{2215}', '\u{2044}', '\u{ff0f}', '\u{29f8}']) {
+        if path.contains(LOOKALIKES) {
             self.hazard(Hazard::LookalikeSeparator { member: member() });
         }
-        if escapes_root(path) {
+        // Look-alikes count as separators here: Windows "best fit" conversion
+        // turns `／` and `＼` into real ones.
+        if escapes_root(path) || escapes_root(&path.replace(LOOKALIKES, "/")) {
             self.hazard(Hazard::Traversal { member: member() });
         }
     }
@@ -331,13 +449,18 @@ impl<'a> Sink<'a> {
 
     /// How many bytes of a member of `size` to keep.
     pub(crate) fn keep(&self, size: u64) -> (usize, bool) {
-        if size <= self.limits.max_member {
+        if size <= self.limits.max_member && self.kept.saturating_add(size) <= self.limits.max_kept {
             (size as usize, true)
         } else {
             (HEAD, false)
         }
     }
 }
+
+/// Characters that look like (or are converted by Windows to) `/` or `\\`.
+const LOOKALIKES: [char; 7] = [
+    '\u{2215}', '\u{2044}', '\u{ff0f}', '\u{29f8}', '\u{ff3c}', '\u{2216}', '\u{29f9}',
+];
 
 /// `true` when following `path` from the root climbs above it.
 pub fn escapes_root(path: &str) -> bool {

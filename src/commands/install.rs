@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -256,7 +255,11 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
         let reqs: Vec<Pep508> = sdist
             .build_requires
             .iter()
-            .map(|s| Pep508::from_str(s).with_context(|| format!("{}: invalid build requirement `{s}`", sdist.name)))
+            .map(|s| {
+                crate::requirements::parse_pep508(s)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("{}: invalid build requirement `{s}`", sdist.name))
+            })
             .collect::<anyhow::Result<_>>()?;
         let build_resolver = Resolver::new(
             &source,

@@ -290,7 +290,8 @@ impl<'a, S: Source> Resolver<'a, S> {
     fn dependencies_from(&self, requires: &[String], extra: Option<&ExtraName>, deps: &mut Deps) -> Result<(), String> {
         let extras: Vec<ExtraName> = extra.into_iter().cloned().collect();
         for text in requires {
-            let req = Pep508::from_str(text).map_err(|e| format!("invalid requirement `{text}`: {e}"))?;
+            let req =
+                crate::requirements::parse_pep508(text).map_err(|e| format!("invalid requirement `{text}`: {e}"))?;
             if !req.evaluate_markers(self.env, &extras) {
                 continue;
             }

@@ -199,3 +199,6 @@ pub fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Arc<Route>>>)
         }
     }
 }
+
+/// Builders for the hostile-input tests (issue 7).
+pub mod hostile;

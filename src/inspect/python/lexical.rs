@@ -26,6 +26,9 @@ fn import_re() -> &'static Regex {
     })
 }
 
+/// Bytes after a call searched for its string arguments.
+const ARG_WINDOW: usize = 4096;
+
 /// Longest line scanned lexically (longer lines are sampled at the start).
 const MAX_LINE: usize = 1 << 20;
 
@@ -68,8 +71,12 @@ pub fn scan(file: &mut PyFile) {
             if seen.contains(&(name.clone(), line_no)) {
                 continue;
             }
+            // Arguments are looked for near the call only: scanning the rest of
+            // the line per call is quadratic on `f(f(f(…` (issue 7).
+            let start = cap.get(0).map_or(line.len(), |m| m.end());
+            let window = &line[start..floor_char(line, (start + ARG_WINDOW).min(line.len()))];
             let arg_strs = string_re()
-                .find_iter(&line[cap.get(0).unwrap().end()..])
+                .find_iter(window)
                 .map(|m| unquote(m.as_str()))
                 .take(8)
                 .collect();

@@ -221,7 +221,7 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
         functions: vec![String::new()],
         renamed_executors: Vec::new(),
     };
-    if file.source.len() <= MAX_PARSE {
+    if file.source.len() <= MAX_PARSE && !too_deep(&file.source) {
         let parsed = parse_unchecked(&file.source, ParseOptions::from(Mode::Module));
         file.syntax_errors = parsed.errors().len();
         if let ast::Mod::Module(module) = parsed.syntax() {
@@ -240,6 +240,85 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
         lexical::scan(&mut file);
     }
     file
+}
+
+/// Deepest bracket nesting parsed into a tree: CPython's own limit (its
+/// tokenizer's `MAXLEVEL`), so deeper sources cannot run anyway.
+pub const MAX_NESTING: usize = 200;
+/// Deepest indentation parsed into a tree (CPython's `MAXINDENT`).
+pub const MAX_INDENT: usize = 100;
+/// Most operators and prefix keywords in one logical line parsed into a tree:
+/// each nests the tree a level (`1+1+…`, `- - 1`, `not not x`, `a.b.c…`).
+pub const MAX_CHAIN: usize = 5_000;
+
+/// `true` when a source nests deeper than the limits above. The parser and
+/// the walk recurse per level, so such sources get the lexical scan only
+/// instead of overflowing the stack (issue 7). Strings are not skipped: a
+/// false alarm only costs the syntax tree, never the scan.
+pub fn too_deep(source: &str) -> bool {
+    let (mut depth, mut chain) = (0usize, 0usize);
+    let mut indents: Vec<usize> = vec![0];
+    let mut line_start = true;
+    let mut word = 0usize;
+    let bytes = source.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if line_start && depth == 0 && b != b' ' && b != b'\t' {
+            line_start = false;
+            let width = bytes[..i]
+                .iter()
+                .rev()
+                .take_while(|c| **c == b' ' || **c == b'\t')
+                .count();
+            if b != b'\n' && b != b'#' && b != b'\r' {
+                while indents.last().is_some_and(|w| *w > width) {
+                    indents.pop();
+                }
+                if indents.last().is_some_and(|w| *w < width) {
+                    indents.push(width);
+                    if indents.len() > MAX_INDENT {
+                        return true;
+                    }
+                }
+            }
+        }
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            word += 1;
+            continue;
+        }
+        if word > 0 {
+            let w = &bytes[i - word..i];
+            if matches!(
+                w,
+                b"not" | b"lambda" | b"await" | b"if" | b"else" | b"and" | b"or" | b"in" | b"is"
+            ) {
+                chain += 1;
+            }
+            word = 0;
+        }
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return true;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'+' | b'-' | b'~' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'<' | b'>' | b'@' | b'.' => {
+                chain += 1;
+            }
+            // Siblings, not nesting: `[-1, -2.5, …]` tables stay parseable.
+            b',' | b';' => chain = 0,
+            b'\n' if depth == 0 => {
+                chain = 0;
+                line_start = true;
+            }
+            _ => {}
+        }
+        if chain > MAX_CHAIN {
+            return true;
+        }
+    }
+    false
 }
 
 /// Names and constants of one source file, collected before the facts walk.

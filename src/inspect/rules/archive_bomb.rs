@@ -7,7 +7,8 @@ declare_rule! {
     /// ## What it does
     /// Flags archives that expand far beyond their size (compression ratio
     /// over 200 past 64 MiB, or over 1 GiB in total), hold more than 100,000
-    /// entries, or contain members too large to analyse (over 16 MiB).
+    /// entries, or contain members too large to analyse (over 16 MiB, or past
+    /// 256 MiB of members held in total).
     ///
     /// ## Why is this bad?
     /// Bombs exhaust disk and memory of whoever unpacks them; huge members
@@ -18,7 +19,8 @@ declare_rule! {
     /// file (Low: not analysed, type checked from its first bytes).
     ///
     /// ## False positives
-    /// Packages shipping large data files get `low` for oversized members.
+    /// Packages shipping large data files get `low` for oversized members;
+    /// oversized Python sources are `high` (review): their end was not read.
     ArchiveBomb, id = "archive-bomb", severity = Critical,
     summary = "decompression bombs, entry floods and oversized members"
 }
@@ -40,6 +42,12 @@ impl Rule for ArchiveBomb {
                     Severity::Critical,
                     None,
                     format!("more than {limit} entries; the rest was not read"),
+                ),
+                // Code guard could not read whole is not approved unseen.
+                Hazard::Oversized { member, size } if crate::inspect::python::is_source(member) => (
+                    Severity::High,
+                    Some(member),
+                    format!("Python source `{member}` ({size} bytes) is too large to analyse; only its start was read"),
                 ),
                 Hazard::Oversized { member, size } => (
                     Severity::Low,

@@ -13,11 +13,14 @@ declare_rule! {
     /// duplicates overwrite each other on Windows and macOS.
     ///
     /// ## Example
-    /// two `pkg/__init__.py` entries (Error); `README` and `readme` (Low).
+    /// two `pkg/__init__.py` entries with different contents (Error, critical);
+    /// `SETUP.py` next to `setup.py` with different contents (Error, high);
+    /// the same file stored twice, or `README` and `readme` alike (Low).
     ///
     /// ## False positives
-    /// Case-only duplicates in old sdists: `low`.
-    ArchiveDuplicateEntry, id = "archive-duplicate-entry", severity = High,
+    /// Identical copies and case-only duplicates with equal contents in old
+    /// sdists: `low`.
+    ArchiveDuplicateEntry, id = "archive-duplicate-entry", severity = Critical,
     summary = "the same member path appears more than once"
 }
 
@@ -32,18 +35,35 @@ impl Rule for ArchiveDuplicateEntry {
                 Hazard::Duplicate {
                     member,
                     case_only: false,
-                } => {
-                    // Only duplicates of code or metadata can change what runs.
-                    let sev = if is_code(member) { Severity::High } else { Severity::Low };
-                    (sev, Some(member), format!("`{member}` appears more than once"))
-                }
+                    differs,
+                } => (
+                    if *differs && is_code(member) {
+                        Severity::Critical
+                    } else {
+                        Severity::Low
+                    },
+                    Some(member),
+                    if *differs {
+                        format!("`{member}` appears more than once with different contents")
+                    } else {
+                        format!("`{member}` appears more than once (same contents)")
+                    },
+                ),
                 Hazard::Duplicate {
                     member,
                     case_only: true,
+                    differs,
                 } => (
-                    Severity::Low,
+                    if *differs && is_code(member) {
+                        Severity::High
+                    } else {
+                        Severity::Low
+                    },
                     Some(member),
-                    format!("`{member}` differs from another member only by case"),
+                    format!(
+                        "`{member}` differs from another member only by case{}",
+                        if *differs { ", with different contents" } else { "" }
+                    ),
                 ),
                 _ => continue,
             };
@@ -59,10 +79,11 @@ impl Rule for ArchiveDuplicateEntry {
     }
 }
 
-/// Members whose duplicates can change what runs.
+/// Members whose duplicates can change what runs or what is installed; two
+/// different copies of a README or LICENSE change nothing.
 fn is_code(member: &str) -> bool {
     let l = member.to_ascii_lowercase();
-    [
+    const CODE: &[&str] = &[
         ".py",
         ".pth",
         ".pyw",
@@ -75,7 +96,6 @@ fn is_code(member: &str) -> bool {
         "pkg-info",
         ".toml",
         ".cfg",
-    ]
-    .iter()
-    .any(|e| l.ends_with(e))
+    ];
+    CODE.iter().any(|e| l.ends_with(e))
 }

@@ -16,7 +16,7 @@ declare_rule! {
     ///
     /// ## False positives
     /// None known.
-    ArchiveSpecialFile, id = "archive-special-file", severity = High,
+    ArchiveSpecialFile, id = "archive-special-file", severity = Critical,
     summary = "device nodes, FIFOs and other non-regular entries"
 }
 
@@ -28,7 +28,9 @@ impl Rule for ArchiveSpecialFile {
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for hazard in &analysis.listing.hazards {
             let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
-                Hazard::Special { member, kind } => (Severity::High, Some(member), format!("`{member}` is a {kind}")),
+                Hazard::Special { member, kind } => {
+                    (Severity::Critical, Some(member), format!("`{member}` is a {kind}"))
+                }
                 _ => continue,
             };
             out.push(Finding {
