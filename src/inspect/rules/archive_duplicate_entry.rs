@@ -1,7 +1,7 @@
 use crate::archive::Hazard;
 use crate::declare_rule;
 use crate::inspect::rules::{Rule, RuleMeta};
-use crate::inspect::{Analysis, Finding, Severity};
+use crate::inspect::{Analysis, Finding, Role, Severity};
 
 declare_rule! {
     /// ## What it does
@@ -54,10 +54,15 @@ impl Rule for ArchiveDuplicateEntry {
                     case_only: true,
                     differs,
                 } => (
-                    if *differs && is_code(member) {
-                        Severity::High
-                    } else {
-                        Severity::Low
+                    // Both copies are analysed; only case-insensitive filesystems lose one, and in
+                    // tests or docs that changes nothing that runs on install or import.
+                    match (
+                        *differs && is_code(member),
+                        Role::of(member, analysis.kind) == Role::Auxiliary,
+                    ) {
+                        (true, false) => Severity::High,
+                        (true, true) => Severity::Medium,
+                        (false, _) => Severity::Low,
                     },
                     Some(member),
                     format!(
