@@ -84,7 +84,7 @@ pub struct Route {
 }
 
 pub struct Index {
-    port: u16,
+    pub port: u16,
     routes: Arc<Mutex<HashMap<String, Arc<Route>>>>,
     /// project → [(filename, sha256 announced)]
     projects: Mutex<HashMap<String, Vec<(String, String)>>>,
