@@ -1,6 +1,6 @@
 use crate::archive::Hazard;
 use crate::declare_rule;
-use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::rules::{hazard_findings, Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity};
 
 declare_rule! {
@@ -31,8 +31,8 @@ impl Rule for ArchiveBomb {
     }
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
-        for hazard in &analysis.listing.hazards {
-            let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
+        hazard_findings(Self::META.id, analysis, out, |hazard| {
+            Some(match hazard {
                 Hazard::Bomb { detail } => (
                     Severity::Critical,
                     None,
@@ -54,16 +54,8 @@ impl Rule for ArchiveBomb {
                     Some(member),
                     format!("`{member}` ({size} bytes) is too large to analyse"),
                 ),
-                _ => continue,
-            };
-            out.push(Finding {
-                rule: Self::META.id,
-                severity,
-                file: file.cloned(),
-                line: None,
-                message,
-                snippet: None,
-            });
-        }
+                _ => return None,
+            })
+        });
     }
 }

@@ -1,6 +1,6 @@
 use crate::archive::Hazard;
 use crate::declare_rule;
-use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::rules::{hazard_findings, Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Role, Severity};
 
 declare_rule! {
@@ -30,8 +30,8 @@ impl Rule for ArchiveDuplicateEntry {
     }
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
-        for hazard in &analysis.listing.hazards {
-            let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
+        hazard_findings(Self::META.id, analysis, out, |hazard| {
+            Some(match hazard {
                 Hazard::Duplicate {
                     member,
                     case_only: false,
@@ -70,17 +70,9 @@ impl Rule for ArchiveDuplicateEntry {
                         if *differs { ", with different contents" } else { "" }
                     ),
                 ),
-                _ => continue,
-            };
-            out.push(Finding {
-                rule: Self::META.id,
-                severity,
-                file: file.cloned(),
-                line: None,
-                message,
-                snippet: None,
-            });
-        }
+                _ => return None,
+            })
+        });
     }
 }
 

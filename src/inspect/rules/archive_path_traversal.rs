@@ -1,6 +1,6 @@
 use crate::archive::Hazard;
 use crate::declare_rule;
-use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::rules::{hazard_findings, Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity};
 
 declare_rule! {
@@ -35,8 +35,8 @@ impl Rule for ArchivePathTraversal {
     }
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
-        for hazard in &analysis.listing.hazards {
-            let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
+        hazard_findings(Self::META.id, analysis, out, |hazard| {
+            Some(match hazard {
                 Hazard::Traversal { member } => (
                     Severity::Critical,
                     Some(member),
@@ -67,16 +67,8 @@ impl Rule for ArchivePathTraversal {
                     Some(member),
                     format!("member path `{member}…` ({len} bytes) is too long to unpack"),
                 ),
-                _ => continue,
-            };
-            out.push(Finding {
-                rule: Self::META.id,
-                severity,
-                file: file.cloned(),
-                line: None,
-                message,
-                snippet: None,
-            });
-        }
+                _ => return None,
+            })
+        });
     }
 }

@@ -1,6 +1,6 @@
 use crate::archive::Hazard;
 use crate::declare_rule;
-use crate::inspect::rules::{Rule, RuleMeta};
+use crate::inspect::rules::{hazard_findings, Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity};
 
 declare_rule! {
@@ -26,21 +26,13 @@ impl Rule for ArchiveSpecialFile {
     }
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
-        for hazard in &analysis.listing.hazards {
-            let (severity, file, message): (Severity, Option<&String>, String) = match hazard {
+        hazard_findings(Self::META.id, analysis, out, |hazard| {
+            Some(match hazard {
                 Hazard::Special { member, kind } => {
                     (Severity::Critical, Some(member), format!("`{member}` is a {kind}"))
                 }
-                _ => continue,
-            };
-            out.push(Finding {
-                rule: Self::META.id,
-                severity,
-                file: file.cloned(),
-                line: None,
-                message,
-                snippet: None,
-            });
-        }
+                _ => return None,
+            })
+        });
     }
 }

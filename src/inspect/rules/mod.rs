@@ -1,6 +1,7 @@
 //! Detection rules, one per file. Each declares its id, default severity and
 //! documentation with [`declare_rule!`] and implements [`Rule`].
 
+use crate::archive::Hazard;
 use crate::inspect::{Analysis, Finding, Severity};
 
 pub mod archive_bomb;
@@ -70,6 +71,30 @@ macro_rules! declare_rule {
             };
         }
     };
+}
+
+/// What an archive-safety rule says about one hazard: severity, member (if any), message.
+pub type HazardFinding<'a> = (Severity, Option<&'a String>, String);
+
+/// Runs `classify` over the archive reader's hazards and reports each one it claims.
+pub fn hazard_findings<'a>(
+    rule: &'static str,
+    analysis: &'a Analysis,
+    out: &mut Vec<Finding>,
+    classify: impl Fn(&'a Hazard) -> Option<HazardFinding<'a>>,
+) {
+    for hazard in &analysis.listing.hazards {
+        if let Some((severity, file, message)) = classify(hazard) {
+            out.push(Finding {
+                rule,
+                severity,
+                file: file.cloned(),
+                line: None,
+                message,
+                snippet: None,
+            });
+        }
+    }
 }
 
 /// Every rule, in id order.
