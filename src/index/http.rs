@@ -1,6 +1,7 @@
 //! The HTTP client: TLS through the system store plus `--cert`/`PIP_CERT`/`SSL_CERT_FILE`,
 //! proxies from the environment, credentials from URLs and netrc, retries with backoff.
 
+use super::percent_decode;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -236,24 +237,6 @@ pub fn redact(url: &Url) -> String {
         let _ = u.set_password(Some("****"));
     }
     u.to_string()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

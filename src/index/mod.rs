@@ -329,3 +329,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Shared handle.
 pub type SharedIndex = Arc<IndexClient>;
+
+/// Decodes `%XX` escapes (file names in index pages, credentials in URLs).
+/// Works on bytes, so a `%` before a multi-byte character cannot split it.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(hi << 4 | lo);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod percent_tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_escapes_and_survives_hostile_input() {
+        assert_eq!(percent_decode("foo%2Bbar-1.0.tar.gz"), "foo+bar-1.0.tar.gz");
+        assert_eq!(percent_decode("a%41"), "aA");
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("%a\u{e9}x"), "%a\u{e9}x");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

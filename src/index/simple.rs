@@ -1,5 +1,6 @@
 //! PEP 691 (JSON) and PEP 503 (HTML) project pages → [`DistFile`]s.
 
+use super::percent_decode;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -211,24 +212,6 @@ fn unescape(s: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
