@@ -316,7 +316,8 @@ fn parse_hash(value: &str, origin: &Origin) -> Result<String, Error> {
     Ok(digest.to_ascii_lowercase())
 }
 
-fn split_format_control(value: &str) -> Vec<String> {
+/// `--no-binary`/`--only-binary` values: comma lists of names (normalized) or `:all:`/`:none:`.
+pub fn split_format_control(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(str::trim)

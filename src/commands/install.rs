@@ -89,14 +89,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
     find_links.extend(cfg.find_links.iter().cloned());
     let norm = |v: &[String]| -> Vec<String> {
         v.iter()
-            .flat_map(|s| s.split(','))
-            .map(|s| {
-                if s.starts_with(':') {
-                    s.to_string()
-                } else {
-                    crate::metadata::normalize(s)
-                }
-            })
+            .flat_map(|s| crate::requirements::split_format_control(s))
             .collect()
     };
     let mut no_binary = norm(&args.no_binary);

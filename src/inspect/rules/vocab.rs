@@ -144,25 +144,9 @@ pub fn is_decoder(name: &str) -> bool {
 
 /// Reads of host identity or secrets held in the process environment.
 pub fn is_host_info(name: &str) -> bool {
-    matches!(
-        name,
-        "os.environ"
-            | "os.environ.copy"
-            | "os.environ.items"
-            | "os.environ.get"
-            | "os.getenv"
-            | "os.getlogin"
-            | "getpass.getuser"
-            | "socket.gethostname"
-            | "socket.getfqdn"
-            | "platform.node"
-            | "platform.uname"
-            | "os.uname"
-            | "os.getcwd"
-            | "uuid.getnode"
-            | "pwd.getpwuid"
-            | "os.getuid"
-    ) || name.starts_with("os.environ[")
+    is_host_identity(name)
+        || matches!(name, "os.environ" | "os.environ.get" | "os.getenv" | "os.getuid")
+        || name.starts_with("os.environ[")
 }
 
 /// Reads of who and where the host is, as opposed to one configuration
