@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::inspect::Finding;
 use crate::policy::Verdict;
+use crate::report::Summary;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Python {
@@ -59,14 +60,6 @@ impl PlannedPackage {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
-    pub allow: usize,
-    pub review: usize,
-    pub deny: usize,
-    pub seconds: f64,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub schema: u32,
@@ -77,17 +70,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(python: Python, packages: Vec<PlannedPackage>, seconds: f64) -> Plan {
-        let mut summary = Summary {
-            seconds,
-            ..Summary::default()
-        };
-        for p in &packages {
-            match p.verdict {
-                Verdict::Allow => summary.allow += 1,
-                Verdict::Review => summary.review += 1,
-                Verdict::Deny => summary.deny += 1,
-            }
-        }
+        let summary = Summary::count(packages.iter().map(|p| p.verdict), seconds);
         Plan {
             schema: 1,
             python,

@@ -20,7 +20,7 @@ pub struct ArtifactResult {
     pub findings: Vec<Finding>,
 }
 
-/// Counts per verdict plus wall time (CONTRACT.md `summary`).
+/// Counts per verdict plus wall time (CONTRACT.md `summary`, for `scan` and `install --dry-run`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub allow: usize,
@@ -31,12 +31,17 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(results: &[ArtifactResult], seconds: f64) -> Summary {
+        Summary::count(results.iter().map(|r| r.verdict), seconds)
+    }
+
+    /// Counts verdicts (of scanned artifacts or of planned packages).
+    pub fn count(verdicts: impl IntoIterator<Item = Verdict>, seconds: f64) -> Summary {
         let mut s = Summary {
             seconds,
             ..Summary::default()
         };
-        for r in results {
-            match r.verdict {
+        for verdict in verdicts {
+            match verdict {
                 Verdict::Allow => s.allow += 1,
                 Verdict::Review => s.review += 1,
                 Verdict::Deny => s.deny += 1,
