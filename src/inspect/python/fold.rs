@@ -65,6 +65,8 @@ pub struct Folder<'s, 'a> {
     bindings: Vec<(String, Value)>,
     /// The decoding steps applied by the last successful fold (`base64`, `zlib`…).
     pub steps: Vec<&'static str>,
+    /// Nodes [`Folder::fold_partial`] may still visit (names fan out).
+    budget: u32,
 }
 
 impl<'s, 'a> Folder<'s, 'a> {
@@ -73,6 +75,7 @@ impl<'s, 'a> Folder<'s, 'a> {
             scope,
             bindings: Vec::new(),
             steps: Vec::new(),
+            budget: 0,
         }
     }
 
@@ -94,6 +97,90 @@ impl<'s, 'a> Folder<'s, 'a> {
         match self.fold(expr)? {
             Value::Str(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// Folds what can be known of a string built from parts, writing `{}` for
+    /// each part that cannot be folded: `f"wget {url} -O /tmp/{name}"` →
+    /// `wget {} -O /tmp/{}`; lists become their items joined by spaces (an
+    /// argv). `None` when nothing literal is left.
+    pub fn fold_partial(&mut self, expr: &Expr) -> Option<String> {
+        let mut out = String::new();
+        self.budget = 512;
+        self.partial(expr, 0, &mut out);
+        (out.len() <= MAX_DECODED && out.chars().any(|c| c.is_alphanumeric()) && out.replace("{}", "").trim().len() >= 2)
+            .then_some(out)
+    }
+
+    fn partial(&mut self, expr: &Expr, depth: u32, out: &mut String) {
+        const UNKNOWN: &str = "{}";
+        if depth > 16 || out.len() > MAX_DECODED || self.budget == 0 {
+            out.push_str(UNKNOWN);
+            return;
+        }
+        self.budget -= 1;
+        let d = depth + 1;
+        match expr {
+            Expr::StringLiteral(s) => out.push_str(s.value.to_str()),
+            Expr::FString(f) => {
+                for part in f.value.iter() {
+                    match part {
+                        ast::FStringPart::Literal(l) => out.push_str(&l.value),
+                        ast::FStringPart::FString(fs) => {
+                            for el in fs.elements.iter() {
+                                match el {
+                                    ast::InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
+                                    ast::InterpolatedStringElement::Interpolation(i) => {
+                                        self.partial(&i.expression, d, out)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Expr::BinOp(b) if matches!(b.op, Operator::Add | Operator::Mod) => {
+                if let Some(Value::Str(s)) = self.fold(expr) {
+                    out.push_str(&s);
+                    return;
+                }
+                self.partial(&b.left, d, out);
+                if b.op == Operator::Add {
+                    self.partial(&b.right, d, out);
+                }
+            }
+            Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                for (i, e) in elts.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    self.partial(e, d, out);
+                }
+            }
+            Expr::Name(n) if self.bindings.is_empty() => match self.scope.constant(n.id.as_str()) {
+                Some(parts) if parts.len() <= 16 => {
+                    for part in parts {
+                        self.partial(part, d, out);
+                    }
+                }
+                _ => out.push_str(UNKNOWN),
+            },
+            Expr::Call(call) => match &*call.func {
+                // `"…{}…".format(x)` keeps its literal text.
+                Expr::Attribute(a) if a.attr.as_str() == "format" => match self.fold(expr) {
+                    Some(Value::Str(s)) => out.push_str(&s),
+                    _ => self.partial(&a.value, d, out),
+                },
+                _ => match self.fold(expr) {
+                    Some(Value::Str(s)) => out.push_str(&s),
+                    _ => out.push_str(UNKNOWN),
+                },
+            },
+            _ => match self.fold(expr) {
+                Some(Value::Str(s)) => out.push_str(&s),
+                Some(Value::Int(i)) => out.push_str(&i.to_string()),
+                _ => out.push_str(UNKNOWN),
+            },
         }
     }
 

@@ -203,18 +203,42 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
             expanded: 0,
         };
         for arg in call.arguments.args.iter() {
-            let mut folder = Folder::new(self.scope);
-            if let Some(Value::Str(s)) = folder.fold(arg) {
-                if s.len() <= MAX_LIT {
-                    collector.strs.push(s);
-                }
+            if let Some(s) = self.arg_str(arg, true) {
+                collector.strs.push(s);
             }
             collector.visit_expr(arg);
         }
         for kw in call.arguments.keywords.iter() {
+            if let Some(s) = self.arg_str(&kw.value, false) {
+                collector.strs.push(s);
+            }
             collector.visit_expr(&kw.value);
         }
         (collector.refs, collector.strs)
+    }
+
+    /// What is known of a string argument: its folded value, an argv list
+    /// joined by spaces, or the literal parts of an f-string / concatenation
+    /// with `{}` for the unknown parts.
+    fn arg_str(&self, arg: &Expr, positional: bool) -> Option<String> {
+        let mut folder = Folder::new(self.scope);
+        let s = match folder.fold(arg) {
+            Some(Value::Str(s)) if positional => s,
+            Some(Value::Str(_)) => return None,
+            Some(Value::List(items)) => {
+                let parts: Option<Vec<String>> = items
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Str(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect();
+                parts?.join(" ")
+            }
+            Some(_) => return None,
+            None => folder.fold_partial(arg)?,
+        };
+        (s.len() <= MAX_LIT).then_some(s)
     }
 
     /// Decodes `expr` if it folds to data that went through a decoder (or to
