@@ -241,6 +241,28 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         (s.len() <= MAX_LIT).then_some(s)
     }
 
+    /// The code argument of an argv that runs Python with `-c`.
+    fn inline_python<'e>(&self, call: &'e ruff_python_ast::ExprCall) -> Option<&'e Expr> {
+        let (Expr::List(ruff_python_ast::ExprList { elts, .. }) | Expr::Tuple(ruff_python_ast::ExprTuple { elts, .. })) =
+            call.arguments.args.first()?
+        else {
+            return None;
+        };
+        let python = elts.iter().take(2).any(|e| {
+            self.scope.qualify(e).is_some_and(|q| q == "sys.executable")
+                || Folder::new(self.scope)
+                    .fold_str(e)
+                    .is_some_and(|s| s.rsplit(['/', '\\']).next().unwrap_or("").starts_with("python"))
+        });
+        if !python {
+            return None;
+        }
+        let flag = elts
+            .iter()
+            .position(|e| Folder::new(self.scope).fold_str(e).is_some_and(|s| s == "-c"))?;
+        elts.get(flag + 1)
+    }
+
     /// Decodes `expr` if it folds to data that went through a decoder (or to
     /// code handed to an executor), and analyses the result.
     fn try_payload(&mut self, expr: &Expr, line: u32, sink: Sink, literal_ok: bool) -> bool {
@@ -424,6 +446,11 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     } else if self.folded == 0 && EXECUTORS.contains(&name.as_str()) {
                         if let Some(arg) = call.arguments.args.first() {
                             folded_here = self.try_payload(arg, line, Sink::Exec, true);
+                        }
+                    } else if self.folded == 0 && sink_of(name) == Some(Sink::Shell) {
+                        // `subprocess.run([sys.executable, "-c", CODE])`: CODE is executed Python.
+                        if let Some(code) = self.inline_python(call) {
+                            folded_here = self.try_payload(code, line, Sink::Exec, true);
                         }
                     } else if self.folded == 0 && sink_of(name) == Some(Sink::Write) {
                         if let Some(arg) = call.arguments.args.first() {

@@ -596,13 +596,60 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     if let Some(label) = first_label(&M, PATTERNS, s) {
         return Some(label);
     }
-    // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
     let l = s.to_ascii_lowercase();
+    if let Some(what) = recon_command(&l) {
+        return Some(what);
+    }
+    // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
     let inline = l.contains("python") && l.contains(" -c");
     let active = ["requests", "urllib", "socket", "base64", "exec("]
         .iter()
         .any(|p| l.contains(p));
     (inline && active).then_some("inline Python using the network or decoding")
+}
+
+/// Whole commands that survey the machine or its user (`whoami`, `systeminfo`,
+/// `cat /etc/passwd`) or start a desktop program (`calc.exe`): nothing a build
+/// or a library needs, the first step of a probe or a proof of concept.
+fn recon_command(l: &str) -> Option<&'static str> {
+    const WHOLE: &[(&str, &str)] = &[
+        ("whoami", "whoami (reconnaissance)"),
+        ("whoami /all", "whoami (reconnaissance)"),
+        ("hostname", "hostname (reconnaissance)"),
+        ("id", "id (reconnaissance)"),
+        ("dir", "a directory listing (reconnaissance)"),
+        ("ls", "a directory listing (reconnaissance)"),
+        ("ls -la", "a directory listing (reconnaissance)"),
+        ("ls -al", "a directory listing (reconnaissance)"),
+        ("ls /", "a directory listing (reconnaissance)"),
+        ("pwd", "pwd (reconnaissance)"),
+        ("env", "an environment dump"),
+        ("printenv", "an environment dump"),
+        ("set", "an environment dump"),
+        ("uname -a", "uname -a (reconnaissance)"),
+        ("ipconfig", "ipconfig (reconnaissance)"),
+        ("ipconfig /all", "ipconfig (reconnaissance)"),
+        ("ifconfig", "ifconfig (reconnaissance)"),
+        ("ip a", "ip (reconnaissance)"),
+        ("systeminfo", "systeminfo (reconnaissance)"),
+        ("net user", "net user (reconnaissance)"),
+        ("tasklist", "tasklist (reconnaissance)"),
+        ("calc", "a desktop program"),
+        ("calc.exe", "a desktop program"),
+        ("notepad", "a desktop program"),
+        ("notepad.exe", "a desktop program"),
+        ("xcalc", "a desktop program"),
+        ("gnome-calculator", "a desktop program"),
+        ("open -a calculator", "a desktop program"),
+    ];
+    let t = l.trim();
+    if let Some((_, what)) = WHOLE.iter().find(|(c, _)| *c == t) {
+        return Some(what);
+    }
+    ["/etc/passwd", "/etc/shadow", "net user ", "systeminfo", "whoami /"]
+        .iter()
+        .any(|p| t.contains(p))
+        .then_some("reading the user database or system details (reconnaissance)")
 }
 
 /// Strings naming places that make a program start automatically.
