@@ -16,6 +16,7 @@ pub mod bundled_binary;
 pub mod credential_access;
 pub mod dependency_confusion;
 pub mod download_execute;
+pub mod empty_package;
 pub mod exec_decoded_payload;
 pub mod exfiltration;
 pub mod install_hook;
@@ -109,6 +110,7 @@ pub static ALL: &[&dyn Rule] = &[
     &credential_access::CredentialAccess,
     &dependency_confusion::DependencyConfusion,
     &download_execute::DownloadExecute,
+    &empty_package::EmptyPackage,
     &exec_decoded_payload::ExecDecodedPayload,
     &exfiltration::Exfiltration,
     &install_hook::InstallHook,
