@@ -64,7 +64,7 @@ impl Rule for EmptyPackage {
         }
         let code = analysis.files.iter().any(|f| {
             !matches!(f.role, Role::SetupScript | Role::Auxiliary | Role::BuildHook)
-                && (!f.calls.is_empty() || !f.imports.is_empty() || f.functions.len() > 1 || !f.classes.is_empty())
+                && (!f.calls.is_empty() || !f.imports.is_empty() || !f.classes.is_empty() || meaningful_lines(f) > 10)
         });
         if code {
             return;
@@ -142,6 +142,18 @@ impl Rule for EmptyPackage {
     }
 }
 
+/// Lines that are neither blank nor comments: `def info(): return "dummy"` is not a library.
+fn meaningful_lines(f: &crate::inspect::python::PyFile) -> usize {
+    f.source
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .take(11)
+        .count()
+}
+
 fn is_native(name: &str) -> bool {
     [".so", ".pyd", ".dll", ".dylib", ".exe", ".whl", ".jar", ".wasm"]
         .iter()
@@ -178,15 +190,16 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::High);
         assert!(f[0].message.contains("dummy"), "{}", f[0].message);
-        // An empty `__init__.py` changes nothing.
-        let f = findings(&a.with_file("acme_billing/__init__.py", "# nothing\n"), ID);
+        // A comment or a function returning a string changes nothing.
+        let a = a.with_file("src/acme_billing/__init__.py", "# nothing\ndef info():\n    return 'dummy'\n");
+        let f = findings(&a, ID);
         assert_eq!(f.len(), 1);
     }
 
     #[test]
     fn quiet_on() {
         // A module that does something.
-        let a = Artifact::wheel("widgets", "1.0").with_file("widgets/core.py", "def area(w, h):\n    return w * h\n");
+        let a = Artifact::wheel("widgets", "1.0").with_file("widgets/core.py", "import math\ndef area(r):\n    return math.pi * r * r\n");
         assert!(findings(&a, ID).is_empty());
         // A meta-package: no code, but dependencies.
         let meta = format!("{}Requires-Dist: notebook\n", pkg_info("suite", "1.0"));
