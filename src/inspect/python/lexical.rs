@@ -87,6 +87,7 @@ pub fn scan(file: &mut PyFile) {
                 scope: 0,
                 arg_refs: Vec::new(),
                 arg_strs,
+                arg_names: Vec::new(),
             });
         }
         if !seen_lits.contains(&line_no) {

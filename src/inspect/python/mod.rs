@@ -32,6 +32,12 @@ pub struct Call {
     pub arg_refs: Vec<String>,
     /// Folded string arguments (and string literals inside arguments).
     pub arg_strs: Vec<String>,
+    /// Plain identifiers the arguments are built from: variable, parameter and
+    /// attribute names and string dict keys, following local assignments one
+    /// level (`data = {"key": private_key}; post(url, json=data)` → `data`,
+    /// `key`, `private_key`). What the data *is called* is often all a static
+    /// reader can know of it.
+    pub arg_names: Vec<String>,
 }
 
 /// A reference to a qualified name that is not (only) a call: `os.environ`.

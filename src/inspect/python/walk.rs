@@ -217,6 +217,28 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         (collector.refs, collector.strs)
     }
 
+    /// The identifiers and dict keys the arguments are built from (see [`Call::arg_names`]).
+    fn arg_names(&self, call: &ruff_python_ast::ExprCall) -> Vec<String> {
+        let mut collector = NameCollector {
+            scope: self.scope,
+            names: Vec::new(),
+            expanded: 0,
+        };
+        for arg in call.arguments.args.iter() {
+            collector.visit_expr(arg);
+        }
+        // Authentication headers carry a client's own key to its own service.
+        let auth = |k: &ruff_python_ast::Keyword| {
+            k.arg
+                .as_ref()
+                .is_some_and(|a| matches!(a.as_str(), "headers" | "auth" | "cookies"))
+        };
+        for kw in call.arguments.keywords.iter().filter(|k| !auth(k)) {
+            collector.visit_expr(&kw.value);
+        }
+        collector.names
+    }
+
     /// What is known of a string argument: its folded value, an argv list
     /// joined by spaces, or the literal parts of an f-string / concatenation
     /// with `{}` for the unknown parts.
@@ -431,6 +453,11 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 let mut folded_here = false;
                 if let Some(name) = &name {
                     let (arg_refs, arg_strs) = self.arg_facts(call);
+                    let arg_names = if is_network_name(name) {
+                        self.arg_names(call)
+                    } else {
+                        Vec::new()
+                    };
                     let (stage, scope) = (self.stage(), self.scope_id);
                     self.facts.calls.push(Call {
                         name: name.clone(),
@@ -439,6 +466,7 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         scope,
                         arg_refs,
                         arg_strs,
+                        arg_names,
                     });
                     if self.folded == 0 && super::walk::DECODERS.contains(&name.as_str()) {
                         let sink = self.current_sink();
@@ -602,6 +630,59 @@ impl<'b> Visitor<'b> for RefCollector<'_, '_> {
             }
             Expr::StringLiteral(s) if self.strs.len() < 64 && s.value.len() <= MAX_LIT => {
                 self.strs.push(s.value.to_str().to_string());
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// Calls whose arguments' names are worth recording: the ones that send data.
+fn is_network_name(name: &str) -> bool {
+    crate::inspect::rules::vocab::is_network(name)
+}
+
+/// Collects identifiers, attribute names and string dict keys of an
+/// expression, expanding local names through their assignment (bounded).
+struct NameCollector<'s, 'a> {
+    scope: &'s Scope<'a>,
+    names: Vec<String>,
+    expanded: u32,
+}
+
+impl NameCollector<'_, '_> {
+    fn push(&mut self, name: &str) {
+        if self.names.len() < 64 && !self.names.iter().any(|n| n == name) {
+            self.names.push(name.to_string());
+        }
+    }
+}
+
+impl<'b> Visitor<'b> for NameCollector<'_, '_> {
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        if self.names.len() >= 64 {
+            return;
+        }
+        match expr {
+            Expr::Name(n) => {
+                self.push(n.id.as_str());
+                if self.expanded < 4 {
+                    if let Some([value]) = self.scope.constant(n.id.as_str()) {
+                        self.expanded += 1;
+                        self.visit_expr(value);
+                    }
+                }
+            }
+            Expr::Attribute(a) => self.push(a.attr.as_str()),
+            Expr::Dict(d) => {
+                for item in &d.items {
+                    if let Some(Expr::StringLiteral(k)) = &item.key {
+                        let k = k.value.to_str();
+                        if k.len() <= 64 {
+                            self.push(k);
+                        }
+                    }
+                }
             }
             _ => {}
         }

@@ -26,6 +26,7 @@ pub mod metadata_signals;
 pub mod obfuscation;
 pub mod pth_code_execution;
 pub mod reverse_shell;
+pub mod secret_upload;
 pub mod shell_command;
 pub mod startup_persistence;
 pub mod suspicious_endpoint;
@@ -120,6 +121,7 @@ pub static ALL: &[&dyn Rule] = &[
     &obfuscation::Obfuscation,
     &pth_code_execution::PthCodeExecution,
     &reverse_shell::ReverseShell,
+    &secret_upload::SecretUpload,
     &shell_command::ShellCommand,
     &startup_persistence::StartupPersistence,
     &suspicious_endpoint::SuspiciousEndpoint,

@@ -414,6 +414,7 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
     ];
     const PASTE: &[&str] = &[
         "pastebin.com/raw",
+        "pastebin.com/api",
         "paste.ee/r",
         "hastebin.com/raw",
         "rentry.co",
@@ -710,4 +711,97 @@ pub fn first_str(call: &Call) -> Option<&str> {
 /// All string literals of a unit's code.
 pub fn strings(code: &PyFile) -> impl Iterator<Item = &str> {
     code.strings.iter().map(|l| l.value.as_str())
+}
+
+/// How sensitive a value is, judged by what the code calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SecretName {
+    /// Passwords, tokens, API secrets, cookies: sent to their own service every day.
+    Credential,
+    /// Wallet private keys and recovery phrases: never leave the machine in honest code.
+    Wallet,
+}
+
+/// Classifies an identifier or dict key (`private_key`, `seedPhrase`, `self.token`).
+pub fn secret_name(ident: &str) -> Option<SecretName> {
+    let n: String = ident
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if n.len() > 40 {
+        return None;
+    }
+    const WALLET: &[&str] = &[
+        "mnemonic",
+        "seedphrase",
+        "seedwords",
+        "recoveryphrase",
+        "secretphrase",
+        "privatekey",
+        "privkey",
+        "walletkey",
+        "keystore",
+        "wif",
+    ];
+    if WALLET.iter().any(|w| n.contains(w)) && !n.contains("public") && !n.ends_with("path") && !n.ends_with("file") {
+        return Some(SecretName::Wallet);
+    }
+    const CREDENTIAL: &[&str] = &[
+        "password",
+        "passwd",
+        "token",
+        "secret",
+        "apikey",
+        "accesskey",
+        "cookie",
+        "credential",
+        "sessionid",
+    ];
+    (CREDENTIAL.iter().any(|w| n.contains(w)) && !n.ends_with("url") && !n.ends_with("type") && !n.ends_with("name"))
+        .then_some(SecretName::Credential)
+}
+
+/// A host nobody runs a real service for another project on: free hosting
+/// and serverless platforms, throw-away TLDs, or any endpoint [`endpoint_kind`]
+/// knows (webhooks, collectors, tunnels, paste sites, raw IPs).
+pub fn untrusted_host(s: &str) -> Option<&'static str> {
+    if let Some(e) = endpoint_kind(s).filter(|e| !matches!(e, Endpoint::IpLookup | Endpoint::CloudMetadata)) {
+        return Some(e.describe());
+    }
+    let l = s.to_ascii_lowercase();
+    let start = l.find("://")? + 3;
+    let host: &str = l[start..].split(['/', '?', '#', ':']).next().unwrap_or("");
+    const HOSTING: &[&str] = &[
+        ".herokuapp.com",
+        ".onrender.com",
+        ".netlify.app",
+        ".vercel.app",
+        ".cloudfunctions.net",
+        ".workers.dev",
+        ".pages.dev",
+        ".glitch.me",
+        ".repl.co",
+        ".replit.dev",
+        ".replit.app",
+        ".pythonanywhere.com",
+        ".000webhostapp.com",
+        ".firebaseio.com",
+        ".web.app",
+        ".deno.dev",
+        ".fly.dev",
+        ".railway.app",
+        ".run.app",
+        ".azurewebsites.net",
+    ];
+    if HOSTING.iter().any(|h| host.ends_with(h)) {
+        return Some("a free hosting/serverless platform");
+    }
+    const TLDS: &[&str] = &[
+        ".xyz", ".top", ".tk", ".ml", ".ga", ".cf", ".gq", ".pw", ".icu", ".buzz", ".click", ".rest", ".cyou", ".sbs",
+        ".lol", ".monster",
+    ];
+    TLDS.iter()
+        .any(|t| host.ends_with(t))
+        .then_some("a host under a throw-away top-level domain")
 }
