@@ -107,6 +107,7 @@ pub struct Downloader {
     /// One fetch per URL and run, its outcome shared (a failure too: every
     /// caller retrying it would multiply the attempts and waits).
     inflight: Mutex<HashMap<String, Arc<Outcome>>>,
+    swept: std::sync::Once,
 }
 
 impl Downloader {
@@ -122,6 +123,7 @@ impl Downloader {
             limit: Semaphore::new(concurrency.max(1)),
             reporter,
             inflight: Mutex::new(HashMap::new()),
+            swept: std::sync::Once::new(),
         }
     }
 
@@ -182,6 +184,7 @@ impl Downloader {
         let _permit = self.limit.acquire().await.map_err(|e| Error::Index(e.to_string()))?;
         let tmp_dir = self.root.path().join("tmp");
         std::fs::create_dir_all(&tmp_dir).map_err(|e| io(&tmp_dir, e))?;
+        self.swept.call_once(|| sweep_stale(&tmp_dir));
         let http = &self.index.http;
         let max = http.options.retries + 1;
         let window = http.options.deadline();
@@ -303,6 +306,25 @@ impl Downloader {
 fn remove_if_corrupt(path: &Path, expected: &str) {
     if std::fs::read(path).is_ok_and(|b| hex::encode(Sha256::digest(&b)) != expected) {
         let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Partial downloads older than this are left over by a killed guard.
+pub const STALE_PARTIAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes partial downloads that a killed guard left in `tmp` (never
+/// trusted: only verified files are renamed out of it). Recent ones may
+/// belong to another guard running now and are kept.
+fn sweep_stale(tmp_dir: &Path) {
+    for entry in std::fs::read_dir(tmp_dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_PARTIAL));
+        if name.to_string_lossy().starts_with(".guard-") && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

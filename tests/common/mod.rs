@@ -213,8 +213,8 @@ impl Index {
 }
 
 /// Runs `guard install --dry-run --format json` against `index` with its own
-/// cache, config and audit log (nothing is installed). `--timeout 1 --retries 2`
-/// unless `args` sets a timeout.
+/// cache, config and audit log (nothing is installed). `--timeout 1` and
+/// `--retries 2` unless `args` sets them.
 pub fn dry_run(index: &Index, cache: &Path, args: &[&str]) -> Output {
     dry_run_command(index, cache, args).output().unwrap()
 }
@@ -237,7 +237,10 @@ pub fn dry_run_command(index: &Index, cache: &Path, args: &[&str]) -> Command {
         .env_remove("PIP_NO_INDEX")
         .stdin(Stdio::null());
     if !args.contains(&"--timeout") {
-        cmd.args(["--timeout", "1", "--retries", "2"]);
+        cmd.args(["--timeout", "1"]);
+    }
+    if !args.contains(&"--retries") {
+        cmd.args(["--retries", "2"]);
     }
     cmd
 }
