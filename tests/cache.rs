@@ -210,7 +210,7 @@ fn a_killed_download_leaves_nothing_that_looks_valid() {
     index.route(&file, bytes.clone(), "application/octet-stream", Fault::None);
     let out = dry_run(&index, cache.path(), &["lib"]);
     assert_eq!(planned(&out), [("lib".into(), sha(&bytes))]);
-    assert_eq!(files_under(&tmp), [fresh.clone()]);
+    assert_eq!(files_under(&tmp), std::slice::from_ref(&fresh));
     std::fs::remove_file(&fresh).unwrap();
     assert_cache_clean(cache.path());
 }
