@@ -10,6 +10,8 @@
 //! install when denied (tests/e2e_install.rs), a file changed after inspection
 //! stops the handoff (src/handoff.rs), `--trusted-host` is refused
 //! (tests/install.rs `unsupported_pip_options_are_refused_clearly`).
+//! TLS runs against a local HTTPS index whose certificate comes from a test
+//! CA in tests/fixtures/tls (100-year validity, for 127.0.0.1 only).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -313,4 +315,169 @@ fn no_source_disables_certificate_verification() {
         }
     }
     assert!(checked > 20, "only {checked} source files found");
+}
+
+// ---------------------------------------------------------------- TLS
+
+const TLS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+
+/// An HTTPS server on 127.0.0.1 with the test CA's certificate, serving
+/// `routes` (path → (status line and extra headers, body, content type)).
+fn https_server(routes: Vec<(String, String, Vec<u8>)>) -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(format!("{TLS}/server.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(format!("{TLS}/server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let routes = Arc::new(routes);
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let config = config.clone();
+            let routes = routes.clone();
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, tcp);
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match tls.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return, // the client refused the certificate
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let path = head.split_whitespace().nth(1).unwrap_or("/");
+                let response = match routes.iter().find(|(p, _, _)| p == path) {
+                    Some((_, headers, body)) => {
+                        let mut r = format!("{headers}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                            .into_bytes();
+                        r.extend_from_slice(body);
+                        r
+                    }
+                    None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                };
+                let _ = tls.write_all(&response);
+                let _ = tls.flush();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    port
+}
+
+/// guard checks the certificate of an HTTPS index against the system store
+/// plus `--cert`: a certificate from an unknown CA is refused with advice, and
+/// neither `PIP_TRUSTED_HOST` nor pip.conf's `trusted-host` turns the check
+/// off. With the CA passed as `--cert`, the same index works (so the failure
+/// is the certificate check, not a broken server). A redirect from https
+/// down to plain http is refused.
+#[test]
+fn tls_verification_cannot_be_silently_disabled() {
+    let (name, bytes) = wheel("lib", "1.0", &[]);
+    let page = format!(
+        r#"{{"meta":{{"api-version":"1.1"}},"name":"lib","files":[{{"filename":"{name}","url":"../../files/{name}","hashes":{{"sha256":"{}"}}}}]}}"#,
+        sha(&bytes)
+    );
+    let plain = Index::start();
+    plain.add("down", wheel("down", "1.0", &[]), Fault::None);
+    let port = https_server(vec![
+        (
+            "/simple/lib/".into(),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.pypi.simple.v1+json\r\n".into(),
+            page.into_bytes(),
+        ),
+        (
+            format!("/files/{name}"),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n".into(),
+            bytes,
+        ),
+        (
+            "/simple/down/".into(),
+            format!("HTTP/1.1 302 Found\r\nLocation: {}down/\r\n", plain.url()),
+            Vec::new(),
+        ),
+    ]);
+    let index_url = format!("https://127.0.0.1:{port}/simple/");
+    let dir = tempfile::tempdir().unwrap();
+    let pip_conf = dir.path().join("pip.conf");
+    std::fs::write(&pip_conf, "[global]\ntrusted-host = 127.0.0.1\n").unwrap();
+    let run = |req: &str, extra: &[&str], trusted: bool| -> Output {
+        let cache = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_guard"));
+        cmd.args(["install", "--dry-run", "--format", "json", "--ignore-installed"])
+            .args([
+                "--index-url",
+                &index_url,
+                "--python",
+                "python3",
+                "--timeout",
+                "5",
+                "--retries",
+                "0",
+            ])
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(extra)
+            .arg(req)
+            .env("GUARD_AUDIT_LOG", cache.path().join("audit.jsonl"))
+            .env("GUARD_CONFIG_DIR", cache.path().join("config"))
+            .env("GUARD_SYSTEM_POLICY", cache.path().join("system-policy.toml"))
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR")
+            .env_remove("PIP_CERT")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL")
+            .env_remove("PIP_NO_INDEX")
+            .stdin(Stdio::null());
+        if trusted {
+            cmd.env("PIP_TRUSTED_HOST", "127.0.0.1")
+                .env("PIP_CONFIG_FILE", &pip_conf);
+        } else {
+            cmd.env("PIP_CONFIG_FILE", "/dev/null");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            common::cached_files(cache.path()).is_empty() || out.status.success(),
+            "nothing is cached from an unverified server"
+        );
+        out
+    };
+    for trusted in [false, true] {
+        let out = run("lib", &[], trusted);
+        assert_eq!(out.status.code(), Some(2), "trusted={trusted}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("TLS certificate problem"), "{err}");
+        assert!(err.contains(&format!("127.0.0.1:{port}/simple/lib/")), "{err}");
+        assert!(err.contains("--cert"), "the advice names the fix: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    let ca = format!("{TLS}/ca.pem");
+    let out = run("lib", &["--cert", &ca], true);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["packages"][0]["name"], "lib");
+
+    let out = run("down", &["--cert", &ca], false);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refusing to follow a redirect from https"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(plain.hits("/simple/down/"), 0, "the plain-http page was never fetched");
 }
