@@ -169,7 +169,8 @@ pub struct InstallArgs {
     /// PEM bundle of extra CA certificates (default: PIP_CERT, SSL_CERT_FILE).
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// Network timeout in seconds, per connect or read.
+    /// Network timeout in seconds, per connect or read. An index page must
+    /// arrive within 10× this, and downloads must average 1 KiB/s over such a window.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
     /// Retries on 5xx, 429, timeouts and resets.

@@ -2,34 +2,16 @@
 //! test on 127.0.0.1:0, serving wheels and sdists built in code, with fault
 //! modes. No live network.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 // The index server and fixture builders live in tests/common (shared with the e2e tests).
 mod common;
 
-use common::{sdist, sha, wheel, Fault, Index};
+use common::{cached_files, sdist, sha, wheel, Fault, Index};
 
 fn guard(index: &Index, cache: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guard"));
-    cmd.args(["install", "--dry-run", "--format", "json", "--ignore-installed"])
-        .args(["--index-url", &index.url()])
-        .args(["--python", "python3"])
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(args)
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("GUARD_AUDIT_LOG", cache.join("audit.jsonl"))
-        .env("GUARD_CONFIG_DIR", cache.join("config"))
-        .env("GUARD_SYSTEM_POLICY", cache.join("system-policy.toml"))
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env_remove("PIP_FIND_LINKS")
-        .env_remove("PIP_NO_INDEX");
-    if !args.contains(&"--timeout") {
-        cmd.args(["--timeout", "1", "--retries", "2"]);
-    }
-    cmd.output().unwrap()
+    common::dry_run(index, cache, args)
 }
 
 fn stderr(o: &Output) -> String {
@@ -60,21 +42,6 @@ fn names(plan: &serde_json::Value) -> Vec<String> {
             )
         })
         .collect()
-}
-
-fn cached_files(cache: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                walk(&e.path(), out);
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&cache.join("artifacts-v1"), &mut out);
-    out
 }
 
 // ---------------------------------------------------------------- tests

@@ -6,12 +6,14 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::index::{http::redact, DistFile, IndexClient};
+use crate::index::http::{redact, MIN_DOWNLOAD_RATE};
+use crate::index::{DistFile, IndexClient};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
@@ -35,6 +37,15 @@ pub enum Error {
         attempts: u32,
         message: String,
     },
+    #[error("download of {url} is too slow: {bytes} bytes in the last {seconds:.1} s (guard needs {min_rate} bytes/s on average over 10 × --timeout)")]
+    TooSlow {
+        url: String,
+        bytes: u64,
+        seconds: f64,
+        min_rate: u64,
+    },
+    #[error("{url} sends more than {limit} bytes ({why}); refusing the rest")]
+    TooLarge { url: String, limit: u64, why: String },
     #[error("cannot write {path}: {message}")]
     Io { path: PathBuf, message: String },
     #[error("{0}")]
@@ -84,13 +95,19 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/guard"))
 }
 
+/// The shared outcome of one fetch.
+type Outcome = OnceCell<Result<Artifact, Error>>;
+
 /// Fetches distribution files with bounded concurrency.
 pub struct Downloader {
     index: Arc<IndexClient>,
     root: CacheRoot,
     limit: Semaphore,
     reporter: Arc<dyn Reporter>,
-    inflight: Mutex<HashMap<String, Arc<OnceCell<Artifact>>>>,
+    /// One fetch per URL and run, its outcome shared (a failure too: every
+    /// caller retrying it would multiply the attempts and waits).
+    inflight: Mutex<HashMap<String, Arc<Outcome>>>,
+    swept: std::sync::Once,
 }
 
 impl Downloader {
@@ -106,6 +123,7 @@ impl Downloader {
             limit: Semaphore::new(concurrency.max(1)),
             reporter,
             inflight: Mutex::new(HashMap::new()),
+            swept: std::sync::Once::new(),
         }
     }
 
@@ -119,7 +137,7 @@ impl Downloader {
             let mut map = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(file.url.to_string()).or_default().clone()
         };
-        cell.get_or_try_init(|| self.fetch_uncached(file)).await.cloned()
+        cell.get_or_init(|| self.fetch_uncached(file)).await.clone()
     }
 
     async fn fetch_uncached(&self, file: &DistFile) -> Result<Artifact, Error> {
@@ -138,18 +156,39 @@ impl Downloader {
             .join(&expected[..2])
             .join(&expected);
         let path = dir.join(safe_name(&file.filename));
-        if let Ok(bytes) = std::fs::read(&path) {
-            // Re-verified on every use: a cache entry is never trusted blindly.
-            if hex::encode(Sha256::digest(&bytes)) == expected {
+        // Re-verified on every use: a cache entry is never trusted blindly. A
+        // corrupt one is replaced by the verified download (an atomic rename, so
+        // another guard using the same cache never sees the file missing).
+        let corrupt = match std::fs::read(&path) {
+            Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == expected => {
                 return Ok(Artifact { path, sha256: expected });
             }
-            let _ = std::fs::remove_file(&path);
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        let result = self.download(file, &url, &expected, &dir, &path).await;
+        if corrupt && result.is_err() {
+            remove_if_corrupt(&path, &expected);
         }
+        result
+    }
+
+    async fn download(
+        &self,
+        file: &DistFile,
+        url: &str,
+        expected: &str,
+        dir: &Path,
+        path: &Path,
+    ) -> Result<Artifact, Error> {
         let _permit = self.limit.acquire().await.map_err(|e| Error::Index(e.to_string()))?;
         let tmp_dir = self.root.path().join("tmp");
         std::fs::create_dir_all(&tmp_dir).map_err(|e| io(&tmp_dir, e))?;
+        self.swept.call_once(|| sweep_stale(&tmp_dir));
         let http = &self.index.http;
         let max = http.options.retries + 1;
+        let window = http.options.deadline();
+        let min_bytes = (MIN_DOWNLOAD_RATE as f64 * window.as_secs_f64()) as u64;
         let mut attempt = 0;
         self.reporter.start(&file.filename, file.size);
         let result = loop {
@@ -158,24 +197,72 @@ impl Downloader {
                 Ok(r) => r,
                 Err(e) => break Err(Error::Index(e.to_string())),
             };
-            let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| io(&tmp_dir, e))?;
+            // The most bytes this file can have: the index's size, else the
+            // Content-Length, else MAX_ARTIFACT_BYTES.
+            let (limit, why) = match (file.size, resp.content_length()) {
+                (Some(size), Some(len)) if len > size => {
+                    break Err(Error::TooLarge {
+                        url: url.to_string(),
+                        limit: size,
+                        why: format!("it announces {len} bytes, the index says {size}"),
+                    });
+                }
+                (Some(size), _) => (size, "the size the index gives"),
+                (None, Some(len)) => (len, "its Content-Length"),
+                (None, None) => (MAX_ARTIFACT_BYTES, "guard's limit for one file"),
+            };
+            // Unique per process and attempt (pid + random, created with O_EXCL).
+            let mut tmp = tempfile::Builder::new()
+                .prefix(&format!(".guard-{}-", std::process::id()))
+                .suffix(".part")
+                .tempfile_in(&tmp_dir)
+                .map_err(|e| io(&tmp_dir, e))?;
             let mut hasher = Sha256::new();
             let mut stream = resp.bytes_stream();
             let mut written = 0u64;
             let mut failure = None;
+            let mut fatal = None;
+            let mut window_start = Instant::now();
+            let mut window_bytes = 0u64;
             while let Some(chunk) = stream.next().await {
                 match chunk {
                     Ok(c) => {
+                        if written + c.len() as u64 > limit {
+                            fatal = Some(Error::TooLarge {
+                                url: url.to_string(),
+                                limit,
+                                why: why.to_string(),
+                            });
+                            break;
+                        }
                         hasher.update(&c);
                         tmp.write_all(&c).map_err(|e| io(tmp.path(), e))?;
                         written += c.len() as u64;
+                        window_bytes += c.len() as u64;
                         self.reporter.advance(c.len() as u64);
+                        let elapsed = window_start.elapsed();
+                        if elapsed >= window {
+                            if window_bytes < min_bytes {
+                                fatal = Some(Error::TooSlow {
+                                    url: url.to_string(),
+                                    bytes: window_bytes,
+                                    seconds: elapsed.as_secs_f64(),
+                                    min_rate: MIN_DOWNLOAD_RATE,
+                                });
+                                break;
+                            }
+                            window_start = Instant::now();
+                            window_bytes = 0;
+                        }
                     }
                     Err(e) => {
-                        failure = Some(crate::index::Error::from_reqwest(&url, &e, attempt).to_string());
+                        failure = Some(crate::index::error::innermost(&e));
                         break;
                     }
                 }
+            }
+            if let Some(e) = fatal {
+                break Err(e);
             }
             if failure.is_none() {
                 if let Some(size) = file.size.filter(|s| *s != written) {
@@ -188,7 +275,7 @@ impl Downloader {
                     continue;
                 }
                 break Err(Error::Truncated {
-                    url: url.clone(),
+                    url: url.to_string(),
                     attempts: attempt,
                     message,
                 });
@@ -196,23 +283,54 @@ impl Downloader {
             let actual = hex::encode(hasher.finalize());
             if actual != expected {
                 break Err(Error::HashMismatch {
-                    url: url.clone(),
-                    expected: expected.clone(),
+                    url: url.to_string(),
+                    expected: expected.to_string(),
                     actual,
                 });
             }
             tmp.as_file().sync_all().map_err(|e| io(tmp.path(), e))?;
-            std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-            tmp.persist(&path).map_err(|e| io(&path, e.error))?;
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            tmp.persist(path).map_err(|e| io(path, e.error))?;
             break Ok(Artifact {
-                path: path.clone(),
-                sha256: expected.clone(),
+                path: path.to_path_buf(),
+                sha256: expected.to_string(),
             });
         };
         self.reporter.finish(&file.filename);
         result
     }
 }
+
+/// Removes the cache entry at `path` unless it now holds the expected bytes
+/// (another process may have replaced it with a verified copy meanwhile).
+fn remove_if_corrupt(path: &Path, expected: &str) {
+    if std::fs::read(path).is_ok_and(|b| hex::encode(Sha256::digest(&b)) != expected) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Partial downloads older than this are left over by a killed guard.
+pub const STALE_PARTIAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes partial downloads that a killed guard left in `tmp` (never
+/// trusted: only verified files are renamed out of it). Recent ones may
+/// belong to another guard running now and are kept.
+fn sweep_stale(tmp_dir: &Path) {
+    for entry in std::fs::read_dir(tmp_dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_PARTIAL));
+        if name.to_string_lossy().starts_with(".guard-") && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The most bytes read for a file whose size neither the index nor the
+/// server announces.
+pub const MAX_ARTIFACT_BYTES: u64 = 4 << 30;
 
 /// A `--find-links` file: hashed where it lies (a local file the user pointed at).
 fn local(file: &DistFile) -> Result<Artifact, Error> {

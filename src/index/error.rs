@@ -14,6 +14,27 @@ pub enum Error {
     Tls { url: String, message: String },
     #[error("{url} answered HTTP {status}{}", retried_note(*.attempts))]
     Status { url: String, status: u16, attempts: u32 },
+    #[error(
+        "{url} answered HTTP {status} and asks to retry after {asked} s; guard waits at most {limit} s (try again later)"
+    )]
+    RetryAfter {
+        url: String,
+        status: u16,
+        asked: u64,
+        limit: u64,
+    },
+    #[error("{url}: {what} within the {seconds:.1} s deadline (10 × --timeout); giving up")]
+    Deadline {
+        url: String,
+        seconds: f64,
+        what: &'static str,
+    },
+    #[error("{url} is larger than guard's limit of {limit_mib} MiB for an index page; refusing to read more")]
+    TooLarge { url: String, limit_mib: u64 },
+    #[error("{url}: {message}")]
+    Redirect { url: String, message: String },
+    #[error("the response from {url} was cut short: {message}")]
+    Cut { url: String, message: String },
     #[error("timed out talking to {url} after {attempts} attempt(s)")]
     Timeout { url: String, attempts: u32 },
     #[error("cannot parse the index page {url}: {message}")]
@@ -49,14 +70,21 @@ impl Error {
                 attempts,
             };
         }
-        let mut chain = String::new();
-        let mut source: Option<&dyn std::error::Error> = Some(err);
-        while let Some(e) = source {
-            if !chain.is_empty() {
-                chain.push_str(": ");
-            }
-            chain.push_str(&e.to_string());
-            source = e.source();
+        if err.is_redirect() {
+            let message = std::error::Error::source(err)
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| err.to_string());
+            return Error::Redirect {
+                url: url.to_string(),
+                message,
+            };
+        }
+        let chain = chain(err);
+        if err.is_body() || err.is_decode() {
+            return Error::Cut {
+                url: url.to_string(),
+                message: with_attempts(innermost(err), attempts),
+            };
         }
         let lower = chain.to_ascii_lowercase();
         if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("tls") {
@@ -72,11 +100,38 @@ impl Error {
         };
         Error::Network {
             url: url.to_string(),
-            message: if attempts > 1 {
-                format!("{message} (after {attempts} attempts)")
-            } else {
-                message
-            },
+            message: with_attempts(message, attempts),
         }
     }
+}
+
+fn with_attempts(message: String, attempts: u32) -> String {
+    if attempts > 1 {
+        format!("{message} (after {attempts} attempts)")
+    } else {
+        message
+    }
+}
+
+/// The error and its causes, `: `-separated.
+fn chain(err: &reqwest::Error) -> String {
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        if !chain.is_empty() {
+            chain.push_str(": ");
+        }
+        chain.push_str(&e.to_string());
+        source = e.source();
+    }
+    chain
+}
+
+/// The innermost cause (`Connection reset by peer`, `end of file before message length reached`).
+pub fn innermost(err: &reqwest::Error) -> String {
+    let mut last: &dyn std::error::Error = err;
+    while let Some(e) = last.source() {
+        last = e;
+    }
+    last.to_string()
 }

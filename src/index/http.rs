@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 use url::Url;
@@ -24,6 +25,29 @@ pub struct HttpOptions {
     pub retries: u32,
     /// First backoff delay; doubles per attempt.
     pub backoff: Duration,
+    /// The longest `Retry-After` guard waits; a server asking for more gets an error.
+    pub max_retry_after: Duration,
+    /// The largest index page or metadata file guard reads into memory.
+    pub max_page_bytes: u64,
+}
+
+/// The total deadline for an index page (headers, then body) is this many
+/// times the per-read timeout; downloads must keep up
+/// [`MIN_DOWNLOAD_RATE`] over windows of the same length.
+pub const DEADLINE_FACTOR: u32 = 10;
+
+/// Bytes per second a download must average over each deadline window.
+pub const MIN_DOWNLOAD_RATE: u64 = 1024;
+
+/// Default for [`HttpOptions::max_page_bytes`]: 64 MiB, several times the
+/// largest PyPI project page.
+pub const MAX_PAGE_BYTES: u64 = 64 << 20;
+
+impl HttpOptions {
+    /// The bound on an index page: headers within it, then the body within it.
+    pub fn deadline(&self) -> Duration {
+        self.timeout.saturating_mul(DEADLINE_FACTOR)
+    }
 }
 
 impl Default for HttpOptions {
@@ -33,6 +57,8 @@ impl Default for HttpOptions {
             timeout: Duration::from_secs(30),
             retries: 3,
             backoff: Duration::from_millis(200),
+            max_retry_after: Duration::from_secs(60),
+            max_page_bytes: MAX_PAGE_BYTES,
         }
     }
 }
@@ -51,6 +77,7 @@ impl Http {
             .user_agent(concat!("guard/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.timeout)
             .read_timeout(options.timeout)
+            .redirect(redirect_policy())
             .pool_max_idle_per_host(16);
         if let Some(path) = &options.cert {
             let pem = std::fs::read(path).map_err(|source| Error::Io {
@@ -111,24 +138,46 @@ impl Http {
         req
     }
 
-    /// GETs `url`, retrying on 5xx, 429 (honouring Retry-After), timeouts and
-    /// connection resets. Non-success statuses other than those are returned
-    /// as [`Error::Status`] (404 included; callers decide what it means).
+    /// GETs `url`, retrying on 5xx, 429 (honouring Retry-After up to
+    /// [`HttpOptions::max_retry_after`]), timeouts and connection resets.
+    /// Each attempt must deliver its response headers within
+    /// [`HttpOptions::deadline`]. Non-success statuses other than those are
+    /// returned as [`Error::Status`] (404 included; callers decide what it means).
     pub async fn get(&self, url: &Url, accept: Option<&'static str>) -> Result<Response, Error> {
         let mut headers = HeaderMap::new();
         if let Some(a) = accept {
             headers.insert(ACCEPT, HeaderValue::from_static(a));
         }
+        let deadline = self.options.deadline();
         let max = self.options.retries + 1;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.request(url, headers.clone()).send().await {
+            let sent = tokio::time::timeout(deadline, self.request(url, headers.clone()).send()).await;
+            let Ok(sent) = sent else {
+                return Err(Error::Deadline {
+                    url: redact(url),
+                    seconds: deadline.as_secs_f64(),
+                    what: "no complete response headers",
+                });
+            };
+            match sent {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
                 Ok(resp) => {
                     let status = resp.status();
                     if retryable(status) && attempt < max {
-                        let wait = retry_after(&resp).unwrap_or_else(|| self.backoff(attempt));
+                        let wait = match retry_after(&resp) {
+                            Some(asked) if asked > self.options.max_retry_after => {
+                                return Err(Error::RetryAfter {
+                                    url: redact(url),
+                                    status: status.as_u16(),
+                                    asked: asked.as_secs(),
+                                    limit: self.options.max_retry_after.as_secs(),
+                                })
+                            }
+                            Some(asked) => asked,
+                            None => self.backoff(attempt),
+                        };
                         tokio::time::sleep(wait).await;
                         continue;
                     }
@@ -149,9 +198,17 @@ impl Http {
         }
     }
 
-    /// GETs `url` and reads the whole body; a body cut short is retried too.
+    /// GETs `url` and reads the whole body, at most
+    /// [`HttpOptions::max_page_bytes`] of it and within
+    /// [`HttpOptions::deadline`]; a body cut short is retried too.
     pub async fn get_bytes(&self, url: &Url, accept: Option<&'static str>) -> Result<Fetched, Error> {
         let max = self.options.retries + 1;
+        let limit = self.options.max_page_bytes;
+        let deadline = self.options.deadline();
+        let too_large = || Error::TooLarge {
+            url: redact(url),
+            limit_mib: limit >> 20,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -167,20 +224,42 @@ impl Http {
                 None => Some(super::DEFAULT_PAGE_TTL),
                 Some(v) => v.to_str().ok().and_then(parse_max_age),
             };
-            match resp.bytes().await {
-                Ok(body) => {
+            if resp.content_length().is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let mut body = Vec::new();
+            let mut stream = resp.bytes_stream();
+            let read = async {
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk?;
+                    if (body.len() + chunk.len()) as u64 > limit {
+                        return Ok(false);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok::<bool, reqwest::Error>(true)
+            };
+            match tokio::time::timeout(deadline, read).await {
+                Err(_) => {
+                    return Err(Error::Deadline {
+                        url: redact(url),
+                        seconds: deadline.as_secs_f64(),
+                        what: "the body did not arrive",
+                    })
+                }
+                Ok(Ok(true)) => {
                     return Ok(Fetched {
                         url: final_url,
                         content_type,
                         max_age,
-                        body: body.to_vec(),
+                        body,
                     })
                 }
-                Err(e) if attempt < max => {
-                    let _ = e;
+                Ok(Ok(false)) => return Err(too_large()),
+                Ok(Err(e)) if attempt < max && transient(&e) => {
                     tokio::time::sleep(self.backoff(attempt)).await;
                 }
-                Err(e) => return Err(Error::from_reqwest(&redact(url), &e, attempt)),
+                Ok(Err(e)) => return Err(Error::from_reqwest(&redact(url), &e, attempt)),
             }
         }
     }
@@ -203,14 +282,40 @@ pub fn retryable(status: StatusCode) -> bool {
     status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT
 }
 
-/// Errors worth another attempt: timeouts, resets, bodies cut short.
+/// Errors worth another attempt: timeouts, resets, bodies cut short. A
+/// refused redirect is not one.
 pub fn transient(e: &reqwest::Error) -> bool {
-    e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode()
+    !e.is_redirect() && (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode())
 }
 
+/// `Retry-After` in seconds (an HTTP date is not understood: the backoff applies).
 fn retry_after(resp: &Response) -> Option<Duration> {
     let secs: u64 = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(30)))
+    Some(Duration::from_secs(secs))
+}
+
+/// The most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Follows at most [`MAX_REDIRECTS`] redirects, never in a loop and never
+/// from `https` down to plain `http`.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade =
+            attempt.previous().last().is_some_and(|p| p.scheme() == "https") && attempt.url().scheme() != "https";
+        if downgrade {
+            let to = attempt.url().to_string();
+            return attempt.error(format!("refusing to follow a redirect from https to {to}"));
+        }
+        if attempt.previous().contains(attempt.url()) {
+            let to = attempt.url().to_string();
+            return attempt.error(format!("redirect loop (back to {to})"));
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        attempt.follow()
+    })
 }
 
 fn parse_max_age(cc: &str) -> Option<u64> {

@@ -4,7 +4,7 @@
 //! Never runs package code; it only fetches pages and files.
 
 pub mod config;
-mod error;
+pub mod error;
 pub mod http;
 pub mod simple;
 

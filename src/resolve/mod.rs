@@ -51,6 +51,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Other(String),
+    /// The same failure seen by several callers (memoized per project or file).
+    #[error(transparent)]
+    Shared(Arc<Error>),
 }
 
 /// Where projects and metadata come from: the real index client, or a fake in tests.

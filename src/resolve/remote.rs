@@ -13,7 +13,9 @@ use super::{Error, Source};
 use crate::download::Downloader;
 use crate::index::{DistFile, IndexClient, Project};
 
-type Cells<T> = Mutex<HashMap<String, Arc<OnceCell<Arc<T>>>>>;
+/// One lookup per key and run; its outcome is shared, a failure too (the
+/// prefetch and the resolver asking again would double every retry and wait).
+type Cells<T> = Mutex<HashMap<String, Arc<OnceCell<Result<Arc<T>, Arc<Error>>>>>>;
 
 struct Inner {
     index: Arc<IndexClient>,
@@ -51,7 +53,7 @@ impl RemoteSource {
     }
 }
 
-fn cell<T>(cells: &Cells<T>, key: &str) -> Arc<OnceCell<Arc<T>>> {
+fn cell<T>(cells: &Cells<T>, key: &str) -> Arc<OnceCell<Result<Arc<T>, Arc<Error>>>> {
     cells
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -63,7 +65,7 @@ fn cell<T>(cells: &Cells<T>, key: &str) -> Arc<OnceCell<Arc<T>>> {
 impl Inner {
     async fn project(&self, name: &PackageName) -> Result<Arc<Project>, Error> {
         let c = cell(&self.projects, name.as_ref());
-        c.get_or_try_init(|| async {
+        let init = || async {
             let _permit = self.limit.acquire().await.map_err(|e| Error::Other(e.to_string()))?;
             let p = self.index.project(name.as_ref()).await?;
             if p.index.is_none() && p.files.is_empty() {
@@ -78,14 +80,13 @@ impl Inner {
                 ));
             }
             Ok(Arc::new(p))
-        })
-        .await
-        .cloned()
+        };
+        shared(c.get_or_init(|| async { init().await.map_err(Arc::new) }).await)
     }
 
     async fn metadata(&self, file: &DistFile) -> Result<Arc<DistMetadata>, Error> {
         let c = cell(&self.metadata, file.url.as_str());
-        c.get_or_try_init(|| async {
+        let init = || async {
             let is_wheel = file.filename.to_ascii_lowercase().ends_with(".whl");
             if is_wheel {
                 let body = {
@@ -120,10 +121,13 @@ impl Inner {
                 message: e.to_string(),
             })?;
             Ok(Arc::new(md))
-        })
-        .await
-        .cloned()
+        };
+        shared(c.get_or_init(|| async { init().await.map_err(Arc::new) }).await)
     }
+}
+
+fn shared<T>(outcome: &Result<Arc<T>, Arc<Error>>) -> Result<Arc<T>, Error> {
+    outcome.clone().map_err(Error::Shared)
 }
 
 impl Source for RemoteSource {
