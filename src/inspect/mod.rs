@@ -114,7 +114,7 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
     let name = metadata.as_ref().and_then(|(_, m)| m.name.clone()).or(file_name);
     let version = metadata.as_ref().and_then(|(_, m)| m.version.clone()).or(file_version);
     let setup_imports = setup_imports(&listing, kind);
-    let files = listing
+    let mut files: Vec<python::PyFile> = listing
         .members
         .iter()
         .filter(|m| m.entry == EntryType::File && python::is_source(&m.path))
@@ -130,6 +130,11 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
             python::analyse_member(m, role)
         })
         .collect();
+    let modules: Vec<String> = files
+        .iter()
+        .map(|f| python::link::module_name(&f.path, kind != Kind::Wheel))
+        .collect();
+    python::link::link(&mut files, &modules);
     Analysis {
         filename: filename.to_string(),
         kind,

@@ -108,7 +108,9 @@ impl<'s, 'a> Folder<'s, 'a> {
         let mut out = String::new();
         self.budget = 512;
         self.partial(expr, 0, &mut out);
-        (out.len() <= MAX_DECODED && out.chars().any(|c| c.is_alphanumeric()) && out.replace("{}", "").trim().len() >= 2)
+        (out.len() <= MAX_DECODED
+            && out.chars().any(|c| c.is_alphanumeric())
+            && out.replace("{}", "").trim().len() >= 2)
             .then_some(out)
     }
 

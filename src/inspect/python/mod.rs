@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod fold;
 mod lexical;
+pub mod link;
 mod walk;
 
 use std::collections::HashMap;
@@ -123,6 +124,8 @@ pub struct PyFile {
     pub functions: Vec<String>,
     /// Local names bound to `exec`/`eval`/`compile`/`__import__` (`x = exec`).
     pub renamed_executors: Vec<(String, String)>,
+    /// Calls of plain local names: (callee, calling scope id), for lifting.
+    pub local_calls: Vec<(String, u32)>,
 }
 
 impl PyFile {
@@ -153,6 +156,56 @@ impl PyFile {
             }
         }
         out
+    }
+
+    /// Raises the functions named `seeds`, and every local function they call
+    /// (transitively), from [`Stage::Call`] to `stage`. Returns whether
+    /// anything changed.
+    pub fn lift_functions(&mut self, seeds: &[&str], stage: Stage) -> bool {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, f) in self.functions.iter().enumerate().skip(1) {
+            by_name.entry(f.as_str()).or_default().push(i);
+        }
+        let mut callees: Vec<Vec<&str>> = vec![Vec::new(); self.functions.len()];
+        for (callee, caller) in &self.local_calls {
+            if let (true, Some(list)) = (by_name.contains_key(callee.as_str()), callees.get_mut(*caller as usize)) {
+                list.push(callee.as_str());
+            }
+        }
+        let mut lifted = vec![false; self.functions.len()];
+        let mut queue: Vec<usize> = seeds.iter().filter_map(|s| by_name.get(s)).flatten().copied().collect();
+        for &i in &queue {
+            lifted[i] = true;
+        }
+        while let Some(scope) = queue.pop() {
+            for callee in &callees[scope] {
+                for &i in &by_name[callee] {
+                    if !lifted[i] {
+                        lifted[i] = true;
+                        queue.push(i);
+                    }
+                }
+            }
+        }
+        let raise = |st: &mut Stage, scope: u32| -> bool {
+            if *st == Stage::Call && lifted.get(scope as usize).copied().unwrap_or(false) {
+                *st = stage;
+                true
+            } else {
+                false
+            }
+        };
+        let mut changed = false;
+        for c in &mut self.calls {
+            changed |= raise(&mut c.stage, c.scope);
+        }
+        for r in &mut self.refs {
+            changed |= raise(&mut r.stage, r.scope);
+        }
+        for l in &mut self.strings {
+            changed |= raise(&mut l.stage, l.scope);
+        }
+        changed
     }
 
     pub fn lines(&self) -> usize {
@@ -226,6 +279,7 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
         classes: Vec::new(),
         functions: vec![String::new()],
         renamed_executors: Vec::new(),
+        local_calls: Vec::new(),
     };
     if file.source.len() <= MAX_PARSE && !too_deep(&file.source) {
         let parsed = parse_unchecked(&file.source, ParseOptions::from(Mode::Module));
@@ -459,6 +513,20 @@ impl<'a> Scope<'a> {
                         let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
                         self.aliases
                             .insert(local, format!("{}.{}", module.as_str(), alias.name.as_str()));
+                    }
+                }
+                // `from .loader import run` → `.loader.run`: resolved against the
+                // artifact's own modules by [`link`].
+                Stmt::ImportFrom(i) if i.level <= 8 => {
+                    let dots = ".".repeat(i.level as usize);
+                    let module = i.module.as_ref().map(|m| format!("{m}.")).unwrap_or_default();
+                    for alias in &i.names {
+                        if alias.name.as_str() == "*" {
+                            continue;
+                        }
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                        self.aliases
+                            .insert(local, format!("{dots}{module}{}", alias.name.as_str()));
                     }
                 }
                 Stmt::Assign(a) => {

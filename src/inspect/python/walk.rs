@@ -118,6 +118,7 @@ impl Facts {
         file.payloads = self.payloads;
         file.classes = self.classes;
         file.functions.extend(self.functions);
+        file.local_calls = self.local_calls;
     }
 }
 

@@ -191,7 +191,10 @@ mod tests {
         assert_eq!(f[0].severity, Severity::High);
         assert!(f[0].message.contains("dummy"), "{}", f[0].message);
         // A comment or a function returning a string changes nothing.
-        let a = a.with_file("src/acme_billing/__init__.py", "# nothing\ndef info():\n    return 'dummy'\n");
+        let a = a.with_file(
+            "src/acme_billing/__init__.py",
+            "# nothing\ndef info():\n    return 'dummy'\n",
+        );
         let f = findings(&a, ID);
         assert_eq!(f.len(), 1);
     }
@@ -199,11 +202,15 @@ mod tests {
     #[test]
     fn quiet_on() {
         // A module that does something.
-        let a = Artifact::wheel("widgets", "1.0").with_file("widgets/core.py", "import math\ndef area(r):\n    return math.pi * r * r\n");
+        let a = Artifact::wheel("widgets", "1.0").with_file(
+            "widgets/core.py",
+            "import math\ndef area(r):\n    return math.pi * r * r\n",
+        );
         assert!(findings(&a, ID).is_empty());
         // A meta-package: no code, but dependencies.
         let meta = format!("{}Requires-Dist: notebook\n", pkg_info("suite", "1.0"));
-        let a = Artifact::wheel("suite", "1.0").with_metadata(&meta.replacen("\n\n", "\nRequires-Dist: notebook\n\n", 1));
+        let a =
+            Artifact::wheel("suite", "1.0").with_metadata(&meta.replacen("\n\n", "\nRequires-Dist: notebook\n\n", 1));
         assert!(findings(&a, ID).is_empty());
         // A data-only package.
         let a = Artifact::wheel("zonedata", "2024.1").with_file("zonedata/zones.bin", &"x".repeat(100_000));

@@ -98,8 +98,12 @@ impl Rule for Exfiltration {
             let install_sink = sinks
                 .iter()
                 .find(|s| s.stage == Stage::Install && (linked(s) || credentials));
+            // The working directory is read on import by every config loader.
             let import_sink = sinks.iter().find(|s| {
-                s.stage == Stage::Import && identity.iter().any(|(_, scope)| *scope == s.scope || *scope == 0)
+                s.stage == Stage::Import
+                    && identity
+                        .iter()
+                        .any(|(n, scope)| (*scope == s.scope || *scope == 0) && *n != "os.getcwd")
             });
             let endpoint_sink = sinks.iter().find_map(|s| {
                 s.arg_strs

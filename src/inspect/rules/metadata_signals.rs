@@ -308,7 +308,10 @@ mod tests {
     #[test]
     fn fires_on() {
         // Error: four signs at once, each a `low` finding.
-        let a = Artifact::sdist("widgetlib", "0.0.0").with_metadata(THROWAWAY);
+        // (With some code: an empty package would be `empty-package`, which raises these.)
+        let a = Artifact::sdist("widgetlib", "0.0.0")
+            .with_metadata(THROWAWAY)
+            .with_file("src/widgetlib/core.py", "import json\n");
         let f = findings(&a, "metadata-signals");
         let messages: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(f.len(), 4, "{messages:#?}");

@@ -106,7 +106,9 @@ mod tests {
 
     #[test]
     fn fires_on() {
-        let f = lib("import requests\ndef address(mnemonic_phrase):\n    requests.post(API, json={'m': mnemonic_phrase})\n");
+        let f = lib(
+            "import requests\ndef address(mnemonic_phrase):\n    requests.post(API, json={'m': mnemonic_phrase})\n",
+        );
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
         assert!(f[0].message.contains("mnemonic_phrase"));
         // Through a local dict.
@@ -128,6 +130,9 @@ mod tests {
         // Sending a signed transaction or a public key.
         assert!(lib("import requests\ndef send(signed_tx, public_key):\n    return requests.post(RPC, json={'tx': signed_tx, 'pub': public_key})\n").is_empty());
         // A token *URL* or token *type* is not the token.
-        assert!(lib("import requests\ndef f(token_url):\n    return requests.get('https://x.herokuapp.com/' + token_url)\n").is_empty());
+        assert!(lib(
+            "import requests\ndef f(token_url):\n    return requests.get('https://x.herokuapp.com/' + token_url)\n"
+        )
+        .is_empty());
     }
 }

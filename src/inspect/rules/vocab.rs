@@ -62,6 +62,8 @@ pub fn is_network(name: &str) -> bool {
         return SENDS.contains(&last)
             && !name.starts_with("requests.exceptions")
             && !name.starts_with("urllib.parse.")
+            // Route tables (`web.post("/", handler)`) are servers, not requests.
+            && !name.starts_with("aiohttp.web.")
             && !name.contains(".utils.");
     }
     let dns_query = name.starts_with("dns.resolver.") && (name.ends_with(".resolve") || name.ends_with(".query"));
@@ -502,9 +504,29 @@ fn raw_public_ip_url(l: &str) -> bool {
 /// or encoded PowerShell, reverse shells, LOLBins that download.
 pub fn is_strong_command(s: &str) -> bool {
     // Piping into an interpreter is only damning when what is piped was fetched.
-    const PIPES: &[&str] = &["| sh", "|sh", "| bash", "|bash", "| python", "|python"];
     let l = s.to_ascii_lowercase();
-    if PIPES.iter().any(|p| l.contains(p)) && ["http", "curl", "wget"].iter().any(|f| l.contains(f)) {
+    let fetches = ["http", "curl", "wget", "invoke-webrequest", "iwr "]
+        .iter()
+        .any(|f| l.contains(f));
+    if fetches && (piped_shell(&l) || l.contains("| python") || l.contains("|python")) {
+        return true;
+    }
+    // Fetch, then make executable or start, in one command line.
+    let runs = [
+        "chmod +x",
+        "start-process",
+        "&& ./",
+        "; ./",
+        "&& /tmp/",
+        "; /tmp/",
+        "&& start ",
+    ]
+    .iter()
+    .any(|r| l.contains(r));
+    if fetches
+        && runs
+        && (l.contains("curl") || l.contains("wget") || l.contains("invoke-webrequest") || l.contains("iwr "))
+    {
         return true;
     }
     const STRONG: &[&str] = &[
@@ -562,10 +584,6 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("ncat ", "netcat"),
         ("bash -i", "an interactive reverse shell"),
         ("base64 -d", "base64-decoded shell"),
-        ("| sh", "a piped shell"),
-        ("|sh", "a piped shell"),
-        ("| bash", "a piped shell"),
-        ("|bash", "a piped shell"),
         ("chmod +x", "chmod +x"),
         ("chmod 777", "chmod 777"),
         ("start /b", "a hidden Windows process"),
@@ -598,6 +616,9 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         return Some(label);
     }
     let l = s.to_ascii_lowercase();
+    if piped_shell(&l) {
+        return Some("a piped shell");
+    }
     if let Some(what) = recon_command(&l) {
         return Some(what);
     }
@@ -607,6 +628,21 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         .iter()
         .any(|p| l.contains(p));
     (inline && active).then_some("inline Python using the network or decoding")
+}
+
+/// `… | sh`, `…|bash -s`: output piped into a shell (not `{node|short}`).
+fn piped_shell(l: &str) -> bool {
+    l.match_indices('|').any(|(i, _)| {
+        let rest = l[i + 1..].trim_start();
+        ["sh", "bash", "zsh"].iter().any(|sh| {
+            rest.strip_prefix(sh).is_some_and(|after| {
+                after
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace() || matches!(c, ';' | '&' | '|' | ')' | '\'' | '"' | '`'))
+            })
+        })
+    })
 }
 
 /// Whole commands that survey the machine or its user (`whoami`, `systeminfo`,
