@@ -339,7 +339,7 @@ fn well_formed_archives_stay_allowed() {
             ("pkg/__init__.py", b"VALUE = 1\n"),
             (
                 "pkg-1.0.dist-info/METADATA",
-                b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n",
+                b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nSummary: Parses widget configuration files\n",
             ),
         ]),
     );
@@ -349,7 +349,7 @@ fn well_formed_archives_stay_allowed() {
         &gz(&tar_of(&[
             (
                 "pkg-1.0/PKG-INFO",
-                b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n".as_slice(),
+                b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nSummary: Parses widget configuration files\n".as_slice(),
             ),
             ("pkg-1.0/pkg/__init__.py", b"VALUE = 1\n"),
             ("pkg-1.0/tests/data.zip", &zip_of(&[("a.txt", b"hello")])),
@@ -368,7 +368,7 @@ fn oversized_python_source_is_not_allowed_unread() {
     let t = gz(&tar_of(&[
         (
             "pkg-1.0/PKG-INFO",
-            b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n".as_slice(),
+            b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nSummary: Parses widget configuration files\n".as_slice(),
         ),
         ("pkg-1.0/setup.py", &setup),
     ]));
