@@ -44,7 +44,8 @@ fn bulky_wheel(name: &str, kib: usize) -> (String, Vec<u8>) {
             (format!("{dist}/data.bin"), data),
             (
                 format!("{dist}-1.0.dist-info/METADATA"),
-                format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n").into_bytes(),
+                format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: guard test fixture\n")
+                    .into_bytes(),
             ),
             (
                 format!("{dist}-1.0.dist-info/WHEEL"),

@@ -349,7 +349,8 @@ fn well_formed_archives_stay_allowed() {
         &gz(&tar_of(&[
             (
                 "pkg-1.0/PKG-INFO",
-                b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nSummary: Parses widget configuration files\n".as_slice(),
+                b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nSummary: Parses widget configuration files\n"
+                    .as_slice(),
             ),
             ("pkg-1.0/pkg/__init__.py", b"VALUE = 1\n"),
             ("pkg-1.0/tests/data.zip", &zip_of(&[("a.txt", b"hello")])),

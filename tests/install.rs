@@ -101,7 +101,10 @@ fn canary_sdist_setup_py_never_runs() {
             "1.0",
             &[
                 ("setup.py", setup_py),
-                ("PKG-INFO", "Metadata-Version: 2.1\nName: canary\nVersion: 1.0\n".into()),
+                (
+                    "PKG-INFO",
+                    "Metadata-Version: 2.1\nName: canary\nVersion: 1.0\nSummary: guard test fixture\n".into(),
+                ),
             ],
         ),
         Fault::None,

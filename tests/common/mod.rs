@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 pub fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>) {
     let dist = name.replace('-', "_");
     let filename = format!("{dist}-{version}-py3-none-any.whl");
-    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    let mut metadata =
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: guard test fixture\n");
     for r in requires {
         metadata.push_str(&format!("Requires-Dist: {r}\n"));
     }

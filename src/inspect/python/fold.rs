@@ -168,6 +168,18 @@ impl<'s, 'a> Folder<'s, 'a> {
                 _ => out.push_str(UNKNOWN),
             },
             Expr::Call(call) => match &*call.func {
+                // `os.path.join(tempfile.gettempdir(), "x.exe")` → `{}/x.exe`.
+                Expr::Attribute(a)
+                    if a.attr.as_str() == "join"
+                        && self.scope.qualify(&call.func).is_some_and(|q| q == "os.path.join") =>
+                {
+                    for (i, arg) in call.arguments.args.iter().enumerate() {
+                        if i > 0 {
+                            out.push('/');
+                        }
+                        self.partial(arg, d, out);
+                    }
+                }
                 // `"…{}…".format(x)` keeps its literal text.
                 Expr::Attribute(a) if a.attr.as_str() == "format" => match self.fold(expr) {
                     Some(Value::Str(s)) => out.push_str(&s),

