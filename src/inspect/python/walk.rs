@@ -457,7 +457,7 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 let mut folded_here = false;
                 if let Some(name) = &name {
                     let (mut arg_refs, arg_strs) = self.arg_facts(call);
-                    let arg_names = if is_network_name(name) {
+                    let arg_names = if is_network_name(name) || name == "open" || sink_of(name) == Some(Sink::Shell) {
                         self.arg_names(call).0
                     } else if EXECUTORS.contains(&name.as_str()) {
                         // `exec(code)` where `code` came from a response three assignments up.

@@ -117,9 +117,12 @@ impl Rule for DownloadExecute {
                 continue;
             }
             let stage = download.stage.max(run.stage);
+            let runs_written = runs_what_it_wrote(code, run);
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::Critical,
-                Stage::Call if direct || shady_source.is_some() || dropped_program || hidden(run) => Severity::High,
+                Stage::Call if direct || shady_source.is_some() || dropped_program || runs_written || hidden(run) => {
+                    Severity::High
+                }
                 Stage::Call => Severity::Medium,
                 Stage::Auxiliary => Severity::Low,
             };
@@ -135,6 +138,17 @@ impl Rule for DownloadExecute {
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
+}
+
+/// The launch runs the very file the same function opened for binary
+/// writing: `open(p, "wb").write(r.content); subprocess.run([p])`.
+fn runs_what_it_wrote(code: &crate::inspect::python::PyFile, run: &Call) -> bool {
+    code.calls.iter().any(|c| {
+        c.name == "open"
+            && c.scope == run.scope
+            && c.arg_strs.iter().any(|m| m.starts_with('w') && m.contains('b'))
+            && c.arg_names.first().is_some_and(|p| run.arg_names.first() == Some(p))
+    })
 }
 
 /// A reference to data from the network: `requests.get`, or the result of a
@@ -230,6 +244,13 @@ mod tests {
             )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical));
+    }
+
+    #[test]
+    fn fires_on_running_the_file_it_wrote() {
+        let src = "import requests, subprocess\ndef init(url, path):\n    r = requests.get(url)\n    with open(path, 'wb') as f:\n        f.write(r.content)\n    subprocess.run([path])\n";
+        let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/core.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]

@@ -44,7 +44,11 @@ impl Rule for SecretUpload {
         for unit in analysis.units() {
             let code = unit.code;
             let mut best: Option<(Severity, &Call, String)> = None;
-            for call in code.calls.iter().filter(|c| !c.arg_names.is_empty()) {
+            for call in code
+                .calls
+                .iter()
+                .filter(|c| !c.arg_names.is_empty() && vocab::is_network(&c.name))
+            {
                 if call.stage == Stage::Auxiliary {
                     continue;
                 }

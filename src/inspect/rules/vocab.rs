@@ -92,6 +92,11 @@ pub fn is_download(name: &str) -> bool {
             | "urllib.urlopen"
             | "urllib.urlretrieve"
             | "wget.download"
+            // A clone is a download of code.
+            | "git.Repo.clone_from"
+            | "git.Git().clone"
+            | "pygit2.clone_repository"
+            | "dulwich.porcelain.clone"
     ) || name.ends_with("urlopen().read")
         || name.ends_with("urlretrieve")
         || name.ends_with("urlopen")
