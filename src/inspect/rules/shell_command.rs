@@ -60,6 +60,21 @@ impl Rule for ShellCommand {
                 .filter(|t| vocab::dangerous_command(t).is_some())
                 .collect();
             for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
+                // A command taken from an HTTP request: a web shell.
+                if let Some(source) = call.arg_refs.iter().find(|r| from_http_request(r)) {
+                    let severity = match call.stage {
+                        Stage::Install | Stage::Import => Severity::Critical,
+                        Stage::Call => Severity::High,
+                        Stage::Auxiliary => Severity::Low,
+                    };
+                    let message = format!(
+                        "{}() runs a command taken from an HTTP request ({source}): anyone who can reach the server runs commands {}",
+                        call.name,
+                        call.stage.describe()
+                    );
+                    out.push(unit.finding(Self::META.id, severity, call.line, message));
+                    continue;
+                }
                 let what = call
                     .arg_strs
                     .iter()
@@ -102,10 +117,25 @@ impl Rule for ShellCommand {
     }
 }
 
+/// Request data of the common web frameworks: `flask.request.args.get()`,
+/// `bottle.request.query`, `fastapi.Request`…
+fn from_http_request(r: &str) -> bool {
+    ["flask.request.", "bottle.request.", "quart.request.", "sanic.request."]
+        .iter()
+        .any(|p| r.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::inspect::testing::setup_py;
+
+    #[test]
+    fn fires_on_web_shell() {
+        let src = "import subprocess\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/x')\ndef x():\n    return subprocess.Popen(request.args.get('c'), shell=True).communicate()\n";
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/srv.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
 
     #[test]
     fn fires_on() {
