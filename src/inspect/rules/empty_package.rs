@@ -135,7 +135,8 @@ impl Rule for EmptyPackage {
             file: Some(path.clone()),
             line: None,
             message: format!(
-                "ships no code, native library, data or dependencies: a name placeholder or probe, nothing to install{why}"
+                "ships no importable code, native library, data or dependencies: a name placeholder or probe \
+                 (whatever it does happens in its build script){why}"
             ),
             snippet: None,
         });
