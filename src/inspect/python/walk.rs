@@ -71,46 +71,7 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Functions called from module level run on import (or install) too:
-    /// lift the stage of everything inside them, transitively.
-    fn lift(&mut self, top: Stage) {
-        if top == Stage::Auxiliary {
-            return;
-        }
-        let mut by_name: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
-        for (i, f) in self.functions.iter().enumerate() {
-            by_name.entry(f.as_str()).or_default().push(i + 1);
-        }
-        let mut callees: Vec<Vec<&str>> = vec![Vec::new(); self.functions.len() + 1];
-        for (callee, caller) in &self.local_calls {
-            if by_name.contains_key(callee.as_str()) {
-                callees[*caller as usize].push(callee.as_str());
-            }
-        }
-        let mut lifted = vec![false; self.functions.len() + 1];
-        let mut queue = vec![0usize];
-        while let Some(scope) = queue.pop() {
-            for callee in &callees[scope] {
-                for &i in &by_name[callee] {
-                    if !lifted[i] {
-                        lifted[i] = true;
-                        queue.push(i);
-                    }
-                }
-            }
-        }
-        let up = |stage: &mut Stage, scope: u32| {
-            if *stage == Stage::Call && lifted.get(scope as usize).copied().unwrap_or(false) {
-                *stage = top;
-            }
-        };
-        self.calls.iter_mut().for_each(|c| up(&mut c.stage, c.scope));
-        self.refs.iter_mut().for_each(|r| up(&mut r.stage, r.scope));
-        self.strings.iter_mut().for_each(|l| up(&mut l.stage, l.scope));
-    }
-
-    pub fn apply(mut self, file: &mut PyFile) {
-        self.lift(file.role.stage(true));
+    pub fn apply(self, file: &mut PyFile) {
         file.calls = self.calls;
         file.refs = self.refs;
         file.strings = self.strings;
@@ -119,6 +80,18 @@ impl Facts {
         file.classes = self.classes;
         file.functions.extend(self.functions);
         file.local_calls = self.local_calls;
+        // Functions called from module level run on import (or install) too.
+        let top = file.role.stage(true);
+        if top != Stage::Auxiliary {
+            let seeds: Vec<String> = file
+                .local_calls
+                .iter()
+                .filter(|(_, caller)| *caller == 0)
+                .map(|(callee, _)| callee.clone())
+                .collect();
+            let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+            file.lift_functions(&seeds, top);
+        }
     }
 }
 

@@ -102,13 +102,7 @@ impl Rule for EmptyPackage {
         if data > MAX_DATA {
             return;
         }
-        let raw = analysis
-            .listing
-            .members
-            .iter()
-            .find(|m| m.path == *path)
-            .map(|m| String::from_utf8_lossy(&m.data))
-            .unwrap_or_default();
+        let raw = metadata_signals::raw_metadata(analysis, path);
         // A missing author alone is common in honest deprecation shells.
         let mut signs: Vec<String> = metadata_signals::signals(md, &raw)
             .into_iter()

@@ -42,13 +42,7 @@ impl Rule for MetadataSignals {
         let Some((path, md)) = &analysis.metadata else {
             return;
         };
-        let raw = analysis
-            .listing
-            .members
-            .iter()
-            .find(|m| m.path == *path)
-            .map(|m| String::from_utf8_lossy(&m.data))
-            .unwrap_or_default();
+        let raw = raw_metadata(analysis, path);
         for message in signals(md, &raw) {
             out.push(Finding {
                 rule: Self::META.id,
@@ -60,6 +54,17 @@ impl Rule for MetadataSignals {
             });
         }
     }
+}
+
+/// The text of the metadata member at `path` (for headers [`CoreMetadata`] does not keep).
+pub fn raw_metadata<'a>(analysis: &'a Analysis, path: &str) -> std::borrow::Cow<'a, str> {
+    analysis
+        .listing
+        .members
+        .iter()
+        .find(|m| m.path == path)
+        .map(|m| String::from_utf8_lossy(&m.data))
+        .unwrap_or_default()
 }
 
 /// Every weak sign in the metadata, as messages. `raw` is the metadata text,

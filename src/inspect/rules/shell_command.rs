@@ -38,11 +38,7 @@ impl Rule for ShellCommand {
         for unit in analysis.units() {
             // Commands decoded from base64 & co. and handed to a shell.
             for p in unit.code.payloads.iter().filter(|p| p.sink == Sink::Shell) {
-                let severity = match p.stage {
-                    Stage::Install | Stage::Import => Severity::Critical,
-                    Stage::Call => Severity::High,
-                    Stage::Auxiliary => Severity::Low,
-                };
+                let severity = unambiguous(p.stage);
                 let shown: String = p.text.as_deref().unwrap_or("").chars().take(80).collect();
                 let message = format!(
                     "runs a shell command decoded with {} {} (`{shown}`)",
@@ -62,11 +58,7 @@ impl Rule for ShellCommand {
             for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
                 // A command taken from an HTTP request: a web shell.
                 if let Some(source) = call.arg_refs.iter().find(|r| from_http_request(r)) {
-                    let severity = match call.stage {
-                        Stage::Install | Stage::Import => Severity::Critical,
-                        Stage::Call => Severity::High,
-                        Stage::Auxiliary => Severity::Low,
-                    };
+                    let severity = unambiguous(call.stage);
                     let message = format!(
                         "{}() runs a command taken from an HTTP request ({source}): anyone who can reach the server runs commands {}",
                         call.name,
@@ -114,6 +106,16 @@ impl Rule for ShellCommand {
                 out.push(unit.finding(Self::META.id, severity, call.line, message));
             }
         }
+    }
+}
+
+/// Severity of something with no honest use (decoded commands, web shells):
+/// critical when it runs by itself, high in a function.
+fn unambiguous(stage: Stage) -> Severity {
+    match stage {
+        Stage::Install | Stage::Import => Severity::Critical,
+        Stage::Call => Severity::High,
+        Stage::Auxiliary => Severity::Low,
     }
 }
 
