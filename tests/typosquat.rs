@@ -124,6 +124,11 @@ fn throwaway_metadata_alone_stays_allow_and_tips_code_findings_into_deny() {
         &[
             ("PKG-INFO", md),
             ("setup.py", "from setuptools import setup\nsetup()\n"),
+            // Some code: without any, `empty-package` makes the placeholder a review on its own.
+            (
+                "widgetlib/core.py",
+                "import json\n\ndef load(p):\n    return json.load(open(p))\n",
+            ),
         ],
     );
     let mut alone = inspect_bytes(&file, &bytes).findings;

@@ -14,6 +14,8 @@ const SQUATS: &[(&str, &str)] = &[
     ("boot3", "boto3"),
     ("urlilb3", "urllib3"),
     ("setuptoosl", "setuptools"),
+    // A letter appended to a long name.
+    ("setuptoolsk", "setuptools"),
     ("cryptograhpy", "cryptography"),
     ("matplotilb", "matplotlib"),
     ("sicpy", "scipy"),
@@ -103,6 +105,8 @@ const SQUATS: &[(&str, &str)] = &[
 /// Legitimate names near popular ones: extensions, stubs, plugins, forks and
 /// siblings. None may flag, whether listed or not.
 const LEGIT: &[&str] = &[
+    // A letter appended to a short name is a new word, not a slip.
+    "pandasx",
     "flask-cors",
     "types-requests",
     "requests-oauthlib",

@@ -248,7 +248,9 @@ pub fn classify(edit: Edit, candidate: &[u8]) -> Option<Trick> {
             }
             if candidate.get(pos + 1) == Some(&ch) {
                 Some(Trick::RepeatedChar)
-            } else if pos + 1 == candidate.len() && ch != b's' {
+            } else if pos + 1 == candidate.len() && ch != b's' && candidate.len() <= 9 {
+                // A letter appended to a short name is usually a new word
+                // (`pytestx`); to a long one it is a slip (`matplotlibe`).
                 None
             } else {
                 Some(Trick::InsertedChar)
