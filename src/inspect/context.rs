@@ -84,6 +84,7 @@ impl Role {
             "scripts",
             "ci",
             "dev",
+            "devscripts",
             "devtools",
             "build_tools",
             "benchmarks",

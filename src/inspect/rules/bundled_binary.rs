@@ -72,7 +72,11 @@ impl Rule for BundledBinary {
             let lower = m.path.to_ascii_lowercase();
             let name = m.file_name().to_ascii_lowercase();
             let native_name = NATIVE_EXT.iter().any(|e| name.ends_with(e)) || name.contains(".so.");
-            let (severity, why) = if !native_name && !name.contains('.') {
+            // Test fixtures (ELF samples of a binary-format parser): nothing runs them on install or import.
+            let fixture = crate::inspect::Role::of(&m.path, analysis.kind) == crate::inspect::Role::Auxiliary;
+            let (severity, why) = if fixture && !native_name {
+                (Severity::Low, "an executable among test or example files")
+            } else if !native_name && !name.contains('.') {
                 (Severity::Medium, "an executable without extension")
             } else if !native_name {
                 (Severity::High, "an executable disguised by its file name")

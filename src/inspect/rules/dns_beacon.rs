@@ -47,6 +47,8 @@ fn host_name(s: &str) -> bool {
         && !matches!(s.as_str(), "localhost" | "localhost.localdomain")
         && !s.ends_with(".local")
         && !s.ends_with(".localhost")
+        // Cloud SDKs probe for the instance metadata service to learn where they run.
+        && !s.ends_with(".internal")
 }
 
 impl Rule for DnsBeacon {

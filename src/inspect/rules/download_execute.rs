@@ -103,7 +103,7 @@ impl Rule for DownloadExecute {
                 .filter(|l| flow_scopes.get(l.scope as usize).copied().unwrap_or(false))
                 .map(|l| l.value.as_str())
                 .chain(download.arg_strs.iter().map(String::as_str))
-                .any(|s| s.contains("://") && !s.contains(' ') && names_program(s));
+                .any(|s| s.contains("://") && !s.contains(' ') && names_program(s) && raw_file_host(s));
             let shady_source = download
                 .arg_strs
                 .iter()
@@ -171,6 +171,16 @@ fn fed_by_network(code: &crate::inspect::python::PyFile, exec: &Call) -> bool {
             .iter()
             .any(|d| d.scope == exec.scope && d.name == head && d.arg_refs.iter().any(|x| network_ref(x)))
     })
+}
+
+/// Where droppers keep their payload: raw files of a personal repository or
+/// file share, not a project's release downloads.
+fn raw_file_host(url: &str) -> bool {
+    let l = url.to_ascii_lowercase();
+    ["raw.githubusercontent.com", "gist.githubusercontent.com", "/raw/", "/-/raw/", "dropbox.com", "dropboxusercontent.com", "cdn.discordapp.com", "drive.google.com", "mediafire.com"]
+        .iter()
+        .any(|h| l.contains(h))
+        || vocab::untrusted_host(url).is_some()
 }
 
 /// `x.exe`, `…/setup.bat?dl=1`: the name of a Windows program or script.

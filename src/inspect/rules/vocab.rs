@@ -214,7 +214,8 @@ impl Secret {
 pub fn secret_kind(s: &str) -> Option<Secret> {
     const BROWSER: &[&str] = &[
         "login data",
-        "/cookies",
+        "default/cookies",
+        "network/cookies",
         "web data",
         "google/chrome/user data",
         "bravesoftware",
@@ -232,7 +233,8 @@ pub fn secret_kind(s: &str) -> Option<Secret> {
         "discordptb",
         "/leveldb",
         "discord_token",
-        "dqw4w9wgxcq",
+        // The prefix of encrypted tokens in Discord's Local State, not the video id alone.
+        "dqw4w9wgxcq:",
     ];
     const WALLET: &[&str] = &[
         "exodus",
@@ -516,6 +518,9 @@ pub fn is_strong_command(s: &str) -> bool {
     if fetches && (piped_shell(&l) || l.contains("| python") || l.contains("|python")) {
         return true;
     }
+    if netcat_exec(&l) {
+        return true;
+    }
     // Fetch, then make executable or start, in one command line.
     let runs = [
         "chmod +x",
@@ -544,7 +549,6 @@ pub fn is_strong_command(s: &str) -> bool {
         "-enc ",
         "-e jab",
         "/dev/tcp/",
-        "nc -e",
         "bash -i",
         "-w hidden",
         "windowstyle hidden",
@@ -585,7 +589,6 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         ("rundll32", "rundll32"),
         ("regsvr32", "regsvr32"),
         ("/dev/tcp/", "a /dev/tcp reverse shell"),
-        ("nc -e", "netcat"),
         ("ncat ", "netcat"),
         ("bash -i", "an interactive reverse shell"),
         ("base64 -d", "base64-decoded shell"),
@@ -624,6 +627,9 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     if piped_shell(&l) {
         return Some("a piped shell");
     }
+    if netcat_exec(&l) {
+        return Some("netcat");
+    }
     if let Some(what) = recon_command(&l) {
         return Some(what);
     }
@@ -633,6 +639,16 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
         .iter()
         .any(|p| l.contains(p));
     (inline && active).then_some("inline Python using the network or decoding")
+}
+
+/// `nc -e /bin/sh …` as a command word (not `openssl enc -e`).
+fn netcat_exec(l: &str) -> bool {
+    l.match_indices("nc -e").any(|(i, _)| {
+        l[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | '/' | '\'' | '"' | '`'))
+    })
 }
 
 /// `… | sh`, `…|bash -s`: output piped into a shell (not `{node|short}`).
