@@ -177,9 +177,19 @@ fn fed_by_network(code: &crate::inspect::python::PyFile, exec: &Call) -> bool {
 /// file share, not a project's release downloads.
 fn raw_file_host(url: &str) -> bool {
     let l = url.to_ascii_lowercase();
-    ["raw.githubusercontent.com", "gist.githubusercontent.com", "/raw/", "/-/raw/", "dropbox.com", "dropboxusercontent.com", "cdn.discordapp.com", "drive.google.com", "mediafire.com"]
-        .iter()
-        .any(|h| l.contains(h))
+    [
+        "raw.githubusercontent.com",
+        "gist.githubusercontent.com",
+        "/raw/",
+        "/-/raw/",
+        "dropbox.com",
+        "dropboxusercontent.com",
+        "cdn.discordapp.com",
+        "drive.google.com",
+        "mediafire.com",
+    ]
+    .iter()
+    .any(|h| l.contains(h))
         || vocab::untrusted_host(url).is_some()
 }
 

