@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Detection-quality harness: recall on malware, false flags on benign packages.
 
-Usage: scripts/eval.py [--guard PATH] [--malicious DIR] [--benign DIR] [--list]
+Usage: scripts/eval.py [--guard PATH] [--malicious DIR] [--benign DIR]... [--list]
 
 Runs `guard scan --format json` over each set (nothing is extracted or run:
 guard only reads bytes) and prints, per set: flagged/total, the deny share,
@@ -9,6 +9,10 @@ a table of rule hits (high/critical findings of flagged artifacts), and with
 --list the misses (malicious) and false flags (benign).
 Defaults: ../shared/corpus/malicious and ~/.cache/guard-eval/top1000 (made by
 ../shared/tools/fetch-benign.py ../shared/corpus/benign-top1000.txt ~/.cache/guard-eval/top1000).
+A second benign set that the rules were not tuned on (projects ranked 1001-1600):
+  sed -n 1002,1601p ../shared/corpus/top-pypi-packages.csv | cut -d, -f2 > /tmp/next600.txt
+  python3 ../shared/tools/fetch-benign.py /tmp/next600.txt ~/.cache/guard-eval/next600 12
+  scripts/eval.py --benign ~/.cache/guard-eval/top1000 --benign ~/.cache/guard-eval/next600
 """
 import argparse, collections, json, os, subprocess, sys
 
@@ -61,12 +65,20 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--guard", default=os.path.join(ROOT, "target", "release", "guard"))
     p.add_argument("--malicious", default=os.path.join(ROOT, "..", "shared", "corpus", "malicious"))
-    p.add_argument("--benign", default=os.path.expanduser("~/.cache/guard-eval/top1000"))
+    p.add_argument(
+        "--benign",
+        action="append",
+        help="a benign set (repeatable); default ~/.cache/guard-eval/top1000",
+    )
     p.add_argument("--list", action="store_true", help="list misses and false flags")
     a = p.parse_args()
     if not os.path.exists(a.guard):
         sys.exit(f"{a.guard} not found: run `cargo build --release` first")
-    for label, path, mal in (("malicious", a.malicious, True), ("benign", a.benign, False)):
+    benign = a.benign or [os.path.expanduser("~/.cache/guard-eval/top1000")]
+    sets = [("malicious", a.malicious, True)] + [
+        (f"benign ({os.path.basename(os.path.normpath(b))})", b, False) for b in benign
+    ]
+    for label, path, mal in sets:
         if os.path.isdir(path):
             report(label, scan(a.guard, path), mal, a.list)
         else:
