@@ -125,19 +125,10 @@ impl<'s, 'a> Folder<'s, 'a> {
         match expr {
             Expr::StringLiteral(s) => out.push_str(s.value.to_str()),
             Expr::FString(f) => {
-                for part in f.value.iter() {
+                for part in fstring_parts(f) {
                     match part {
-                        ast::FStringPart::Literal(l) => out.push_str(&l.value),
-                        ast::FStringPart::FString(fs) => {
-                            for el in fs.elements.iter() {
-                                match el {
-                                    ast::InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
-                                    ast::InterpolatedStringElement::Interpolation(i) => {
-                                        self.partial(&i.expression, d, out)
-                                    }
-                                }
-                            }
-                        }
+                        Ok(text) => out.push_str(text),
+                        Err(e) => self.partial(e, d, out),
                     }
                 }
             }
@@ -264,24 +255,14 @@ impl<'s, 'a> Folder<'s, 'a> {
             }
             Expr::FString(f) => {
                 let mut text = String::new();
-                for part in f.value.iter() {
+                for part in fstring_parts(f) {
                     match part {
-                        ast::FStringPart::Literal(l) => text.push_str(&l.value),
-                        ast::FStringPart::FString(fs) => {
-                            for el in fs.elements.iter() {
-                                match el {
-                                    ast::InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
-                                    ast::InterpolatedStringElement::Interpolation(i) => {
-                                        let v = self.eval(&i.expression, d)?;
-                                        match v {
-                                            Value::Str(s) => text.push_str(&s),
-                                            Value::Int(n) => text.push_str(&n.to_string()),
-                                            _ => return None,
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                        Ok(t) => text.push_str(t),
+                        Err(e) => match self.eval(e, d)? {
+                            Value::Str(v) => text.push_str(&v),
+                            Value::Int(n) => text.push_str(&n.to_string()),
+                            _ => return None,
+                        },
                     }
                 }
                 Value::Str(text)
@@ -627,6 +608,25 @@ impl Value {
 }
 
 /// `seq[i]` for strings, bytes and lists, with Python's negative indices.
+/// The parts of an f-string in order: literal text, or an interpolated expression.
+pub fn fstring_parts(f: &ast::ExprFString) -> Vec<Result<&str, &Expr>> {
+    let mut out = Vec::new();
+    for part in f.value.iter() {
+        match part {
+            ast::FStringPart::Literal(l) => out.push(Ok(&*l.value)),
+            ast::FStringPart::FString(fs) => {
+                for el in fs.elements.iter() {
+                    match el {
+                        ast::InterpolatedStringElement::Literal(l) => out.push(Ok(&*l.value)),
+                        ast::InterpolatedStringElement::Interpolation(i) => out.push(Err(&*i.expression)),
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 fn index_value(value: &Value, i: i64) -> Option<Value> {
     let at = |len: usize| -> Option<usize> {
         let i = if i < 0 { len as i64 + i } else { i };

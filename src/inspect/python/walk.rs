@@ -514,20 +514,10 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
             }
             Expr::FString(f) => {
                 let line = self.line(expr);
-                let mut text = String::new();
-                for part in f.value.iter() {
-                    match part {
-                        ruff_python_ast::FStringPart::Literal(l) => text.push_str(&l.value),
-                        ruff_python_ast::FStringPart::FString(fs) => {
-                            for el in fs.elements.iter() {
-                                match el {
-                                    ruff_python_ast::InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
-                                    ruff_python_ast::InterpolatedStringElement::Interpolation(_) => text.push_str("{}"),
-                                }
-                            }
-                        }
-                    }
-                }
+                let text: String = super::fold::fstring_parts(f)
+                    .into_iter()
+                    .map(|p| p.unwrap_or("{}"))
+                    .collect();
                 self.lit(text, line);
                 visitor::walk_expr(self, expr);
             }
