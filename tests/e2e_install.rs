@@ -39,22 +39,14 @@ impl Env {
 
     /// The `guard install` command line (without the requirements).
     fn command(&self, extra: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_guard"));
+        let mut cmd = common::isolated_install(&self.index.url(), self.dir.path());
         cmd.current_dir(self.project())
-            .arg("install")
             .arg("--python")
             .arg(&self.python)
-            .args(["--index-url", &self.index.url()])
             .arg("--cache-dir")
             .arg(self.cache())
             .args(["--timeout", "5"])
-            .args(extra)
-            .env("GUARD_AUDIT_LOG", self.audit())
-            .env("GUARD_CONFIG_DIR", self.dir.path().join("config"))
-            .env("GUARD_SYSTEM_POLICY", self.dir.path().join("no-system-policy.toml"))
-            .env_remove("PIP_INDEX_URL")
-            .env_remove("PIP_EXTRA_INDEX_URL")
-            .env_remove("PIP_NO_INDEX");
+            .args(extra);
         cmd
     }
 

@@ -14,7 +14,7 @@
 //! CA in tests/fixtures/tls (100-year validity, for 127.0.0.1 only).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 mod common;
 
@@ -38,24 +38,14 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_guard"));
+        let mut cmd = common::isolated_install(&self.index.url(), self.dir.path());
         cmd.current_dir(self.project())
-            .arg("install")
             .arg("--python")
             .arg(&self.python)
-            .args(["--index-url", &self.index.url()])
             .arg("--cache-dir")
             .arg(self.dir.path().join("cache"))
             .args(["--timeout", "5"])
-            .args(args)
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env("GUARD_AUDIT_LOG", self.dir.path().join("audit.jsonl"))
-            .env("GUARD_CONFIG_DIR", self.dir.path().join("config"))
-            .env("GUARD_SYSTEM_POLICY", self.dir.path().join("system-policy.toml"))
-            .env_remove("PIP_INDEX_URL")
-            .env_remove("PIP_EXTRA_INDEX_URL")
-            .env_remove("PIP_NO_INDEX")
-            .stdin(Stdio::null());
+            .args(args);
         cmd
     }
 
@@ -418,37 +408,19 @@ fn tls_verification_cannot_be_silently_disabled() {
     std::fs::write(&pip_conf, "[global]\ntrusted-host = 127.0.0.1\n").unwrap();
     let run = |req: &str, extra: &[&str], trusted: bool| -> Output {
         let cache = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_guard"));
-        cmd.args(["install", "--dry-run", "--format", "json", "--ignore-installed"])
-            .args([
-                "--index-url",
-                &index_url,
-                "--python",
-                "python3",
-                "--timeout",
-                "5",
-                "--retries",
-                "0",
-            ])
+        let mut cmd = common::isolated_install(&index_url, cache.path());
+        cmd.args(["--dry-run", "--format", "json", "--ignore-installed"])
+            .args(["--python", "python3", "--timeout", "5", "--retries", "0"])
             .arg("--cache-dir")
             .arg(cache.path())
             .args(extra)
             .arg(req)
-            .env("GUARD_AUDIT_LOG", cache.path().join("audit.jsonl"))
-            .env("GUARD_CONFIG_DIR", cache.path().join("config"))
-            .env("GUARD_SYSTEM_POLICY", cache.path().join("system-policy.toml"))
             .env_remove("SSL_CERT_FILE")
             .env_remove("SSL_CERT_DIR")
-            .env_remove("PIP_CERT")
-            .env_remove("PIP_INDEX_URL")
-            .env_remove("PIP_EXTRA_INDEX_URL")
-            .env_remove("PIP_NO_INDEX")
-            .stdin(Stdio::null());
+            .env_remove("PIP_CERT");
         if trusted {
             cmd.env("PIP_TRUSTED_HOST", "127.0.0.1")
                 .env("PIP_CONFIG_FILE", &pip_conf);
-        } else {
-            cmd.env("PIP_CONFIG_FILE", "/dev/null");
         }
         let out = cmd.output().unwrap();
         assert!(

@@ -220,23 +220,32 @@ pub fn dry_run(index: &Index, cache: &Path, args: &[&str]) -> Output {
     dry_run_command(index, cache, args).output().unwrap()
 }
 
-pub fn dry_run_command(index: &Index, cache: &Path, args: &[&str]) -> Command {
+/// `guard install --index-url URL` shut off from the user's configuration:
+/// no pip.conf, no `PIP_*` index settings, and guard's config directory,
+/// system policy and audit log under `state`. Standard input is null.
+pub fn isolated_install(index_url: &str, state: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_guard"));
-    cmd.args(["install", "--dry-run", "--format", "json", "--ignore-installed"])
-        .args(["--index-url", &index.url()])
-        .args(["--python", "python3"])
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(args)
+    cmd.arg("install")
+        .args(["--index-url", index_url])
         .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("GUARD_AUDIT_LOG", cache.join("audit.jsonl"))
-        .env("GUARD_CONFIG_DIR", cache.join("config"))
-        .env("GUARD_SYSTEM_POLICY", cache.join("system-policy.toml"))
+        .env("GUARD_AUDIT_LOG", state.join("audit.jsonl"))
+        .env("GUARD_CONFIG_DIR", state.join("config"))
+        .env("GUARD_SYSTEM_POLICY", state.join("system-policy.toml"))
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
         .env_remove("PIP_FIND_LINKS")
         .env_remove("PIP_NO_INDEX")
         .stdin(Stdio::null());
+    cmd
+}
+
+pub fn dry_run_command(index: &Index, cache: &Path, args: &[&str]) -> Command {
+    let mut cmd = isolated_install(&index.url(), cache);
+    cmd.args(["--dry-run", "--format", "json", "--ignore-installed"])
+        .args(["--python", "python3"])
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(args);
     if !args.contains(&"--timeout") {
         cmd.args(["--timeout", "1"]);
     }
