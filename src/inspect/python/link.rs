@@ -21,23 +21,21 @@ pub fn link(files: &mut [PyFile], modules: &[String]) {
             continue;
         }
         let setup = file.role == Role::SetupScript;
+        for call in file
+            .calls
+            .iter()
+            .filter(|c| c.stage >= Stage::Import && (c.scope == 0 || setup))
         {
-            for call in file
-                .calls
-                .iter()
-                .filter(|c| c.stage >= Stage::Import && (c.scope == 0 || setup))
-            {
-                let Some((module, function)) = call.name.rsplit_once('.') else {
-                    continue;
-                };
-                let Some(target) = resolve(modules, i, module, file.path.ends_with("__init__.py")) else {
-                    continue;
-                };
-                // Build helpers next to setup.py keep their own rules (they fetch sources).
-                let helper = files[target].role == Role::SetupImport;
-                if target != i && !helper && files[target].functions.iter().skip(1).any(|f| f == function) {
-                    lifts.push((target, function.to_string(), call.stage));
-                }
+            let Some((module, function)) = call.name.rsplit_once('.') else {
+                continue;
+            };
+            let Some(target) = resolve(modules, i, module, file.path.ends_with("__init__.py")) else {
+                continue;
+            };
+            // Build helpers next to setup.py keep their own rules (they fetch sources).
+            let helper = files[target].role == Role::SetupImport;
+            if target != i && !helper && files[target].functions.iter().skip(1).any(|f| f == function) {
+                lifts.push((target, function.to_string(), call.stage));
             }
         }
     }

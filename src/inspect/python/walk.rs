@@ -7,6 +7,7 @@ use ruff_text_size::Ranged;
 
 use super::fold::{Folder, Value};
 use super::{analyse_source, Call, Class, Lit, Payload, PyFile, Ref, Scope, Sink, MAX_PAYLOAD_DEPTH};
+use crate::inspect::rules::vocab;
 use crate::inspect::Stage;
 
 /// Calls that decode data (their folded result is a payload).
@@ -430,12 +431,14 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 let mut folded_here = false;
                 if let Some(name) = &name {
                     let (mut arg_refs, arg_strs) = self.arg_facts(call);
-                    let arg_names = if is_network_name(name) || name == "open" || sink_of(name) == Some(Sink::Shell) {
+                    let sink = sink_of(name);
+                    // What sends, writes and commands are built from (see `Call::arg_names`).
+                    let arg_names = if vocab::is_network(name) || name == "open" || sink == Some(Sink::Shell) {
                         self.arg_names(call).0
-                    } else if EXECUTORS.contains(&name.as_str()) {
+                    } else if sink == Some(Sink::Exec) {
                         // `exec(code)` where `code` came from a response three assignments up.
                         let (_, sources) = self.arg_names(call);
-                        arg_refs.extend(sources.into_iter().filter(|q| is_network_name(q)));
+                        arg_refs.extend(sources.into_iter().filter(|q| vocab::is_network(q)));
                         Vec::new()
                     } else {
                         Vec::new()
@@ -453,16 +456,16 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     if self.folded == 0 && super::walk::DECODERS.contains(&name.as_str()) {
                         let sink = self.current_sink();
                         folded_here = self.try_payload(expr, line, sink, false);
-                    } else if self.folded == 0 && EXECUTORS.contains(&name.as_str()) {
+                    } else if self.folded == 0 && sink == Some(Sink::Exec) {
                         if let Some(arg) = call.arguments.args.first() {
                             folded_here = self.try_payload(arg, line, Sink::Exec, true);
                         }
-                    } else if self.folded == 0 && sink_of(name) == Some(Sink::Shell) {
+                    } else if self.folded == 0 && sink == Some(Sink::Shell) {
                         // `subprocess.run([sys.executable, "-c", CODE])`: CODE is executed Python.
                         if let Some(code) = self.inline_python(call) {
                             folded_here = self.try_payload(code, line, Sink::Exec, true);
                         }
-                    } else if self.folded == 0 && sink_of(name) == Some(Sink::Write) {
+                    } else if self.folded == 0 && sink == Some(Sink::Write) {
                         if let Some(arg) = call.arguments.args.first() {
                             folded_here = self.try_payload(arg, line, Sink::Write, true);
                         }
@@ -607,11 +610,6 @@ impl<'b> Visitor<'b> for RefCollector<'_, '_> {
         }
         visitor::walk_expr(self, expr);
     }
-}
-
-/// Calls whose arguments' names are worth recording: the ones that send data.
-fn is_network_name(name: &str) -> bool {
-    crate::inspect::rules::vocab::is_network(name)
 }
 
 /// Collects identifiers, attribute names and string dict keys of an

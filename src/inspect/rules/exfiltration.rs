@@ -205,17 +205,7 @@ fn env_to_untrusted<'c>(
         if !dump {
             return None;
         }
-        s.arg_strs
-            .iter()
-            .map(String::as_str)
-            .chain(
-                code.strings
-                    .iter()
-                    .filter(|l| l.scope == s.scope && l.value.contains("://"))
-                    .map(|l| l.value.as_str()),
-            )
-            .find_map(vocab::untrusted_host)
-            .map(|h| (*s, h))
+        vocab::untrusted_destination(code, s).map(|h| (*s, h))
     })
 }
 

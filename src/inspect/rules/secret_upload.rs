@@ -58,17 +58,7 @@ impl Rule for SecretUpload {
                         .find(|n| vocab::secret_name(n) == Some(grade))
                         .map(String::as_str)
                 };
-                let host = call
-                    .arg_strs
-                    .iter()
-                    .map(String::as_str)
-                    .chain(
-                        code.strings
-                            .iter()
-                            .filter(|l| l.scope == call.scope && l.value.contains("://"))
-                            .map(|l| l.value.as_str()),
-                    )
-                    .find_map(vocab::untrusted_host);
+                let host = vocab::untrusted_destination(code, call);
                 let message = match (named(SecretName::Wallet), named(SecretName::Credential), host) {
                     (Some(key), _, host) => format!(
                         "sends `{key}` (a wallet key or recovery phrase) with {}(){} {}",

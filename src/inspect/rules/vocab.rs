@@ -819,6 +819,21 @@ pub fn secret_name(ident: &str) -> Option<SecretName> {
         .then_some(SecretName::Credential)
 }
 
+/// Where a send goes, when it goes somewhere no project service lives
+/// ([`untrusted_host`]): its string arguments, or a URL written in the same function.
+pub fn untrusted_destination(code: &PyFile, call: &Call) -> Option<&'static str> {
+    call.arg_strs
+        .iter()
+        .map(String::as_str)
+        .chain(
+            code.strings
+                .iter()
+                .filter(|l| l.scope == call.scope && l.value.contains("://"))
+                .map(|l| l.value.as_str()),
+        )
+        .find_map(untrusted_host)
+}
+
 /// A host nobody runs a real service for another project on: free hosting
 /// and serverless platforms, throw-away TLDs, or any endpoint [`endpoint_kind`]
 /// knows (webhooks, collectors, tunnels, paste sites, raw IPs).
