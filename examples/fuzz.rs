@@ -2,12 +2,15 @@
 //! bytes (issue 7). No nightly, no coverage feedback: valid seeds built in
 //! code are mutated (bit flips, interesting integers, splices, dictionary
 //! tokens, truncation) and fed to the target on a thread with the scanner's
-//! 256 MiB stack. Panics are caught and the input saved under
-//! `fuzz/crashes/`; inputs slower than 2 s are saved under `fuzz/slow/`.
+//! 256 MiB stack — or, for the resolution-time readers of package metadata,
+//! with the 2 MiB of a tokio blocking thread, where the resolver runs them.
+//! Panics are caught and the input saved under `fuzz/crashes/`; inputs slower
+//! than 2 s are saved under `fuzz/slow/`.
 //!
 //! ```text
 //! cargo run --release --example fuzz -- TARGET SECONDS [SEED]
-//! TARGET: archive | python | requirements | index | all
+//! TARGET: archive | python | requirements | index | core-metadata | pyproject
+//!         | setup-cfg | setup-py | dist-metadata | all
 //! ```
 //! Deterministic for a given SEED: the log prints the iteration count so a
 //! process-killing input (stack overflow, abort) can be replayed.
@@ -351,6 +354,156 @@ fn index_seeds() -> Vec<Vec<u8>> {
     ]
 }
 
+// ------------------------------------------- resolution-time metadata readers
+
+const METADATA_DICT: &[&[u8]] = &[
+    b"\n",
+    b"\n ",
+    b"\n\n",
+    b":",
+    b"Metadata-Version: 2.2\n",
+    b"Metadata-Version: 1.0\n",
+    b"Requires-Dist: ",
+    b"Provides-Extra: ",
+    b"Requires-Python: ",
+    b"Dynamic: Requires-Dist\n",
+    b"requests[socks]>=2 ; extra == 'x'",
+    b" ; (python_version >= '3' and (os_name == 'nt' or extra == \"a\"))",
+    b"(",
+    b")",
+    b"\xff",
+];
+
+const TOML_DICT: &[&[u8]] = &[
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b"\"",
+    b"'",
+    b"\"\"\"",
+    b"'''",
+    b"\\",
+    b"=",
+    b",",
+    b"\n",
+    b"#",
+    b".",
+    b"[project]\n",
+    b"[build-system]\n",
+    b"[project.optional-dependencies]\n",
+    b"[[tool.x]]\n",
+    b"dependencies = ",
+    b"requires = ",
+    b"dynamic = [\"dependencies\"]\n",
+    b"x = {a = [1, {b = 2}]}\n",
+    b"1979-05-27T07:32:00Z",
+    b"inf",
+    b"nan",
+    b"0x7f",
+    b"\\u00e9",
+    b"\"requests>=2 ; python_version < '3.10'\"",
+];
+
+const CFG_DICT: &[&[u8]] = &[
+    b"[options]\n",
+    b"[options.extras_require]\n",
+    b"[metadata]\n",
+    b"install_requires =",
+    b"install-requires:",
+    b"python_requires = >=3.8\n",
+    b"\n    ",
+    b"\n\t",
+    b"\n",
+    b"file: requirements.txt",
+    b"attr: pkg.deps",
+    b"#",
+    b";",
+    b" #",
+    b"=",
+    b":",
+    b"requests>=2 ; extra == 'x'",
+    b"[",
+    b"]",
+];
+
+const SETUP_DICT: &[&[u8]] = &[
+    b"setup(",
+    b"setuptools.setup(",
+    b"install_requires=",
+    b"extras_require={",
+    b"python_requires=",
+    b"**kw",
+    b"REQS = [",
+    b"REQS",
+    b"'requests>=2'",
+    b"\"idna\\n# c\\nrich\"",
+    b"(",
+    b")",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b",",
+    b":",
+    b"'",
+    b"\"",
+    b"\n",
+    b"    ",
+    b"if __name__ == '__main__':\n    ",
+    b"-",
+    b"not ",
+    b".",
+];
+
+fn core_metadata_seeds() -> Vec<Vec<u8>> {
+    vec![
+        META.to_vec(),
+        b"Metadata-Version: 2.2\nName: pkg\nVersion: 1.0\nRequires-Python: >=3.8\nProvides-Extra: x\nRequires-Dist: rich ; extra == 'x'\nRequires-Dist: idna (>=2.5) ; python_version < \"3.10\"\n\nlong description\n".to_vec(),
+    ]
+}
+
+fn pyproject_seeds() -> Vec<Vec<u8>> {
+    vec![
+        b"[build-system]\nrequires = [\"setuptools>=61\", \"wheel\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"pkg\"\nversion = \"1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n  \"requests>=2\",\n  'idna; python_version < \"3.10\"',\n]\n\n[project.optional-dependencies]\ndev = [\"pytest\", \"rich[jupyter]\"]\n".to_vec(),
+        b"[project]\nname = 'pkg'\ndynamic = [\"version\"]\ndescription = \"\"\"multi\n[line]\"\"\"\nauthors = [{name = \"A\", email = \"a@b.c\"}]\ndependencies = []\n[tool.x]\ny = {z = [1, [2, [3]]]}\nw = '''[[[raw'''\n".to_vec(),
+    ]
+}
+
+fn setup_cfg_seeds() -> Vec<Vec<u8>> {
+    vec![
+        b"[metadata]\nname = pkg\n[options]\npython_requires = >=3.8\ninstall_requires =\n    click>=7\n    colorama; os_name == \"nt\"  # windows\n[options.extras_require]\ndev =\n    pytest\ntoml = tomli\n".to_vec(),
+        b"[options]\ninstall_requires = file: requirements.txt\n".to_vec(),
+    ]
+}
+
+fn setup_py_seeds() -> Vec<Vec<u8>> {
+    vec![
+        b"from setuptools import setup\nREQS = ['requests>=2', 'idna']\nsetup(name='pkg', install_requires=REQS, extras_require={'x': ['rich'], 'y': 'a\\nb'}, python_requires='>=3.7')\n".to_vec(),
+        b"import setuptools\nif __name__ == '__main__':\n    setup(install_requires=('a', 'b'))\n".to_vec(),
+        SETUP.to_vec(),
+    ]
+}
+
+/// What the resolver does with what a reader returns: parse every requirement.
+fn parse_requirements<E>(md: Result<guard::resolve::metadata::DistMetadata, E>) {
+    if let Ok(md) = md {
+        for r in md.requires_dist.iter().chain(&md.build_requires) {
+            let _ = guard::requirements::parse_pep508(r);
+        }
+        if let Some(rp) = &md.requires_python {
+            let _ = rp.parse::<pep440_rs::VersionSpecifiers>();
+        }
+    }
+}
+
+/// Reads one sdist file (set by `place`) as the resolver does.
+fn sdist_text(data: &[u8], place: impl FnOnce(&mut guard::resolve::metadata::SdistTexts, String)) {
+    let mut texts = guard::resolve::metadata::SdistTexts::default();
+    place(&mut texts, String::from_utf8_lossy(data).into_owned());
+    parse_requirements(guard::resolve::metadata::from_sdist_texts(&texts));
+}
+
 // ------------------------------------------------------------------ driver
 
 type Target = fn(&[u8], usize);
@@ -360,7 +513,12 @@ struct Spec {
     seeds: Vec<Vec<u8>>,
     dict: &'static [&'static [u8]],
     run: Target,
+    /// Stack of the thread the target runs on.
+    stack: usize,
 }
+
+/// A tokio blocking thread's stack: where the resolver reads metadata.
+const RESOLVER_STACK: usize = 2 << 20;
 
 fn specs() -> Vec<Spec> {
     let archives = archive_seeds();
@@ -393,6 +551,7 @@ fn specs() -> Vec<Spec> {
                 let mut findings = inspection.findings;
                 let _ = guard::policy::decide(inspection.name.as_deref(), &mut findings, &Default::default());
             },
+            stack: guard::inspect::STACK_SIZE,
         },
         Spec {
             name: "python",
@@ -404,6 +563,7 @@ fn specs() -> Vec<Spec> {
                 let file = python::analyse_source("pkg-1.0/setup.py", roles[pick % roles.len()], source, 0);
                 let _ = file.units().len();
             },
+            stack: guard::inspect::STACK_SIZE,
         },
         Spec {
             name: "requirements",
@@ -426,6 +586,7 @@ fn specs() -> Vec<Spec> {
                     let _ = set.add_arg(line);
                 }
             },
+            stack: guard::inspect::STACK_SIZE,
         },
         Spec {
             name: "index",
@@ -436,6 +597,79 @@ fn specs() -> Vec<Spec> {
                 let _ = guard::index::simple::parse_json(data, &page);
                 let _ = guard::index::simple::parse_html(&String::from_utf8_lossy(data), &page);
             },
+            stack: guard::inspect::STACK_SIZE,
+        },
+        Spec {
+            name: "core-metadata",
+            seeds: core_metadata_seeds(),
+            dict: METADATA_DICT,
+            run: |data, _| {
+                use guard::resolve::metadata::{from_core_metadata, Source};
+                let text = String::from_utf8_lossy(data);
+                parse_requirements(from_core_metadata("METADATA", &text, Source::CoreMetadataFile));
+                let _ = guard::metadata::CoreMetadata::parse(&text);
+            },
+            stack: RESOLVER_STACK,
+        },
+        Spec {
+            name: "pyproject",
+            seeds: pyproject_seeds(),
+            dict: TOML_DICT,
+            run: |data, _| sdist_text(data, |t, s| t.pyproject = Some(s)),
+            stack: RESOLVER_STACK,
+        },
+        Spec {
+            name: "setup-cfg",
+            seeds: setup_cfg_seeds(),
+            dict: CFG_DICT,
+            run: |data, _| sdist_text(data, |t, s| t.setup_cfg = Some(s)),
+            stack: RESOLVER_STACK,
+        },
+        Spec {
+            name: "setup-py",
+            seeds: setup_py_seeds(),
+            dict: SETUP_DICT,
+            run: |data, pick| {
+                sdist_text(data, |t, s| {
+                    t.setup_py = Some(s);
+                    // Half the time with a setup.cfg to fall back on.
+                    if pick % 2 == 1 {
+                        t.setup_cfg = Some("[options]\ninstall_requires = a\n".into());
+                    }
+                })
+            },
+            stack: RESOLVER_STACK,
+        },
+        Spec {
+            name: "dist-metadata",
+            seeds: archive_seeds().into_iter().map(|(_, b)| b).collect(),
+            dict: &[
+                b"PK\x03\x04",
+                b"../",
+                b"/",
+                b"ustar\x00",
+                b"PKG-INFO",
+                b"METADATA",
+                b"pyproject.toml",
+                b"setup.cfg",
+            ],
+            run: |data, pick| {
+                use guard::resolve::metadata::{from_sdist, from_wheel};
+                // The same file names, picked the same way, as the archive target.
+                let names = [
+                    "pkg-1.0-py3-none-any.whl",
+                    "pkg-1.0.tar.gz",
+                    "pkg-1.0.tar.bz2",
+                    "pkg-1.0.tar",
+                    "pkg-1.0.zip",
+                    "pkg-1.0.tar.xz",
+                ];
+                match names[pick % names.len()] {
+                    wheel if wheel.ends_with(".whl") => parse_requirements(from_wheel(wheel, data)),
+                    sdist => parse_requirements(from_sdist(sdist, data)),
+                }
+            },
+            stack: RESOLVER_STACK,
         },
     ]
 }
@@ -535,7 +769,7 @@ fn main() {
         let spec_ref = &spec;
         let (iters, crashes, slow) = std::thread::scope(|s| {
             std::thread::Builder::new()
-                .stack_size(guard::inspect::STACK_SIZE)
+                .stack_size(spec_ref.stack)
                 .spawn_scoped(s, move || fuzz(spec_ref, seconds, seed))
                 .unwrap()
                 .join()

@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod commands;
 
+pub mod bounded;
+
 pub mod download;
 pub mod index;
 pub mod interpreter;

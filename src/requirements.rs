@@ -276,6 +276,8 @@ fn invalid(origin: &Origin, message: impl Into<String>) -> Error {
 /// marker operator; found by `examples/fuzz.rs`, issue 7): the panic becomes
 /// a parse error.
 pub fn parse_pep508(text: &str) -> Result<Pep508, String> {
+    // The PEP 508 parser recurses per marker parenthesis: bound it first.
+    crate::bounded::requirement(text).map_err(|e| e.to_string())?;
     // Rendering the error slices the input too: keep it inside the guard.
     match std::panic::catch_unwind(|| Pep508::from_str(text).map_err(|e| e.to_string())) {
         Ok(Ok(req)) => Ok(req),

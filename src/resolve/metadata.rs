@@ -9,6 +9,7 @@ use serde::Serialize;
 use ruff_python_ast::{Expr, Stmt};
 
 use crate::archive::{self, Limits};
+use crate::bounded::{self, Exceeded};
 
 /// Where a distribution's dependencies were read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,8 +39,11 @@ pub struct DistMetadata {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{filename}: {message}")]
+    #[error("{message}")]
     Unreadable { filename: String, message: String },
+    /// Over one of [`bounded`]'s budgets: hostile or broken, never parsed further.
+    #[error(transparent)]
+    Exceeded(#[from] Exceeded),
 }
 
 /// The header fields of core metadata guard needs (multi-valued kept in order).
@@ -63,15 +67,29 @@ fn headers(text: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Parses core metadata (`METADATA`, `PKG-INFO`, PEP 658 file).
-pub fn from_core_metadata(text: &str, source: Source) -> DistMetadata {
+/// Refuses more dependencies or extras than [`bounded`] allows one package.
+fn within_budget(what: &str, requires: usize, extras: usize) -> Result<(), Exceeded> {
+    bounded::count(what, "dependencies", requires, bounded::MAX_REQUIREMENTS)?;
+    bounded::count(what, "extras", extras, bounded::MAX_EXTRAS)
+}
+
+/// Parses core metadata (`METADATA`, `PKG-INFO`, PEP 658 file); `what` names
+/// it in errors.
+pub fn from_core_metadata(what: &str, text: &str, source: Source) -> Result<DistMetadata, Exceeded> {
+    bounded::size(what, text.len(), bounded::MAX_TEXT)?;
     let h = headers(text);
-    DistMetadata {
-        requires_dist: h
-            .iter()
-            .filter(|(k, _)| k == "requires-dist")
-            .map(|(_, v)| v.clone())
-            .collect(),
+    let requires_dist: Vec<String> = h
+        .iter()
+        .filter(|(k, _)| k == "requires-dist")
+        .map(|(_, v)| v.clone())
+        .collect();
+    within_budget(
+        what,
+        requires_dist.len(),
+        h.iter().filter(|(k, _)| k == "provides-extra").count(),
+    )?;
+    Ok(DistMetadata {
+        requires_dist,
         requires_python: h
             .iter()
             .find(|(k, _)| k == "requires-python")
@@ -79,7 +97,7 @@ pub fn from_core_metadata(text: &str, source: Source) -> DistMetadata {
             .filter(|v| !v.is_empty()),
         source,
         build_requires: Vec::new(),
-    }
+    })
 }
 
 /// Reads `*.dist-info/METADATA` from a wheel.
@@ -104,13 +122,23 @@ pub fn from_wheel(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             message: "no .dist-info/METADATA in the wheel".into(),
         })?;
     Ok(from_core_metadata(
+        &member.path,
         &String::from_utf8_lossy(&member.data),
         Source::WheelMetadata,
-    ))
+    )?)
 }
 
 /// The default build requirements when an sdist has no `[build-system]`.
 pub const DEFAULT_BUILD_REQUIRES: [&str; 2] = ["setuptools>=40.8.0", "wheel"];
+
+/// The top-level files of an sdist that its dependencies are read from.
+#[derive(Debug, Clone, Default)]
+pub struct SdistTexts {
+    pub pkg_info: Option<String>,
+    pub pyproject: Option<String>,
+    pub setup_py: Option<String>,
+    pub setup_cfg: Option<String>,
+}
 
 /// Reads an sdist's dependencies statically, in the order of trust.
 pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
@@ -129,21 +157,42 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             .map(|m| String::from_utf8_lossy(&m.data).into_owned())
             .next()
     };
-    let pyproject = top("pyproject.toml").and_then(|t| t.parse::<toml::Table>().ok());
-    let build_requires = pyproject
+    from_sdist_texts(&SdistTexts {
+        pkg_info: top("PKG-INFO"),
+        pyproject: top("pyproject.toml"),
+        setup_py: top("setup.py"),
+        setup_cfg: top("setup.cfg"),
+    })
+}
+
+/// Reads dependencies from an sdist's top-level files, in the order of trust:
+/// PKG-INFO ≥ 2.2, pyproject `[project]`, literal setup.py, setup.cfg.
+pub fn from_sdist_texts(texts: &SdistTexts) -> Result<DistMetadata, Error> {
+    let pyproject = match &texts.pyproject {
+        Some(t) => bounded::toml("pyproject.toml", t)?,
+        None => None,
+    };
+    let build_requires: Vec<String> = pyproject
         .as_ref()
         .and_then(|t| t.get("build-system"))
         .and_then(|b| b.get("requires"))
         .and_then(|r| r.as_array())
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_else(|| DEFAULT_BUILD_REQUIRES.map(String::from).to_vec());
+    bounded::count(
+        "pyproject.toml [build-system]",
+        "build requirements",
+        build_requires.len(),
+        bounded::MAX_REQUIREMENTS,
+    )?;
     let with_build = |mut md: DistMetadata| {
         md.build_requires = build_requires.clone();
         md
     };
 
-    if let Some(pkg_info) = top("PKG-INFO") {
-        let h = headers(&pkg_info);
+    if let Some(pkg_info) = &texts.pkg_info {
+        bounded::size("PKG-INFO", pkg_info.len(), bounded::MAX_TEXT)?;
+        let h = headers(pkg_info);
         let version_ok = h
             .iter()
             .find(|(k, _)| k == "metadata-version")
@@ -156,7 +205,7 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             k == "dynamic" && (v.eq_ignore_ascii_case("requires-dist") || v.eq_ignore_ascii_case("requires-python"))
         });
         if version_ok && !dynamic {
-            return Ok(with_build(from_core_metadata(&pkg_info, Source::PkgInfo)));
+            return Ok(with_build(from_core_metadata("PKG-INFO", pkg_info, Source::PkgInfo)?));
         }
     }
     if let Some(project) = pyproject
@@ -179,12 +228,13 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
                     .unwrap_or_default()
             };
             let mut requires = strings(project.get("dependencies"));
-            if let Some(opt) = project.get("optional-dependencies").and_then(|o| o.as_table()) {
-                for (extra, deps) in opt {
-                    for d in strings(Some(deps)) {
-                        requires.push(with_extra(&d, extra));
-                    }
+            let opt = project.get("optional-dependencies").and_then(|o| o.as_table());
+            within_budget("pyproject.toml", requires.len(), opt.map_or(0, |o| o.len()))?;
+            for (extra, deps) in opt.into_iter().flatten() {
+                for d in strings(Some(deps)) {
+                    requires.push(with_extra(&d, extra));
                 }
+                within_budget("pyproject.toml", requires.len(), 0)?;
             }
             return Ok(with_build(DistMetadata {
                 requires_dist: requires,
@@ -197,12 +247,14 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             }));
         }
     }
-    let setup_py = top("setup.py");
-    let from_py = match &setup_py {
-        Some(text) => setup_py_requires(text),
+    let from_py = match &texts.setup_py {
+        Some(text) => setup_py_requires(text)?,
         None => SetupPy::NoCall,
     };
-    let setup_cfg = top("setup.cfg").and_then(|t| setup_cfg_requires(&t));
+    let setup_cfg = match &texts.setup_cfg {
+        Some(t) => setup_cfg_requires(t)?,
+        None => None,
+    };
     let md = match (from_py, setup_cfg) {
         (SetupPy::Literal(md), _) => md,
         (SetupPy::NoInstallRequires, Some(cfg)) | (SetupPy::NoCall, Some(cfg)) => cfg,
@@ -232,9 +284,13 @@ fn with_extra(req: &str, extra: &str) -> String {
 
 /// `[options] install_requires`, `python_requires` and `[options.extras_require]`.
 /// `None` when the file has no static `install_requires` (absent or `file:`).
-fn setup_cfg_requires(text: &str) -> Option<DistMetadata> {
+fn setup_cfg_requires(text: &str) -> Result<Option<DistMetadata>, Exceeded> {
+    bounded::size("setup.cfg", text.len(), bounded::MAX_TEXT)?;
     let mut section = String::new();
     let mut entries: Vec<(String, String, String)> = Vec::new();
+    // Requirement lines and extras declared, counted as read: past the budget
+    // nothing more is kept, so 300,000 lines cost one pass and no allocation.
+    let (mut declared, mut extras, mut counting) = (0usize, 0usize, false);
     for raw in text.lines() {
         let line = raw.trim_end();
         let t = line.trim_start();
@@ -242,6 +298,10 @@ fn setup_cfg_requires(text: &str) -> Option<DistMetadata> {
             continue;
         }
         if line.starts_with([' ', '\t']) {
+            declared += usize::from(counting);
+            if declared > bounded::MAX_REQUIREMENTS {
+                continue;
+            }
             if let Some(last) = entries.last_mut() {
                 last.2.push('\n');
                 last.2.push_str(t);
@@ -253,31 +313,45 @@ fn setup_cfg_requires(text: &str) -> Option<DistMetadata> {
             continue;
         }
         if let Some((k, v)) = t.split_once(['=', ':']) {
-            entries.push((section.clone(), k.trim().replace('-', "_"), v.trim().to_string()));
+            let key = k.trim().replace('-', "_");
+            counting = (section == "options" && key == "install_requires") || section == "options.extras_require";
+            extras += usize::from(section == "options.extras_require");
+            declared += usize::from(counting && !v.trim().is_empty());
+            entries.push((section.clone(), key, v.trim().to_string()));
         }
     }
+    within_budget("setup.cfg", declared, extras)?;
     let list = |v: &str| -> Vec<String> {
         v.split('\n')
             .map(|s| s.split(" #").next().unwrap_or("").trim().to_string())
             .filter(|s| !s.is_empty())
             .collect()
     };
-    let install = entries
+    let Some(install) = entries
         .iter()
-        .find(|(s, k, _)| s == "options" && k == "install_requires")?;
+        .find(|(s, k, _)| s == "options" && k == "install_requires")
+    else {
+        return Ok(None);
+    };
     if install.2.starts_with("file:") || install.2.starts_with("attr:") {
-        return None;
+        return Ok(None);
     }
     let mut requires = list(&install.2);
-    for (_, extra, v) in entries.iter().filter(|(s, _, _)| s == "options.extras_require") {
+    let extras: Vec<_> = entries
+        .iter()
+        .filter(|(s, _, _)| s == "options.extras_require")
+        .collect();
+    within_budget("setup.cfg", requires.len(), extras.len())?;
+    for (_, extra, v) in extras {
         if v.starts_with("file:") {
-            return None;
+            return Ok(None);
         }
         for d in list(v) {
             requires.push(with_extra(&d, extra));
         }
+        within_budget("setup.cfg", requires.len(), 0)?;
     }
-    Some(DistMetadata {
+    Ok(Some(DistMetadata {
         requires_dist: requires,
         requires_python: entries
             .iter()
@@ -285,7 +359,7 @@ fn setup_cfg_requires(text: &str) -> Option<DistMetadata> {
             .map(|(_, _, v)| v.clone()),
         source: Source::SetupCfg,
         build_requires: Vec::new(),
-    })
+    }))
 }
 
 enum SetupPy {
@@ -301,11 +375,15 @@ enum SetupPy {
 
 /// Reads literal `install_requires`/`extras_require`/`python_requires` from setup.py
 /// by parsing it. Names bound at module level to a literal are followed once.
-fn setup_py_requires(text: &str) -> SetupPy {
-    let Ok(parsed) = ruff_python_parser::parse_module(text) else {
-        return SetupPy::Dynamic;
-    };
-    let body = &parsed.syntax().body;
+fn setup_py_requires(text: &str) -> Result<SetupPy, Exceeded> {
+    bounded::python("setup.py", text, |module| match module {
+        Some(m) => setup_call(&m.body),
+        None => Ok(SetupPy::Dynamic),
+    })?
+}
+
+/// The literal arguments of the module-level `setup()` call in `body`.
+fn setup_call(body: &[Stmt]) -> Result<SetupPy, Exceeded> {
     let mut bindings: Vec<(&str, &Expr)> = Vec::new();
     let mut call = None;
     for stmt in body {
@@ -344,7 +422,7 @@ fn setup_py_requires(text: &str) -> SetupPy {
             _ => {}
         }
     }
-    let Some(call) = call else { return SetupPy::NoCall };
+    let Some(call) = call else { return Ok(SetupPy::NoCall) };
     let lookup = |e: &'_ Expr| -> Option<Expr> {
         match e {
             Expr::Name(n) => bindings
@@ -373,36 +451,47 @@ fn setup_py_requires(text: &str) -> SetupPy {
     let mut requires = None;
     let mut requires_python = None;
     for kw in &call.arguments.keywords {
-        let Some(arg) = &kw.arg else { return SetupPy::Dynamic }; // **kwargs
+        let Some(arg) = &kw.arg else {
+            return Ok(SetupPy::Dynamic);
+        }; // **kwargs
         match arg.as_str() {
             "install_requires" => match strings(&kw.value) {
-                Some(v) => requires = Some(v),
-                None => return SetupPy::Dynamic,
+                Some(v) => {
+                    // Before any extras read already (`extras_require=` may come first).
+                    let all = requires.get_or_insert_with(Vec::new);
+                    all.splice(0..0, v);
+                    within_budget("setup.py", all.len(), 0)?;
+                }
+                None => return Ok(SetupPy::Dynamic),
             },
             "extras_require" => {
                 let Some(Expr::Dict(d)) = lookup(&kw.value) else {
-                    return SetupPy::Dynamic;
+                    return Ok(SetupPy::Dynamic);
                 };
+                within_budget("setup.py", 0, d.items.len())?;
                 let mut extra_reqs = Vec::new();
                 for item in &d.items {
                     let (Some(Expr::StringLiteral(k)), Some(v)) = (&item.key, strings(&item.value)) else {
-                        return SetupPy::Dynamic;
+                        return Ok(SetupPy::Dynamic);
                     };
                     extra_reqs.extend(v.iter().map(|r| with_extra(r, k.value.to_str())));
+                    within_budget("setup.py", extra_reqs.len(), 0)?;
                 }
-                requires.get_or_insert_with(Vec::new).extend(extra_reqs);
+                let all = requires.get_or_insert_with(Vec::new);
+                all.extend(extra_reqs);
+                within_budget("setup.py", all.len(), 0)?;
             }
             "python_requires" => match lookup(&kw.value) {
                 Some(Expr::StringLiteral(s)) => requires_python = Some(s.value.to_str().to_string()),
-                _ => return SetupPy::Dynamic,
+                _ => return Ok(SetupPy::Dynamic),
             },
             _ => {}
         }
     }
     if !call.arguments.args.is_empty() {
-        return SetupPy::Dynamic;
+        return Ok(SetupPy::Dynamic);
     }
-    match requires {
+    Ok(match requires {
         Some(r) => SetupPy::Literal(DistMetadata {
             requires_dist: r
                 .into_iter()
@@ -414,7 +503,7 @@ fn setup_py_requires(text: &str) -> SetupPy {
             build_requires: Vec::new(),
         }),
         None => SetupPy::NoInstallRequires,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -499,5 +588,79 @@ mod tests {
             ["click>=7", "colorama; os_name == \"nt\"", "pytest ; extra == \"dev\""]
         );
         assert_eq!(md.requires_python.as_deref(), Some(">=3.8"));
+    }
+
+    /// Issue 14: every reader is bounded, on the test harness's 2 MiB stack.
+    #[test]
+    fn budgets_refuse_deep_and_long_texts() {
+        let deep = |open: &str, close: &str| format!("{}{}", open.repeat(100_000), close.repeat(100_000));
+        let setup_py = SdistTexts {
+            setup_py: Some(format!("x = {}\nsetup(install_requires=['a'])\n", deep("[", "]"))),
+            ..Default::default()
+        };
+        let e = from_sdist_texts(&setup_py).unwrap_err();
+        assert!(
+            e.to_string().starts_with("setup.py nests deeper than guard reads"),
+            "{e}"
+        );
+        let pyproject = SdistTexts {
+            pyproject: Some(format!("[project]\ndependencies = {}\n", deep("[", "]"))),
+            ..Default::default()
+        };
+        let e = from_sdist_texts(&pyproject).unwrap_err();
+        assert!(e.to_string().starts_with("pyproject.toml nests deeper"), "{e}");
+        let inline = SdistTexts {
+            pyproject: Some(format!("[project]\nx = {}\n", deep("{a=", "}"))),
+            ..Default::default()
+        };
+        assert!(from_sdist_texts(&inline).is_err());
+
+        let many: String = (0..300_000).map(|i| format!("    dep{i}\n")).collect();
+        let cfg = SdistTexts {
+            setup_cfg: Some(format!("[options]\ninstall_requires =\n{many}")),
+            ..Default::default()
+        };
+        let e = from_sdist_texts(&cfg).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "setup.cfg declares 300000 dependencies; guard reads at most 5000 per package"
+        );
+        let extras: String = (0..2_000).map(|i| format!("x{i} = a\n")).collect();
+        let cfg = SdistTexts {
+            setup_cfg: Some(format!(
+                "[options]\ninstall_requires = a\n[options.extras_require]\n{extras}"
+            )),
+            ..Default::default()
+        };
+        assert!(from_sdist_texts(&cfg).unwrap_err().to_string().contains("2000 extras"));
+        let lines: String = (0..5_001).map(|i| format!("Requires-Dist: d{i}\n")).collect();
+        let e = from_core_metadata(
+            "METADATA",
+            &format!("Metadata-Version: 2.1\n{lines}"),
+            Source::WheelMetadata,
+        );
+        assert!(e.unwrap_err().to_string().contains("5001 dependencies"));
+        let list: String = (0..5_001).map(|i| format!("'d{i}',")).collect();
+        let setup_py = SdistTexts {
+            setup_py: Some(format!(
+                "from setuptools import setup\nsetup(install_requires=[{list}])\n"
+            )),
+            ..Default::default()
+        };
+        assert!(from_sdist_texts(&setup_py)
+            .unwrap_err()
+            .to_string()
+            .contains("setup.py declares 5001"));
+    }
+
+    #[test]
+    fn setup_py_extras_before_install_requires_are_kept() {
+        let src = "from setuptools import setup\nsetup(extras_require={'x': ['rich']}, install_requires=['idna'])\n";
+        let md = from_sdist_texts(&SdistTexts {
+            setup_py: Some(src.into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(md.requires_dist, ["idna", "rich ; extra == \"x\""]);
     }
 }

@@ -95,10 +95,16 @@ impl Inner {
                 };
                 if let Some(body) = body {
                     let text = String::from_utf8_lossy(&body);
-                    return Ok(Arc::new(metadata::from_core_metadata(
+                    let md = metadata::from_core_metadata(
+                        &format!("{}.metadata", file.filename),
                         &text,
                         MetadataSource::CoreMetadataFile,
-                    )));
+                    )
+                    .map_err(|e| Error::Metadata {
+                        filename: file.filename.clone(),
+                        message: e.to_string(),
+                    })?;
+                    return Ok(Arc::new(md));
                 }
             }
             let artifact = self.downloader.fetch(file).await?;
