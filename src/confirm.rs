@@ -163,7 +163,7 @@ pub fn decide(plan: &Plan, mode: Mode, prompter: &mut dyn Prompter) -> Result<Ou
             name: p.name.clone(),
             version: p.version.clone(),
             filename: p.filename.clone(),
-            sha256: p.sha256.clone(),
+            sha256: p.sha256().to_string(),
             verdict: p.verdict,
             approved,
             how,
@@ -177,8 +177,8 @@ pub fn decide(plan: &Plan, mode: Mode, prompter: &mut dyn Prompter) -> Result<Ou
                 name: p.name.clone(),
                 version: p.version.clone(),
                 filename: p.filename.clone(),
-                path: p.path.clone(),
-                sha256: p.sha256.clone(),
+                path: p.path().to_path_buf(),
+                sha256: p.sha256().to_string(),
                 build_dependency: p.build_dependency,
             })
             .collect();

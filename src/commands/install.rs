@@ -17,13 +17,13 @@ use crate::download::{self, CacheRoot, Downloader};
 use crate::index::{self, Http, HttpOptions, IndexClient, IndexSettings};
 use crate::inspect::{Finding, Severity};
 use crate::interpreter::Interpreter;
-use crate::plan::{Plan, PlannedPackage, Python};
+use crate::plan::{self, Plan, PlannedPackage, Python};
 use crate::policy::{self, Lookup, Verdict};
 use crate::progress::Printer;
 use crate::requirements::{Pep508, RequirementSet};
 use crate::resolve::files::Selector;
 use crate::resolve::remote::RemoteSource;
-use crate::resolve::{self, metadata::Source as MetadataSource, Resolved, Resolver};
+use crate::resolve::{self, Resolved, Resolver};
 use crate::ExitStatus;
 use crate::{audit, confirm, handoff, names};
 
@@ -350,8 +350,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
         downloaded
             .par_iter()
             .map(|(r, build, file, artifact)| {
-                let inspection = crate::inspect::inspect_path(&artifact.path);
-                let mut findings = inspection.findings;
+                let (inspected, mut findings) = crate::inspect::inspect_path(&artifact.path).into_parts();
                 let name = r.name.to_string();
                 if let Some(message) = squats.get(&name) {
                     findings.push(Finding {
@@ -371,31 +370,36 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
                 let candidate = policy::Candidate {
                     name: &name,
                     version: &version,
-                    sha256: &artifact.sha256,
+                    sha256: inspected.sha256(),
                     sdist: !file.filename.to_ascii_lowercase().ends_with(".whl"),
                     upload_time: file.upload_time.as_deref(),
                 };
                 let mut verdict = policy::decide_candidate(&candidate, &mut findings, &policy);
-                if squats.contains_key(&name) && policy.allowed(&name, Some(&version), Some(&artifact.sha256)).is_none()
+                if squats.contains_key(&name)
+                    && policy
+                        .allowed(&name, Some(&version), Some(inspected.sha256()))
+                        .is_none()
                 {
                     verdict = verdict.max(policy.typosquat.verdict);
                 }
-                PlannedPackage {
-                    name: r.name.to_string(),
-                    version: r.version.to_string(),
-                    filename: file.filename.clone(),
-                    url: index::http::redact(&file.url),
-                    sha256: artifact.sha256.clone(),
-                    verdict,
-                    findings,
-                    build_dependency: *build,
-                    metadata_source: r.metadata_source,
-                    needs_build: r.metadata_source == MetadataSource::NeedsBuild,
-                    index: r.index.clone(),
-                    upload_time: file.upload_time.clone(),
-                    yanked: file.yanked.clone(),
-                    path: artifact.path.clone(),
-                }
+                PlannedPackage::new(
+                    inspected,
+                    plan::Entry {
+                        name,
+                        version,
+                        filename: file.filename.clone(),
+                        url: index::http::redact(&file.url),
+                        build_dependency: *build,
+                        metadata_source: r.metadata_source,
+                        index: r.index.clone(),
+                        upload_time: file.upload_time.clone(),
+                        yanked: file.yanked.clone(),
+                        download_sha256: &artifact.sha256,
+                        index_sha256: file.sha256.as_deref(),
+                        verdict,
+                        findings,
+                    },
+                )
             })
             .collect()
     });
@@ -436,7 +440,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
     let seen: Vec<(&str, &str, &str)> = plan
         .packages
         .iter()
-        .map(|p| (p.name.as_str(), p.version.as_str(), p.sha256.as_str()))
+        .map(|p| (p.name.as_str(), p.version.as_str(), p.sha256()))
         .collect();
     for e in policy.unused_allow(&seen) {
         printer.debug(&format!(
@@ -528,7 +532,7 @@ fn summary(plan: &Plan, seconds: f64) -> String {
     let bytes: u64 = plan
         .packages
         .iter()
-        .filter_map(|p| std::fs::metadata(&p.path).ok())
+        .filter_map(|p| std::fs::metadata(p.path()).ok())
         .map(|m| m.len())
         .sum();
     let mut out = format!(

@@ -27,13 +27,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
             .par_iter()
             .map(|(shown, path)| {
                 let inspection = inspect::inspect_path(path);
+                let sha256 = inspection.sha256().to_string();
                 let mut findings = inspection.findings;
                 let verdict = policy::decide(inspection.name.as_deref(), &mut findings, &policy);
                 ArtifactResult {
                     path: shown.clone(),
                     name: inspection.name,
                     version: inspection.version,
-                    sha256: inspection.sha256,
+                    sha256,
                     verdict,
                     findings,
                 }

@@ -38,8 +38,41 @@ pub struct Analysis {
 pub struct Inspection {
     pub name: Option<String>,
     pub version: Option<String>,
-    pub sha256: String,
     pub findings: Vec<Finding>,
+    inspected: Inspected,
+}
+
+/// What was inspected: the sha256 of exactly the bytes the inspector read,
+/// and the file they came from. Only inspection makes one (the fields are
+/// private), so a plan entry built from it names bytes that were inspected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    sha256: String,
+    path: Option<std::path::PathBuf>,
+}
+
+impl Inspected {
+    /// Lowercase hex sha256 of the bytes read (empty when nothing could be read).
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The file the bytes were read from (`None` for in-memory inspection).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+impl Inspection {
+    /// Lowercase hex sha256 of exactly the bytes inspected.
+    pub fn sha256(&self) -> &str {
+        &self.inspected.sha256
+    }
+
+    /// The proof of inspection and the findings, for the plan.
+    pub fn into_parts(self) -> (Inspected, Vec<Finding>) {
+        (self.inspected, self.findings)
+    }
 }
 
 /// Inspects an artifact on disk. I/O errors become an `unreadable-archive` finding.
@@ -48,18 +81,23 @@ pub fn inspect_path(path: &Path) -> Inspection {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match std::fs::read(path) {
+    let mut inspection = match std::fs::read(path) {
         Ok(bytes) => inspect_bytes(&filename, &bytes),
         Err(e) => {
             let (name, version) = metadata::from_filename(&filename);
             Inspection {
                 name,
                 version,
-                sha256: String::new(),
                 findings: vec![unreadable(format!("cannot read {}: {e}", path.display()))],
+                inspected: Inspected {
+                    sha256: String::new(),
+                    path: None,
+                },
             }
         }
-    }
+    };
+    inspection.inspected.path = Some(path.to_path_buf());
+    inspection
 }
 
 /// Inspects an artifact held in memory. `filename` decides the format.
@@ -78,8 +116,8 @@ pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     Inspection {
         name: analysis.name,
         version: analysis.version,
-        sha256,
         findings,
+        inspected: Inspected { sha256, path: None },
     }
 }
 
