@@ -63,8 +63,25 @@ pub struct Entry<'a> {
     pub findings: Vec<Finding>,
 }
 
+crate::declare_rule! {
+    /// ## What it does
+    /// Reports that the bytes guard inspected are not the bytes the download
+    /// (or the index) was verified against: the file changed in the cache
+    /// between verification and inspection, or the index contradicts itself.
+    ///
+    /// ## Why is this bad?
+    /// The verdict would be about other bytes than the ones pip would get.
+    /// guard fails closed: the package is denied, whatever the policy allows.
+    ///
+    /// ## Example
+    /// Another process rewrites `~/.cache/guard/artifacts-v1/…/foo-1.0.tar.gz`
+    /// after guard verified its sha256. An untouched cache never triggers it.
+    InspectedHashMismatch, id = "inspected-hash-mismatch", severity = Critical,
+    summary = "the inspected bytes are not the downloaded bytes"
+}
+
 /// Id of the finding for inspected bytes that are not the bytes downloaded.
-pub const HASH_MISMATCH: &str = "inspected-hash-mismatch";
+pub const HASH_MISMATCH: &str = InspectedHashMismatch::META.id;
 
 impl PlannedPackage {
     /// A plan entry for the file `inspected` was made from. When the inspected

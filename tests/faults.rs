@@ -314,3 +314,43 @@ fn html_where_json_was_asked() {
     assert!(out.stdout.is_empty());
     assert!(stderr(&out).contains("lib"), "{}", stderr(&out));
 }
+
+/// Issue 14: a network failure keeps its causes: one `caused by:` line each,
+/// down to the operating system's reason.
+#[test]
+fn network_failure_prints_one_caused_by_line_per_cause() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let state = tempfile::tempdir().unwrap();
+    let out = common::isolated_install(&format!("http://127.0.0.1:{port}/simple/"), state.path())
+        .args([
+            "--dry-run",
+            "--format",
+            "json",
+            "--ignore-installed",
+            "--python",
+            "python3",
+        ])
+        .args(["--retries", "0", "--timeout", "1", "--cache-dir"])
+        .arg(state.path().join("cache"))
+        .arg("lib")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("are you offline?"), "{err}");
+    let causes: Vec<&str> = err.lines().filter(|l| l.starts_with("  caused by: ")).collect();
+    assert!(causes.len() >= 2, "{err}");
+    assert!(
+        causes
+            .iter()
+            .any(|c| c.to_ascii_lowercase().contains("connection refused")),
+        "{err}"
+    );
+    // Each cause once, not flattened into the first line as well.
+    let first = err.lines().find(|l| l.starts_with("error: ")).unwrap();
+    assert!(!first.to_ascii_lowercase().contains("connection refused"), "{err}");
+}

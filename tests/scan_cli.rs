@@ -255,3 +255,29 @@ fn policy_can_disable_a_rule_and_bad_policy_is_located() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.toml:2:"), "{err}");
 }
+
+/// Issue 14: the ids the policy and the plan give findings are explained too
+/// (`guard explain policy-sdist` said "unknown rule").
+#[test]
+fn explain_knows_policy_and_plan_finding_ids() {
+    for id in [
+        "policy-sdist",
+        "policy-deny",
+        "policy-min-release-age",
+        "inspected-hash-mismatch",
+    ] {
+        let out = guard(&["explain", id]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "explain {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc = String::from_utf8_lossy(&out.stdout);
+        assert!(doc.starts_with(&format!("# {id} (")), "{doc}");
+        assert!(
+            doc.contains("## What it does") && doc.contains("## Example"),
+            "{id}: {doc}"
+        );
+    }
+}

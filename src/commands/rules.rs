@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::inspect::rules;
+use crate::inspect::rules::{self, RuleMeta};
 use crate::ExitStatus;
 
 pub fn list() -> anyhow::Result<ExitStatus> {
@@ -17,9 +17,18 @@ pub fn list() -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// Every id a finding can carry: the detection rules, then the ids the
+/// policy and the plan add.
+pub fn finding_ids() -> Vec<&'static RuleMeta> {
+    let mut all = rules::all_meta();
+    all.extend(crate::policy::FINDINGS);
+    all.push(&crate::plan::InspectedHashMismatch::META);
+    all
+}
+
 pub fn explain(id: &str) -> anyhow::Result<ExitStatus> {
-    let Some(meta) = rules::all_meta().into_iter().find(|m| m.id == id) else {
-        let known: Vec<&str> = rules::all_meta().iter().map(|m| m.id).collect();
+    let Some(meta) = finding_ids().into_iter().find(|m| m.id == id) else {
+        let known: Vec<&str> = finding_ids().iter().map(|m| m.id).collect();
         bail!("unknown rule `{id}`; known rules: {}", known.join(", "));
     };
     let mut out = std::io::stdout().lock();
@@ -35,4 +44,33 @@ fn strip_doc(doc: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14: `guard explain` knows every id a finding can carry, once each.
+    #[test]
+    fn explain_knows_policy_and_plan_ids() {
+        let ids: Vec<&str> = finding_ids().iter().map(|m| m.id).collect();
+        for id in [
+            "policy-deny",
+            "policy-sdist",
+            "policy-min-release-age",
+            crate::plan::HASH_MISMATCH,
+            "typosquat",
+        ] {
+            assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        }
+        let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        for meta in finding_ids() {
+            assert!(
+                meta.doc.contains("## What it does") && meta.doc.contains("## Example"),
+                "{}",
+                meta.id
+            );
+        }
+    }
 }

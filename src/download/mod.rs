@@ -48,8 +48,11 @@ pub enum Error {
     TooLarge { url: String, limit: u64, why: String },
     #[error("cannot write {path}: {message}")]
     Io { path: PathBuf, message: String },
+    /// The index client's error, causes kept (shared: download errors are cloned).
+    #[error(transparent)]
+    Index(std::sync::Arc<crate::index::Error>),
     #[error("{0}")]
-    Index(String),
+    Other(String),
 }
 
 /// A verified file on disk.
@@ -181,7 +184,7 @@ impl Downloader {
         dir: &Path,
         path: &Path,
     ) -> Result<Artifact, Error> {
-        let _permit = self.limit.acquire().await.map_err(|e| Error::Index(e.to_string()))?;
+        let _permit = self.limit.acquire().await.map_err(|e| Error::Other(e.to_string()))?;
         let tmp_dir = self.root.path().join("tmp");
         std::fs::create_dir_all(&tmp_dir).map_err(|e| io(&tmp_dir, e))?;
         self.swept.call_once(|| sweep_stale(&tmp_dir));
@@ -195,7 +198,7 @@ impl Downloader {
             attempt += 1;
             let resp = match http.get(&file.url, None).await {
                 Ok(r) => r,
-                Err(e) => break Err(Error::Index(e.to_string())),
+                Err(e) => break Err(Error::Index(std::sync::Arc::new(e))),
             };
             // The most bytes this file can have: the index's size, else the
             // Content-Length, else MAX_ARTIFACT_BYTES.
@@ -337,7 +340,7 @@ fn local(file: &DistFile) -> Result<Artifact, Error> {
     let path = file
         .url
         .to_file_path()
-        .map_err(|_| Error::Index(format!("bad file URL {}", file.url)))?;
+        .map_err(|_| Error::Other(format!("bad file URL {}", file.url)))?;
     let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
     let actual = hex::encode(Sha256::digest(&bytes));
     if let Some(expected) = &file.sha256 {

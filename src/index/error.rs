@@ -6,12 +6,21 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("invalid index URL `{url}`: {message}")]
     InvalidUrl { url: String, message: String },
-    #[error("cannot reach {url}: {message}")]
-    Network { url: String, message: String },
-    #[error(
-        "TLS certificate problem talking to {url}: {message} (set SSL_CERT_FILE, PIP_CERT or --cert to your CA bundle)"
-    )]
-    Tls { url: String, message: String },
+    #[error("cannot reach {url}{}{}", if *.connect { ": could not connect, are you offline?" } else { "" }, retried_note(*.attempts))]
+    Network {
+        url: String,
+        /// The connection itself failed (DNS, refused, unreachable).
+        connect: bool,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("TLS certificate problem talking to {url} (set SSL_CERT_FILE, PIP_CERT or --cert to your CA bundle)")]
+    Tls {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("{url} answered HTTP {status}{}", retried_note(*.attempts))]
     Status { url: String, status: u16, attempts: u32 },
     #[error(
@@ -33,24 +42,39 @@ pub enum Error {
     TooLarge { url: String, limit_mib: u64 },
     #[error("{url}: {message}")]
     Redirect { url: String, message: String },
-    #[error("the response from {url} was cut short: {message}")]
-    Cut { url: String, message: String },
+    #[error("the response from {url} was cut short{}", retried_note(*.attempts))]
+    Cut {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("timed out talking to {url} after {attempts} attempt(s)")]
     Timeout { url: String, attempts: u32 },
     #[error("cannot parse the index page {url}: {message}")]
-    Parse { url: String, message: String },
+    Parse {
+        url: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot load certificates from {path}: {message}")]
-    Cert { path: PathBuf, message: String },
+    Cert {
+        path: PathBuf,
+        message: String,
+        #[source]
+        source: Option<reqwest::Error>,
+    },
     #[error("{path}:{line}: {message}")]
     Config {
         path: PathBuf,
         line: usize,
         message: String,
     },
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
+    #[error("cannot build the HTTP client")]
+    Client(#[source] reqwest::Error),
 }
 
 fn retried_note(attempts: u32) -> String {
@@ -62,54 +86,39 @@ fn retried_note(attempts: u32) -> String {
 }
 
 impl Error {
-    /// Turns a reqwest error into advice where possible (TLS, offline).
-    pub fn from_reqwest(url: &str, err: &reqwest::Error, attempts: u32) -> Error {
+    /// Turns a reqwest error into advice where possible (TLS, offline),
+    /// keeping it as the source so `caused by:` shows every cause. URLs are
+    /// taken out of the reqwest error (they may carry credentials); `url` is
+    /// already redacted.
+    pub fn from_reqwest(url: &str, err: reqwest::Error, attempts: u32) -> Error {
+        let url = url.to_string();
         if err.is_timeout() {
-            return Error::Timeout {
-                url: url.to_string(),
-                attempts,
-            };
+            return Error::Timeout { url, attempts };
         }
         if err.is_redirect() {
-            let message = std::error::Error::source(err)
+            let message = std::error::Error::source(&err)
                 .map(|e| e.to_string())
                 .unwrap_or_else(|| err.to_string());
-            return Error::Redirect {
-                url: url.to_string(),
-                message,
-            };
+            return Error::Redirect { url, message };
         }
-        let chain = chain(err);
+        let err = err.without_url();
         if err.is_body() || err.is_decode() {
             return Error::Cut {
-                url: url.to_string(),
-                message: with_attempts(innermost(err), attempts),
+                url,
+                attempts,
+                source: err,
             };
         }
-        let lower = chain.to_ascii_lowercase();
+        let lower = chain(&err).to_ascii_lowercase();
         if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("tls") {
-            return Error::Tls {
-                url: url.to_string(),
-                message: chain,
-            };
+            return Error::Tls { url, source: err };
         }
-        let message = if err.is_connect() {
-            format!("could not connect, are you offline? ({chain})")
-        } else {
-            chain
-        };
         Error::Network {
-            url: url.to_string(),
-            message: with_attempts(message, attempts),
+            url,
+            connect: err.is_connect(),
+            attempts,
+            source: err,
         }
-    }
-}
-
-fn with_attempts(message: String, attempts: u32) -> String {
-    if attempts > 1 {
-        format!("{message} (after {attempts} attempts)")
-    } else {
-        message
     }
 }
 
@@ -134,4 +143,47 @@ pub fn innermost(err: &reqwest::Error) -> String {
         last = e;
     }
     last.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14: a network failure keeps its causes for `caused by:` lines.
+    #[test]
+    fn network_errors_keep_their_source_chain() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // A port nobody listens on: connection refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://user:secret@127.0.0.1:{port}/simple/");
+        let err = rt.block_on(async { reqwest::get(&url).await.unwrap_err() });
+        let err = Error::from_reqwest("http://127.0.0.1/simple/", err, 3);
+        assert!(matches!(err, Error::Network { connect: true, .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "cannot reach http://127.0.0.1/simple/: could not connect, are you offline? (after 3 attempts)"
+        );
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&err);
+        while let Some(e) = source {
+            causes.push(e.to_string());
+            source = e.source();
+        }
+        assert!(causes.len() >= 2, "{causes:?}");
+        assert!(
+            causes.iter().any(|c| c.to_ascii_lowercase().contains("refused")),
+            "{causes:?}"
+        );
+        assert!(
+            !causes.iter().any(|c| c.contains("secret")),
+            "credentials leak: {causes:?}"
+        );
+    }
 }

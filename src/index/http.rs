@@ -86,19 +86,21 @@ impl Http {
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Cert {
                 path: path.clone(),
-                message: e.to_string(),
+                message: "not a PEM certificate bundle".into(),
+                source: Some(e),
             })?;
             if certs.is_empty() {
                 return Err(Error::Cert {
                     path: path.clone(),
                     message: "no PEM certificates found".into(),
+                    source: None,
                 });
             }
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        let client = builder.build().map_err(|e| Error::Client(e.to_string()))?;
+        let client = builder.build().map_err(Error::Client)?;
         Ok(Http {
             client,
             logins,
@@ -192,7 +194,7 @@ impl Http {
                         tokio::time::sleep(self.backoff(attempt)).await;
                         continue;
                     }
-                    return Err(Error::from_reqwest(&redact(url), &e, attempt));
+                    return Err(Error::from_reqwest(&redact(url), e, attempt));
                 }
             }
         }
@@ -259,7 +261,7 @@ impl Http {
                 Ok(Err(e)) if attempt < max && transient(&e) => {
                     tokio::time::sleep(self.backoff(attempt)).await;
                 }
-                Ok(Err(e)) => return Err(Error::from_reqwest(&redact(url), &e, attempt)),
+                Ok(Err(e)) => return Err(Error::from_reqwest(&redact(url), e, attempt)),
             }
         }
     }

@@ -247,6 +247,7 @@ impl IndexClient {
                 return Err(Error::Parse {
                     url: http::redact(&url),
                     message: format!("metadata sha256 mismatch: index says {expected}, got {actual}"),
+                    source: None,
                 });
             }
         }

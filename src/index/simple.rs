@@ -49,7 +49,8 @@ pub fn parse_json(body: &[u8], page: &Url) -> Result<ProjectPage, Error> {
     }
     let parsed: Page = serde_json::from_slice(body).map_err(|e| Error::Parse {
         url: page.to_string(),
-        message: e.to_string(),
+        message: "not a PEP 691 JSON page".into(),
+        source: Some(Box::new(e)),
     })?;
     let mut files = Vec::with_capacity(parsed.files.len());
     for f in parsed.files {
@@ -168,7 +169,8 @@ fn metadata_attr(value: Option<&str>) -> CoreMetadata {
 pub fn join(page: &Url, href: &str) -> Result<Url, Error> {
     page.join(href).map_err(|e| Error::Parse {
         url: page.to_string(),
-        message: format!("bad link `{href}`: {e}"),
+        message: format!("bad link `{href}`"),
+        source: Some(Box::new(e)),
     })
 }
 

@@ -9,4 +9,4 @@ pub use config::{
     find_project, load, load_layered, parse, AllowEntry, Date, DenyEntry, Error, Location, Lookup, Policy, Sdist,
     Typosquat, LOCKABLE, SYSTEM_POLICY,
 };
-pub use verdict::{decide, decide_candidate, Candidate, Verdict};
+pub use verdict::{decide, decide_candidate, Candidate, Verdict, FINDINGS};

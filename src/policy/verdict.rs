@@ -65,7 +65,7 @@ pub fn decide_candidate(c: &Candidate<'_>, findings: &mut Vec<Finding>, policy: 
     policy.apply(findings);
     if let Some(entry) = policy.denied(c.name, Some(c.version)) {
         findings.push(policy_finding(
-            "policy-deny",
+            PolicyDeny::META.id,
             Severity::Critical,
             format!("denied by policy: {}", or_none(&entry.reason)),
         ));
@@ -76,7 +76,7 @@ pub fn decide_candidate(c: &Candidate<'_>, findings: &mut Vec<Finding>, policy: 
     }
     if c.sdist && policy.sdist == Sdist::Review {
         findings.push(policy_finding(
-            "policy-sdist",
+            PolicySdist::META.id,
             Severity::High,
             "source distribution: building it runs its code, and the policy asks for review".into(),
         ));
@@ -92,7 +92,7 @@ pub fn decide_candidate(c: &Candidate<'_>, findings: &mut Vec<Finding>, policy: 
             None => Some("upload time unknown; the policy sets a minimum release age".into()),
         };
         if let Some(message) = message {
-            findings.push(policy_finding("policy-min-release-age", Severity::High, message));
+            findings.push(policy_finding(PolicyMinReleaseAge::META.id, Severity::High, message));
         }
     }
     let verdict = from_findings(findings, policy);
@@ -111,6 +111,60 @@ fn or_none(s: &str) -> &str {
         s
     }
 }
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Records that the policy denies this package: a `[[deny]]` entry matches
+    /// its name (and version, when the entry gives one).
+    ///
+    /// ## Why is this bad?
+    /// Someone decided this package must not be installed here; the verdict is
+    /// `deny` whatever the inspection found.
+    ///
+    /// ## Example
+    /// ```toml
+    /// [[deny]]
+    /// name = "requests2"
+    /// reason = "typosquat of requests"
+    /// ```
+    PolicyDeny, id = "policy-deny", severity = Critical,
+    summary = "the policy denies this package"
+}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Records that the package would be installed from a source distribution
+    /// while the policy says `sdist = "review"`.
+    ///
+    /// ## Why is this bad?
+    /// Building an sdist runs its `setup.py` or build backend: code guard has
+    /// inspected but cannot prove harmless. The policy asks a person to confirm.
+    ///
+    /// ## Example
+    /// `foo-1.0.tar.gz` with `sdist = "review"` in the policy. A wheel, an allow
+    /// entry for the package, or `sdist = "allow"` does not trigger it.
+    PolicySdist, id = "policy-sdist", severity = High,
+    summary = "a source distribution, and the policy asks for review of sdists"
+}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Records that the chosen file was uploaded more recently than the
+    /// policy's `min_release_age_hours`, or that the index gave no upload time.
+    ///
+    /// ## Why is this bad?
+    /// Malicious releases are usually found and removed within days; waiting
+    /// before installing new releases lets that happen first.
+    ///
+    /// ## Example
+    /// `min_release_age_hours = 72` and a release uploaded 5 hours ago.
+    PolicyMinReleaseAge, id = "policy-min-release-age", severity = High,
+    summary = "a release newer than the policy's minimum age (or of unknown age)"
+}
+
+/// The ids the policy adds to findings, for `guard explain`.
+pub const FINDINGS: [&crate::inspect::rules::RuleMeta; 3] =
+    [&PolicyDeny::META, &PolicyMinReleaseAge::META, &PolicySdist::META];
 
 fn policy_finding(rule: &'static str, severity: Severity, message: String) -> Finding {
     Finding {
