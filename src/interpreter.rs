@@ -238,7 +238,7 @@ fn query_cached(path: &Path, cache_dir: Option<&Path>) -> Result<Answer, Error> 
     };
     let cache_file = cache_dir
         .filter(|_| !is_shim)
-        .map(|d| d.join("interpreter-v2").join(format!("{key}.json")));
+        .map(|d| crate::cache::Bucket::Interpreter.under(d).join(format!("{key}.json")));
     if let Some(f) = &cache_file {
         if let Ok(bytes) = std::fs::read(f) {
             if let Ok(answer) = serde_json::from_slice::<Answer>(&bytes) {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 
 pub mod bounded;
+pub mod cache;
 
 pub mod download;
 pub mod index;
@@ -18,6 +19,7 @@ pub mod requirements;
 pub mod resolve;
 
 pub mod archive;
+pub mod finding;
 pub mod inspect;
 pub mod metadata;
 pub mod names;

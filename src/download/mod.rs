@@ -155,7 +155,7 @@ impl Downloader {
         let dir = self
             .root
             .path()
-            .join("artifacts-v1")
+            .join(crate::cache::Bucket::Artifacts.name())
             .join(&expected[..2])
             .join(&expected);
         let path = dir.join(safe_name(&file.filename));
@@ -185,7 +185,7 @@ impl Downloader {
         path: &Path,
     ) -> Result<Artifact, Error> {
         let _permit = self.limit.acquire().await.map_err(|e| Error::Other(e.to_string()))?;
-        let tmp_dir = self.root.path().join("tmp");
+        let tmp_dir = crate::cache::Bucket::Tmp.under(self.root.path());
         std::fs::create_dir_all(&tmp_dir).map_err(|e| io(&tmp_dir, e))?;
         self.swept.call_once(|| sweep_stale(&tmp_dir));
         let http = &self.index.http;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod simple;
 
+use crate::cache::Bucket;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -192,7 +193,7 @@ impl IndexClient {
     fn page_cache_path(&self, index: &Url, name: &str) -> Option<PathBuf> {
         let dir = self.cache_dir.as_ref()?;
         let key = hex::encode(&Sha256::digest(index.as_str().as_bytes())[..8]);
-        Some(dir.join("simple-v1").join(key).join(format!("{name}.json")))
+        Some(Bucket::Simple.under(dir).join(key).join(format!("{name}.json")))
     }
 
     /// Every file in the `--find-links` locations (listed once per run).
@@ -225,7 +226,7 @@ impl IndexClient {
             return Ok(None);
         };
         let cache = match (&self.cache_dir, &file.sha256) {
-            (Some(dir), Some(h)) => Some(dir.join("metadata-v1").join(&h[..2]).join(format!("{h}.metadata"))),
+            (Some(dir), Some(h)) => Some(Bucket::Metadata.under(dir).join(&h[..2]).join(format!("{h}.metadata"))),
             _ => None,
         };
         if let Some(path) = &cache {

@@ -2,7 +2,8 @@
 //! rule, return findings. Never executes anything it reads.
 
 pub mod context;
-pub mod finding;
+/// Findings live in a leaf module ([`crate::finding`]); re-exported here.
+pub use crate::finding;
 pub mod python;
 pub mod rules;
 

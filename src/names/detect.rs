@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::human_count;
 use super::tricks::{self, Strength, Trick};
-use crate::inspect::Severity;
+use crate::finding::Severity;
 use crate::metadata::normalize;
 
 /// Tuning of the typosquat check. Ratios compare the target's downloads with
