@@ -103,7 +103,7 @@ impl RequirementSet {
     }
 
     fn read_file(&mut self, path: &Path, constraint: bool, stack: &mut Vec<PathBuf>) -> Result<(), Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let text = read_bounded(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -202,6 +202,12 @@ impl RequirementSet {
                 }
                 let nested_path = base.join(nested);
                 let canonical = nested_path.canonicalize().unwrap_or_else(|_| nested_path.clone());
+                if stack.len() >= MAX_INCLUDE_DEPTH {
+                    return Err(invalid(
+                        origin,
+                        format!("requirement files nest more than {MAX_INCLUDE_DEPTH} levels deep"),
+                    ));
+                }
                 if stack.contains(&canonical) {
                     return Err(Error::Cycle {
                         origin: origin.clone(),
@@ -284,6 +290,27 @@ pub fn parse_pep508(text: &str) -> Result<Pep508, String> {
         Ok(Err(e)) => Err(e),
         Err(_) => Err("malformed requirement (rejected by the PEP 508 parser)".into()),
     }
+}
+
+/// Deepest chain of `-r`/`-c` includes followed.
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Reads a requirement file of at most [`crate::bounded::MAX_TEXT`] bytes
+/// (`-r /dev/zero` must not fill the memory).
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let limit = crate::bounded::MAX_TEXT;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than guard reads ({} MiB)", limit >> 20),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// Parses one PEP 508 requirement; URL requirements are refused (nothing to
@@ -484,6 +511,30 @@ mod tests {
         assert!(err.to_string().contains("includes itself"), "{err}");
         let err = set.add_file(&dir.path().join("missing.txt")).unwrap_err();
         assert!(err.to_string().contains("missing.txt"), "{err}");
+    }
+
+    /// Issue 14: requirement files are bounded readers too.
+    #[test]
+    fn requirement_files_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            std::fs::write(dir.path().join(format!("r{i}.txt")), format!("-r r{}.txt\n", i + 1)).unwrap();
+        }
+        let err = RequirementSet::default()
+            .add_file(&dir.path().join("r0.txt"))
+            .unwrap_err();
+        assert!(err.to_string().contains("nest more than 32 levels"), "{err}");
+        let big = dir.path().join("big.txt");
+        std::fs::write(&big, "a\n".repeat(crate::bounded::MAX_TEXT / 2 + 1)).unwrap();
+        let err = RequirementSet::default().add_file(&big).unwrap_err();
+        assert!(err.to_string().contains("larger than guard reads (16 MiB)"), "{err}");
+        let err = parse(&format!(
+            "a ; {}python_version > '3'{}\n",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("a requirement is"), "{err}");
     }
 
     #[test]
