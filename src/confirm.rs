@@ -85,6 +85,9 @@ pub struct ApprovedFile {
     pub path: PathBuf,
     pub sha256: String,
     pub build_dependency: bool,
+    /// Named by the user as a file, URL or repository: pip gets it as
+    /// `name @ file://…` rather than `name==version`.
+    pub direct: bool,
 }
 
 /// Everything the handoff may give pip. Only this module constructs it.
@@ -180,6 +183,7 @@ pub fn decide(plan: &Plan, mode: Mode, prompter: &mut dyn Prompter) -> Result<Ou
                 path: p.path.clone(),
                 sha256: p.sha256.clone(),
                 build_dependency: p.build_dependency,
+                direct: p.direct.is_some(),
             })
             .collect();
         Ok(Outcome::Install(Approved { files }, decisions))

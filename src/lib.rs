@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 
+pub mod direct;
 pub mod download;
 pub mod index;
 pub mod interpreter;

@@ -33,6 +33,10 @@ pub struct PlannedPackage {
     pub upload_time: Option<String>,
     /// PEP 592 yank reason, when the chosen file is yanked.
     pub yanked: Option<String>,
+    /// What the user named when the file did not come from an index: a
+    /// path, a URL, or `git+URL@commit`. Inspected like any index file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct: Option<String>,
     /// The verified file in the cache (not part of the JSON plan).
     #[serde(skip)]
     pub path: std::path::PathBuf,
@@ -55,9 +59,22 @@ impl PlannedPackage {
             index: None,
             upload_time: None,
             yanked: None,
+            direct: None,
             path: std::path::PathBuf::from(format!("/cache/{name}")),
         }
     }
+}
+
+/// One of the user's own local projects: not judged (`verdict: local`), built
+/// by pip after everything it pulls in was inspected and approved.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalEntry {
+    pub name: String,
+    pub path: String,
+    pub editable: bool,
+    pub verdict: &'static str,
+    /// Where its dependencies were read from (`pyproject`, `setup-cfg`, …, `build-hook`).
+    pub metadata_source: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +82,8 @@ pub struct Plan {
     pub schema: u32,
     pub python: Python,
     pub packages: Vec<PlannedPackage>,
+    /// The user's own projects, installed after the packages (not inspected as third-party code).
+    pub local: Vec<LocalEntry>,
     pub summary: Summary,
 }
 
@@ -75,6 +94,7 @@ impl Plan {
             schema: 1,
             python,
             packages,
+            local: Vec::new(),
             summary,
         }
     }
@@ -104,6 +124,9 @@ impl Plan {
             if p.needs_build {
                 file.push_str("  (needs build: dependencies unknown)");
             }
+            if let Some(d) = &p.direct {
+                file.push_str(&format!("  (from {d})"));
+            }
             out.push_str(&format!(
                 "{:<7} {:<w_name$}  {:<w_ver$}  {file}\n",
                 p.verdict.as_str(),
@@ -123,6 +146,13 @@ impl Plan {
                     f.message
                 ));
             }
+        }
+        for l in &self.local {
+            let mode = if l.editable { ", editable" } else { "" };
+            out.push_str(&format!(
+                "{:<7} {:<w_name$}  {:<w_ver$}  {}  (your project{mode}; dependencies from {})\n",
+                l.verdict, l.name, "", l.path, l.metadata_source
+            ));
         }
         out.push_str(&format!(
             "{} package(s): {} allow, {} review, {} deny in {:.2}s\n",

@@ -129,6 +129,13 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             .map(|m| String::from_utf8_lossy(&m.data).into_owned())
             .next()
     };
+    Ok(from_tree(&top))
+}
+
+/// Reads a source tree's dependencies statically from its top-level files
+/// (`PKG-INFO`, `pyproject.toml`, `setup.cfg`, `setup.py`), given by `top`:
+/// an sdist's members or a local project directory.
+pub fn from_tree(top: &dyn Fn(&str) -> Option<String>) -> DistMetadata {
     let pyproject = top("pyproject.toml").and_then(|t| t.parse::<toml::Table>().ok());
     let build_requires = pyproject
         .as_ref()
@@ -156,7 +163,7 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             k == "dynamic" && (v.eq_ignore_ascii_case("requires-dist") || v.eq_ignore_ascii_case("requires-python"))
         });
         if version_ok && !dynamic {
-            return Ok(with_build(from_core_metadata(&pkg_info, Source::PkgInfo)));
+            return with_build(from_core_metadata(&pkg_info, Source::PkgInfo));
         }
     }
     if let Some(project) = pyproject
@@ -186,7 +193,7 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
                     }
                 }
             }
-            return Ok(with_build(DistMetadata {
+            return with_build(DistMetadata {
                 requires_dist: requires,
                 requires_python: project
                     .get("requires-python")
@@ -194,7 +201,7 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
                     .map(str::to_string),
                 source: Source::Pyproject,
                 build_requires: Vec::new(),
-            }));
+            });
         }
     }
     let setup_py = top("setup.py");
@@ -219,7 +226,7 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             build_requires: Vec::new(),
         },
     };
-    Ok(with_build(md))
+    with_build(md)
 }
 
 /// Adds `extra == "name"` to a requirement's marker.
