@@ -101,6 +101,22 @@ impl Approved {
         &self.files
     }
 
+    /// The same approved files, all to be installed (build dependencies
+    /// installed as such, for a build backend's private directory).
+    pub fn as_runtime(&self) -> Approved {
+        Approved {
+            files: self
+                .files
+                .iter()
+                .cloned()
+                .map(|f| ApprovedFile {
+                    build_dependency: false,
+                    ..f
+                })
+                .collect(),
+        }
+    }
+
     /// Test-only constructor for the handoff's own tests.
     #[cfg(test)]
     pub(crate) fn for_tests(files: Vec<ApprovedFile>) -> Approved {

@@ -199,7 +199,11 @@ fn install_command(options: &Options, links: &Path) -> Command {
     if let Installer::Uv(_) = options.installer {
         command.arg("--python").arg(&options.python).arg("--no-config");
     }
-    command.arg("--no-index").arg("--find-links").arg(links).arg("--no-deps");
+    command
+        .arg("--no-index")
+        .arg("--find-links")
+        .arg(links)
+        .arg("--no-deps");
     command
 }
 
@@ -269,7 +273,10 @@ pub fn prepare(approved: &Approved, options: &Options) -> Result<Prepared, Error
     let mut reports = Vec::new();
     let command = (!reqs.is_empty()).then(|| {
         let mut c = install_command(options, &links);
-        c.arg("--require-hashes").arg("-r").arg(&requirements).args(&options.pass);
+        c.arg("--require-hashes")
+            .arg("-r")
+            .arg(&requirements)
+            .args(&options.pass);
         if options.report.is_some() {
             let r = dir.path().join("report-1.json");
             c.arg("--report").arg(&r);
@@ -416,7 +423,10 @@ fn build_wheel(
         .map_err(io(&target))?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.ends_with(".whl") && crate::metadata::normalize(n.split('-').next().unwrap_or("")).replace('-', "_") == norm);
+        .find(|n| {
+            n.ends_with(".whl")
+                && crate::metadata::normalize(n.split('-').next().unwrap_or("")).replace('-', "_") == norm
+        });
     let Some(wheel) = wheel else { return Ok(None) };
     let built = target.join(&wheel);
     let sha = sha256_file(&built).map_err(io(&built))?;
@@ -489,7 +499,9 @@ fn merge_reports(parts: &[PathBuf], out: &Path) -> Result<(), Error> {
     let mut merged: Option<serde_json::Value> = None;
     for p in parts {
         let Ok(text) = std::fs::read_to_string(p) else { continue };
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
         match &mut merged {
             None => merged = Some(value),
             Some(m) => {
@@ -562,10 +574,7 @@ mod tests {
         assert!(reqs.starts_with("app==1.0 --hash=sha256:"));
         assert!(prepared.links.join("setuptools-1.0-py3-none-any.whl").is_file());
         let command = prepared.command.as_ref().unwrap();
-        let args: Vec<String> = command
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<String> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         for needle in ["--isolated", "--no-index", "--no-deps", "--require-hashes", "--user"] {
             assert!(args.iter().any(|a| a == needle), "{needle} missing: {args:?}");
         }
@@ -591,8 +600,8 @@ mod tests {
         let f = file(cache.path(), "app", b"inspected bytes", false);
         std::fs::write(&f.path, b"swapped bytes").unwrap();
         let err = prepare(&Approved::for_tests(vec![f]), &options())
-        .err()
-        .expect("must refuse");
+            .err()
+            .expect("must refuse");
         assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
     }
 }

@@ -401,7 +401,10 @@ pub fn parse_requirement(text: &str, origin: &Origin) -> Result<Pep508, Error> {
     if let Some(VersionOrUrl::Url(url)) = &req.version_or_url {
         return Err(invalid(
             origin,
-            format!("`{}` @ {url}: only files, archives and git repositories can be named by URL", req.name),
+            format!(
+                "`{}` @ {url}: only files, archives and git repositories can be named by URL",
+                req.name
+            ),
         ));
     }
     Ok(req)
@@ -524,14 +527,22 @@ fn location(target: &str, name: Option<PackageName>, extras: Vec<String>, origin
                 }
                 Some(("subdirectory", v)) => subdirectory = Some(v.to_string()),
                 Some(("egg", _)) => {}
-                _ => return Err(invalid(origin, format!("unsupported URL fragment `#{pair}` in `{target}`"))),
+                _ => {
+                    return Err(invalid(
+                        origin,
+                        format!("unsupported URL fragment `#{pair}` in `{target}`"),
+                    ))
+                }
             }
         }
         let parsed = url::Url::parse(rest).map_err(|e| invalid(origin, format!("invalid git URL `{target}`: {e}")))?;
         if !matches!(parsed.scheme(), "https" | "http" | "file" | "ssh") {
             return Err(invalid(
                 origin,
-                format!("git over `{}` is not supported (use git+https, git+ssh or git+file)", parsed.scheme()),
+                format!(
+                    "git over `{}` is not supported (use git+https, git+ssh or git+file)",
+                    parsed.scheme()
+                ),
             ));
         }
         // `…/repo.git@v1.2` — the revision follows the last `@` of the path.
@@ -540,7 +551,10 @@ fn location(target: &str, name: Option<PackageName>, extras: Vec<String>, origin
                 let mut base = parsed.clone();
                 let path = parsed.path();
                 base.set_path(&path[..at]);
-                (base.to_string(), Some(path[at + 1..].to_string()).filter(|r| !r.is_empty()))
+                (
+                    base.to_string(),
+                    Some(path[at + 1..].to_string()).filter(|r| !r.is_empty()),
+                )
             }
             None => (parsed.to_string(), None),
         };
@@ -566,7 +580,12 @@ fn location(target: &str, name: Option<PackageName>, extras: Vec<String>, origin
                         format!("`#{algo}=` cannot be verified: guard checks sha256 only (use #sha256=)"),
                     ))
                 }
-                _ => return Err(invalid(origin, format!("unsupported URL fragment `#{pair}` in `{target}`"))),
+                _ => {
+                    return Err(invalid(
+                        origin,
+                        format!("unsupported URL fragment `#{pair}` in `{target}`"),
+                    ))
+                }
             }
         }
     }
@@ -579,7 +598,10 @@ fn location(target: &str, name: Option<PackageName>, extras: Vec<String>, origin
                 .map_err(|_| invalid(origin, format!("invalid file URL `{target}`")))?;
             if path.is_dir() {
                 if !hashes.is_empty() {
-                    return Err(invalid(origin, format!("`{target}` is a directory: it cannot be hashed")));
+                    return Err(invalid(
+                        origin,
+                        format!("`{target}` is a directory: it cannot be hashed"),
+                    ));
                 }
                 return Ok(Direct::Project {
                     path,
@@ -829,7 +851,9 @@ mod tests {
         let o = Origin::CommandLine;
         let p = format!("{}[dev, test]", proj.display());
         match classify(&p, &o).unwrap() {
-            Some(Direct::Project { path, editable, extras, .. }) => {
+            Some(Direct::Project {
+                path, editable, extras, ..
+            }) => {
                 assert_eq!(path, proj);
                 assert!(!editable);
                 assert_eq!(extras, ["dev", "test"]);
@@ -838,13 +862,24 @@ mod tests {
         }
         assert!(matches!(
             classify(&whl.display().to_string(), &o).unwrap(),
-            Some(Direct::Archive { location: Location::Path(_), .. })
+            Some(Direct::Archive {
+                location: Location::Path(_),
+                ..
+            })
         ));
         let url = format!("x @ file://{}", whl.display());
-        assert!(matches!(classify(&url, &o).unwrap(), Some(Direct::Archive { name: Some(_), .. })));
+        assert!(matches!(
+            classify(&url, &o).unwrap(),
+            Some(Direct::Archive { name: Some(_), .. })
+        ));
         let h = "a".repeat(64);
         match classify(&format!("x[y] @ https://h.example/p/x-1.0.tar.gz#sha256={h}"), &o).unwrap() {
-            Some(Direct::Archive { hashes, extras, location: Location::Url(u), .. }) => {
+            Some(Direct::Archive {
+                hashes,
+                extras,
+                location: Location::Url(u),
+                ..
+            }) => {
                 assert_eq!(hashes, std::slice::from_ref(&h));
                 assert_eq!(extras, ["y"]);
                 assert_eq!(u.fragment(), None);
@@ -852,7 +887,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match classify("git+https://git.example/o/r.git@v1.2#egg=r&subdirectory=pkg", &o).unwrap() {
-            Some(Direct::Git { name, url, rev, subdirectory, .. }) => {
+            Some(Direct::Git {
+                name,
+                url,
+                rev,
+                subdirectory,
+                ..
+            }) => {
                 assert_eq!(name.unwrap().as_ref(), "r");
                 assert_eq!(url, "https://git.example/o/r.git");
                 assert_eq!(rev.as_deref(), Some("v1.2"));
@@ -869,17 +910,30 @@ mod tests {
 
         // `-e` lines in requirement files; hashes pin files, not projects.
         let mut set = RequirementSet::default();
-        let text = format!("-e {}
+        let text = format!(
+            "-e {}
 {} --hash=sha256:{h}
 flask
-", proj.display(), whl.display());
-        set.parse_text(Path::new("r.txt"), &text, false, &mut Vec::new()).unwrap();
+",
+            proj.display(),
+            whl.display()
+        );
+        set.parse_text(Path::new("r.txt"), &text, false, &mut Vec::new())
+            .unwrap();
         assert!(matches!(&set.direct[0], Direct::Project { editable: true, .. }));
         assert!(matches!(&set.direct[1], Direct::Archive { hashes, .. } if hashes.len() == 1));
         assert_eq!(set.requirements.len(), 1);
         let err = set
-            .parse_text(Path::new("r.txt"), &format!("{} --hash=sha256:{h}
-", proj.display()), false, &mut Vec::new())
+            .parse_text(
+                Path::new("r.txt"),
+                &format!(
+                    "{} --hash=sha256:{h}
+",
+                    proj.display()
+                ),
+                false,
+                &mut Vec::new(),
+            )
             .unwrap_err();
         assert!(err.to_string().contains("cannot pin"), "{err}");
     }

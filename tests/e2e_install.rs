@@ -145,6 +145,24 @@ NAME = "benign_sdist"
 DIST = NAME + "-1.0"
 
 
+def _metadata(p):
+    deps = p.get("dependencies", [])
+    if "dependencies" in p.get("dynamic", []):
+        deps = [l.strip() for l in open("requirements.txt") if l.strip()]
+    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (p["name"], p["version"])
+    return meta + "".join("Requires-Dist: %s\n" % d for d in deps)
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    p = _project()
+    _log("%s metadata" % p["name"])
+    info = "%s-%s.dist-info" % (p["name"].replace("-", "_"), p["version"])
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w") as f:
+        f.write(_metadata(p))
+    return info
+
+
 def get_requires_for_build_wheel(config_settings=None):
     return []
 
@@ -452,8 +470,7 @@ def _build(wheel_directory, editable):
     dist = p["name"].replace("-", "_")
     version = p["version"]
     _log("%s %s %s" % (p["name"], version, "editable" if editable else "wheel"))
-    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (p["name"], version)
-    meta += "".join("Requires-Dist: %s\n" % d for d in p.get("dependencies", []))
+    meta = _metadata(p)
     info = "%s-%s.dist-info" % (dist, version)
     files = {info + "/METADATA": meta, info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: fixture\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
     if editable:
@@ -474,6 +491,24 @@ def _build(wheel_directory, editable):
         lines.append(info + "/RECORD,,")
         zf.writestr(info + "/RECORD", "\n".join(lines) + "\n")
     return filename
+
+
+def _metadata(p):
+    deps = p.get("dependencies", [])
+    if "dependencies" in p.get("dynamic", []):
+        deps = [l.strip() for l in open("requirements.txt") if l.strip()]
+    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (p["name"], p["version"])
+    return meta + "".join("Requires-Dist: %s\n" % d for d in deps)
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    p = _project()
+    _log("%s metadata" % p["name"])
+    info = "%s-%s.dist-info" % (p["name"].replace("-", "_"), p["version"])
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w") as f:
+        f.write(_metadata(p))
+    return info
 
 
 def get_requires_for_build_wheel(config_settings=None):
@@ -544,7 +579,10 @@ fn editable_local_project_installs_with_inspected_dependencies() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let show = pip_show(&env, "mine");
     assert!(
-        show.contains(&format!("Editable project location: {}", proj.canonicalize().unwrap().display())),
+        show.contains(&format!(
+            "Editable project location: {}",
+            proj.canonicalize().unwrap().display()
+        )),
         "{show}\n{}",
         text(&out)
     );
@@ -572,6 +610,48 @@ fn editable_local_project_installs_with_inspected_dependencies() {
         .unwrap()
         .iter()
         .any(|p| p["name"] == "setuptools" && p["build_dependency"] == true));
+}
+
+#[test]
+fn dynamic_dependencies_come_from_the_metadata_hook_with_inspected_backend() {
+    let env = setup();
+    let log = env.dir.path().join("builds.log");
+    let proj = env.project().join("dyn");
+    local_project(&proj, "dyn-proj", "0.3", &[]);
+    let pyproject = std::fs::read_to_string(proj.join("pyproject.toml")).unwrap();
+    std::fs::write(
+        proj.join("pyproject.toml"),
+        pyproject.replace("dependencies = []", "dynamic = [\"dependencies\"]"),
+    )
+    .unwrap();
+    std::fs::write(proj.join("requirements.txt"), "benign-wheel\n").unwrap();
+    let out = env
+        .command(&["-e", "./dyn"])
+        .env("GUARD_TEST_BUILD_LOG", &log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        installed(&env, "benign-wheel"),
+        "the hook's dependency was installed\n{}",
+        text(&out)
+    );
+    assert!(installed(&env, "dyn-proj"));
+    let builds = std::fs::read_to_string(&log).unwrap();
+    assert!(builds.contains("dyn-proj metadata"), "{builds}");
+    // A malicious dependency named only by the hook is refused like any other.
+    let env = setup();
+    local_project(&env.project().join("dyn"), "dyn-proj", "0.3", &[]);
+    let p = env.project().join("dyn");
+    std::fs::write(
+        p.join("pyproject.toml"),
+        pyproject.replace("dependencies = []", "dynamic = [\"dependencies\"]"),
+    )
+    .unwrap();
+    std::fs::write(p.join("requirements.txt"), "evil-pkg\n").unwrap();
+    let out = env.guard(&["./dyn"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!installed(&env, "dyn-proj") && !env.canary.exists());
 }
 
 #[test]
@@ -618,11 +698,20 @@ fn url_requirement_is_hash_checked() {
     let env = setup();
     let (name, bytes) = wheel("by-url", "1.0", &[]);
     let good = sha(&bytes);
-    env.index.route(&format!("/direct/{name}"), bytes, "application/octet-stream", Fault::None);
+    env.index.route(
+        &format!("/direct/{name}"),
+        bytes,
+        "application/octet-stream",
+        Fault::None,
+    );
     let base = format!("http://127.0.0.1:{}/direct/{name}", env.index.port);
     let out = env.guard(&[&format!("by-url @ {base}#sha256={}", "0".repeat(64))]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("sha256"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("sha256"),
+        "{}",
+        text(&out)
+    );
     assert!(!installed(&env, "by-url"));
     let out = env.guard(&[&format!("by-url @ {base}#sha256={good}")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -636,7 +725,12 @@ fn requirements_file_mixing_projects_files_urls_and_names_is_one_install() {
     local_project(&p.join("a"), "proj-a", "0.1", &["benign-wheel"]);
     local_project(&p.join("b"), "proj-b", "0.2", &[]);
     let (name, bytes) = wheel("from-url", "1.0", &[]);
-    env.index.route(&format!("/direct/{name}"), bytes, "application/octet-stream", Fault::None);
+    env.index.route(
+        &format!("/direct/{name}"),
+        bytes,
+        "application/octet-stream",
+        Fault::None,
+    );
     let url = format!("from-url @ http://127.0.0.1:{}/direct/{name}", env.index.port);
     std::fs::write(
         p.join("requirements.txt"),
@@ -712,7 +806,11 @@ fn git_repository_is_inspected_at_the_pinned_commit_then_installed() {
         .args(["-c", "import from_git; print(from_git.VALUE)"])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&v.stdout).trim(), "v1", "the pinned commit, not the branch head");
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout).trim(),
+        "v1",
+        "the pinned commit, not the branch head"
+    );
 }
 
 #[test]
@@ -730,18 +828,29 @@ fn uv_installer_and_built_wheels_are_kept() {
     };
     let out = run(&env, &["--installer", "uv", "-e", "./mine"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(installed(&env, "benign-sdist") && installed(&env, "mine"), "{}", text(&out));
+    assert!(
+        installed(&env, "benign-sdist") && installed(&env, "mine"),
+        "{}",
+        text(&out)
+    );
     assert!(pip_show(&env, "mine").contains("Editable project location"));
     let built = common::files_under(&env.cache().join("built-wheels-v1"));
     assert!(
-        built.iter().any(|p| p.to_string_lossy().ends_with("benign_sdist-1.0-py3-none-any.whl")),
+        built
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with("benign_sdist-1.0-py3-none-any.whl")),
         "{built:?}"
     );
     // A second environment sharing the cache: the approved sdist's wheel is reused, not rebuilt.
     let env2 = Env {
         python: {
             let venv = env.dir.path().join("venv2");
-            assert!(Command::new("python3").args(["-m", "venv"]).arg(&venv).status().unwrap().success());
+            assert!(Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .unwrap()
+                .success());
             venv.join("bin/python")
         },
         ..env
@@ -750,6 +859,10 @@ fn uv_installer_and_built_wheels_are_kept() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(installed(&env2, "benign-sdist"));
     let builds = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(builds.lines().filter(|l| l.starts_with("benign-sdist")).count(), 1, "built once: {builds}");
+    assert_eq!(
+        builds.lines().filter(|l| l.starts_with("benign-sdist")).count(),
+        1,
+        "built once: {builds}"
+    );
     assert_eq!(builds.lines().filter(|l| l.starts_with("mine")).count(), 1, "{builds}");
 }

@@ -28,7 +28,12 @@ pub fn refuse_unsupported(args: &InstallArgs, installer: Installer) -> Result<()
         Some("--use-pep517/--no-use-pep517 are not supported: pip always builds with PEP 517 in guard's handoff")
     } else if args.no_build_isolation && args.editable.is_empty() && !has_local_arg(args) {
         Some("--no-build-isolation applies only to your own local projects (`.`, -e DIR): third-party sdists are always built from inspected build dependencies")
-    } else if let Some(s) = args.pip.upgrade_strategy.as_deref().filter(|s| !matches!(*s, "only-if-needed" | "eager")) {
+    } else if let Some(s) = args
+        .pip
+        .upgrade_strategy
+        .as_deref()
+        .filter(|s| !matches!(*s, "only-if-needed" | "eager"))
+    {
         return Err(Refused(format!(
             "--upgrade-strategy `{s}`: pip knows only-if-needed and eager"
         )));
@@ -151,10 +156,30 @@ mod tests {
 
     #[test]
     fn translates_flags_for_uv() {
-        let a = args(&["x", "--force-reinstall", "--no-warn-script-location", "--progress-bar", "off"]);
-        let pip: Vec<String> = pass_through(&a, Installer::Pip).iter().map(|s| s.to_string_lossy().into()).collect();
-        assert_eq!(pip, ["--force-reinstall", "--no-warn-script-location", "--progress-bar", "off"]);
-        let uv: Vec<String> = pass_through(&a, Installer::Uv).iter().map(|s| s.to_string_lossy().into()).collect();
+        let a = args(&[
+            "x",
+            "--force-reinstall",
+            "--no-warn-script-location",
+            "--progress-bar",
+            "off",
+        ]);
+        let pip: Vec<String> = pass_through(&a, Installer::Pip)
+            .iter()
+            .map(|s| s.to_string_lossy().into())
+            .collect();
+        assert_eq!(
+            pip,
+            [
+                "--force-reinstall",
+                "--no-warn-script-location",
+                "--progress-bar",
+                "off"
+            ]
+        );
+        let uv: Vec<String> = pass_through(&a, Installer::Uv)
+            .iter()
+            .map(|s| s.to_string_lossy().into())
+            .collect();
         assert_eq!(uv, ["--reinstall"]);
     }
 }

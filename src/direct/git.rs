@@ -26,11 +26,18 @@ fn git(dir: Option<&Path>) -> Command {
     if let Some(dir) = dir {
         cmd.arg("-C").arg(dir);
     }
-    cmd.args(["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.ext.allow=never"])
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_LFS_SKIP_SMUDGE", "1")
-        .env("GIT_ASKPASS", "true")
-        .stdin(Stdio::null());
+    cmd.args([
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "core.fsmonitor=false",
+        "-c",
+        "protocol.ext.allow=never",
+    ])
+    .env("GIT_TERMINAL_PROMPT", "0")
+    .env("GIT_LFS_SKIP_SMUDGE", "1")
+    .env("GIT_ASKPASS", "true")
+    .stdin(Stdio::null());
     cmd
 }
 
@@ -45,7 +52,10 @@ fn run(cmd: &mut Command, what: &str) -> Result<Vec<u8>, String> {
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let err = err.trim();
-        return Err(format!("{what} failed: {}", if err.is_empty() { "no message" } else { err }));
+        return Err(format!(
+            "{what} failed: {}",
+            if err.is_empty() { "no message" } else { err }
+        ));
     }
     Ok(out.stdout)
 }
@@ -72,10 +82,7 @@ pub fn export(url: &str, rev: Option<&str>, subdirectory: Option<&str>, cache: &
         let tmp = repos.join(format!(".{key}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         run(
-            git(None)
-                .args(["clone", "--bare", "--quiet", "--"])
-                .arg(url)
-                .arg(&tmp),
+            git(None).args(["clone", "--bare", "--quiet", "--"]).arg(url).arg(&tmp),
             &format!("git clone {url}"),
         )?;
         if std::fs::rename(&tmp, &repo).is_err() {
@@ -138,7 +145,10 @@ fn resolve(repo: &Path, rev: &str) -> Result<String, String> {
         format!("refs/heads/{rev}^{{commit}}"),
     ];
     for c in &candidates {
-        if let Ok(out) = run(git(Some(repo)).args(["rev-parse", "--verify", "--quiet", c]), "git rev-parse") {
+        if let Ok(out) = run(
+            git(Some(repo)).args(["rev-parse", "--verify", "--quiet", c]),
+            "git rev-parse",
+        ) {
             let commit = String::from_utf8_lossy(&out).trim().to_string();
             if commit.len() == 40 {
                 return Ok(commit);

@@ -9,6 +9,7 @@
 //! as index files. Nothing here runs package code.
 
 pub mod git;
+pub mod hook;
 pub mod project;
 
 use std::path::{Path, PathBuf};
@@ -238,7 +239,12 @@ fn identify(
     let name = name
         .or_else(|| hint.map(|h| h.to_string()))
         .or_else(|| stem_split.as_ref().map(|(n, _)| n.clone()))
-        .ok_or_else(|| Error::invalid(origin, format!("{filename} does not say which project it is: name it (`NAME @ …`)")))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                origin,
+                format!("{filename} does not say which project it is: name it (`NAME @ …`)"),
+            )
+        })?;
     let name = PackageName::from_str(&name).map_err(|e| unreadable(format!("project name `{name}`: {e}")))?;
     let version = version
         .or_else(|| stem_split.map(|(_, v)| v))

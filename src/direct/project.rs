@@ -30,6 +30,8 @@ pub struct LocalProject {
     pub metadata: DistMetadata,
     /// `[build-system] build-backend`, when declared.
     pub backend: Option<String>,
+    /// `[build-system] backend-path` (in-tree backends).
+    pub backend_path: Vec<String>,
     pub origin: Origin,
 }
 
@@ -54,7 +56,9 @@ impl LocalProject {
             if meta.len() > MAX_PROJECT_FILE {
                 return None;
             }
-            std::fs::read(&file).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
+            std::fs::read(&file)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
         };
         if let Ok(meta) = std::fs::metadata(path.join("pyproject.toml")) {
             if meta.len() > MAX_PROJECT_FILE {
@@ -83,6 +87,13 @@ impl LocalProject {
             .and_then(|b| b.get("build-backend"))
             .and_then(|b| b.as_str())
             .map(str::to_string);
+        let backend_path = parsed
+            .as_ref()
+            .and_then(|t| t.get("build-system"))
+            .and_then(|b| b.get("backend-path"))
+            .and_then(|b| b.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
         let metadata = dist_metadata::from_tree(&top);
         let (name, version) = super::tree_identity(&top);
         let name = name.unwrap_or_else(|| {
@@ -102,6 +113,7 @@ impl LocalProject {
             version,
             metadata,
             backend,
+            backend_path,
             origin: origin.clone(),
         })
     }
@@ -132,11 +144,7 @@ impl LocalProject {
     /// Its dependencies for this environment and the requested extras, as
     /// top-level requirements (markers evaluated here).
     pub fn requirements(&self, env: &MarkerEnvironment) -> Result<Vec<Pep508>, Error> {
-        let extras: Vec<ExtraName> = self
-            .extras
-            .iter()
-            .filter_map(|e| ExtraName::from_str(e).ok())
-            .collect();
+        let extras: Vec<ExtraName> = self.extras.iter().filter_map(|e| ExtraName::from_str(e).ok()).collect();
         let mut out = Vec::new();
         for text in &self.metadata.requires_dist {
             let mut req = parse_pep508(text).map_err(|e| {
@@ -177,7 +185,12 @@ mod tests {
         let p = LocalProject::read(dir.path(), true, &["dev".into()], &o).unwrap();
         assert_eq!(p.name, "mine");
         assert!(!p.dynamic());
-        let names: Vec<String> = p.requirements(&env()).unwrap().iter().map(|r| r.name.to_string()).collect();
+        let names: Vec<String> = p
+            .requirements(&env())
+            .unwrap()
+            .iter()
+            .map(|r| r.name.to_string())
+            .collect();
         assert_eq!(names, ["idna", "pytest"]);
         assert_eq!(p.build_requires(), ["hatchling"]);
         let plain = LocalProject::read(dir.path(), false, &[], &o).unwrap();

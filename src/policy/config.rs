@@ -827,7 +827,13 @@ fn check_root(c: &mut Checker<'_>, root: &Table<'_>, layer: &mut Layer, system: 
             c.keys(
                 t,
                 "install",
-                &["min_release_age", "sdist", "index_hosts", "non_interactive", "installer"],
+                &[
+                    "min_release_age",
+                    "sdist",
+                    "index_hosts",
+                    "non_interactive",
+                    "installer",
+                ],
             );
             layer.min_release_age_hours = t.get("min_release_age").and_then(|v| c.age(v));
             layer.sdist = t.get("sdist").and_then(|v| {

@@ -23,6 +23,8 @@ pub enum Source {
     SetupPy,
     /// Nothing static: only a build could tell. Dependencies are unknown.
     NeedsBuild,
+    /// A local project's PEP 517 `prepare_metadata_for_build_*` hook (the user's own code).
+    BuildHook,
     Installed,
 }
 

@@ -54,7 +54,11 @@ impl<S: Source> Source for WithPinned<'_, S> {
     }
 
     fn prefetch(&self, names: &[PackageName], selector: &Selector) {
-        let rest: Vec<PackageName> = names.iter().filter(|n| !self.pinned.contains_key(*n)).cloned().collect();
+        let rest: Vec<PackageName> = names
+            .iter()
+            .filter(|n| !self.pinned.contains_key(*n))
+            .cloned()
+            .collect();
         if !rest.is_empty() {
             self.inner.prefetch(&rest, selector);
         }

@@ -58,7 +58,10 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
         Names::Checked(squats) => squats,
     };
     let mut session = Session::start(&args, &settings, &printer)?;
-    let (fetched, locals) = session.fetch_direct(&reqs)?;
+    let (fetched, mut locals) = session.fetch_direct(&reqs)?;
+    if let Some(refused) = ctx.prepare_dynamic(&session, &settings, &mut locals)? {
+        return Ok(refused);
+    }
     let resolution = session.resolve(&args, &settings, &reqs, &fetched, &locals, &printer)?;
     let downloaded = session.download(&resolution.entries, &reqs)?;
     let packages = ctx.inspect(&downloaded, &squats, &fetched)?;
@@ -165,7 +168,13 @@ impl<'a> Steps<'a> {
         let packages: Vec<PlannedPackage> = pool.install(|| {
             downloaded
                 .par_iter()
-                .map(|d| self.inspect_one(d, squats.get(d.resolved.name.as_ref()), shown.get(d.resolved.name.as_ref())))
+                .map(|d| {
+                    self.inspect_one(
+                        d,
+                        squats.get(d.resolved.name.as_ref()),
+                        shown.get(d.resolved.name.as_ref()),
+                    )
+                })
                 .collect()
         });
         for p in packages.iter().filter(|p| p.needs_build) {
@@ -175,7 +184,11 @@ impl<'a> Steps<'a> {
             ));
         }
         for p in packages.iter().filter(|p| p.yanked.is_some()) {
-            let why = p.yanked.as_deref().filter(|r| !r.is_empty()).unwrap_or("no reason given");
+            let why = p
+                .yanked
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .unwrap_or("no reason given");
             self.printer.warn(&format!("{} {} is yanked: {why}", p.name, p.version));
         }
         Ok(packages)
@@ -209,7 +222,12 @@ impl<'a> Steps<'a> {
             upload_time: file.upload_time.as_deref(),
         };
         let mut verdict = policy::decide_candidate(&candidate, &mut findings, self.policy);
-        if squat.is_some() && self.policy.allowed(&name, Some(&version), Some(&artifact.sha256)).is_none() {
+        if squat.is_some()
+            && self
+                .policy
+                .allowed(&name, Some(&version), Some(&artifact.sha256))
+                .is_none()
+        {
             verdict = verdict.max(self.policy.typosquat.verdict);
         }
         PlannedPackage {
@@ -234,6 +252,87 @@ impl<'a> Steps<'a> {
         }
     }
 
+    /// Local projects whose dependencies only their build can tell: their
+    /// build backend is resolved, downloaded, inspected and approved first,
+    /// installed into a private directory, and its metadata hook runs there.
+    /// `Some(status)` when the backend was refused.
+    fn prepare_dynamic(
+        &self,
+        session: &Session,
+        settings: &Settings,
+        locals: &mut [LocalProject],
+    ) -> anyhow::Result<Option<ExitStatus>> {
+        for l in locals.iter_mut().filter(|l| l.dynamic()) {
+            if self.args.no_deps {
+                continue;
+            }
+            self.printer.info(&format!(
+                "{}: its dependencies are computed by its build; running its build backend's metadata hook (your code, with inspected build dependencies)",
+                l.name
+            ));
+            let python = session.interpreter.path.clone();
+            let what = format!("{} ({})", l.name, l.path.display());
+            if self.args.no_build_isolation {
+                l.metadata = direct::hook::prepare_metadata(l, &python, None)
+                    .map_err(|e| anyhow::anyhow!("cannot read the dependencies of {what}: {e}"))?;
+                continue;
+            }
+            let options = session.options(self.args, settings, false);
+            let found = session
+                .resolve_build(&session.source, &options, &[], &[], std::slice::from_ref(l), false)
+                .with_context(|| format!("cannot resolve the build backend of {what}"))?;
+            if let Some(sdist) = found.iter().find(|r| is_sdist(r)) {
+                bail!(
+                    "cannot read the dependencies of {what}: its build dependency {} {} has no wheel, and guard builds nothing before its metadata is known",
+                    sdist.name,
+                    sdist.version
+                );
+            }
+            let entries: Vec<(Resolved, bool)> = found.into_iter().map(|r| (r, true)).collect();
+            let downloaded = session.download(&entries, &RequirementSet::default())?;
+            let packages = self.inspect(&downloaded, &HashMap::new(), &[])?;
+            let plan = make_plan(session, packages, &[], Instant::now());
+            let (approved, decisions) = match confirm::decide(&plan, self.mode, &mut confirm::Terminal)? {
+                confirm::Outcome::Install(a, d) => (a, d),
+                confirm::Outcome::Refused(decisions) => {
+                    self.log(&decisions, &python.display().to_string());
+                    print_out(&output::summary(&plan, 0.0))?;
+                    output::refusals(&decisions);
+                    print_out(&format!(
+                        "The build backend of {what} was refused. Nothing was installed."
+                    ))?;
+                    return Ok(Some(ExitStatus::Failure));
+                }
+            };
+            self.log(&decisions, &python.display().to_string());
+            let site = tempfile::tempdir().context("cannot create a temporary directory")?;
+            let mut target = std::ffi::OsString::from("--target=");
+            target.push(site.path());
+            let code = handoff::install(
+                &approved.as_runtime(),
+                &handoff::Options {
+                    python: python.clone(),
+                    pass: vec![target, "-q".into()],
+                    installer: match settings.installer {
+                        Installer::Uv => handoff::Installer::Uv(find_uv()?),
+                        Installer::Pip => handoff::Installer::Pip,
+                    },
+                    local: Vec::new(),
+                    local_no_build_isolation: false,
+                    report: None,
+                    show_output: self.args.verbose > 0,
+                    wheel_cache: None,
+                },
+            )?;
+            if code != 0 {
+                bail!("cannot install the build backend of {what} into a private directory (installer exit status {code})");
+            }
+            l.metadata = direct::hook::prepare_metadata(l, &python, Some(site.path()))
+                .map_err(|e| anyhow::anyhow!("cannot read the dependencies of {what}: {e}"))?;
+        }
+        Ok(None)
+    }
+
     fn report_unused_allow(&self, plan: &Plan) {
         let seen: Vec<(&str, &str, &str)> = plan
             .packages
@@ -241,8 +340,10 @@ impl<'a> Steps<'a> {
             .map(|p| (p.name.as_str(), p.version.as_str(), p.sha256.as_str()))
             .collect();
         for e in self.policy.unused_allow(&seen) {
-            self.printer
-                .debug(&format!("{}: allow entry `{}` matched nothing in this plan", e.at, e.name));
+            self.printer.debug(&format!(
+                "{}: allow entry `{}` matched nothing in this plan",
+                e.at, e.name
+            ));
         }
     }
 
@@ -364,7 +465,8 @@ impl Session {
                 .clone()
                 .or_else(download::default_cache_dir)
                 .context("no cache directory: pass --cache-dir or --no-cache")?;
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create cache directory {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create cache directory {}", dir.display()))?;
             CacheRoot::Dir(dir)
         };
         let cache_path = root.path().to_path_buf();
@@ -496,20 +598,7 @@ impl Session {
         printer: &Printer,
     ) -> anyhow::Result<Resolution> {
         let start = Instant::now();
-        let selector = Selector::new(
-            &self.interpreter.answer.tags,
-            self.interpreter.version.clone(),
-            settings.no_binary.clone(),
-            settings.only_binary.clone(),
-        );
-        let elsewhere = args.target.is_some() || args.prefix.is_some() || args.root.is_some();
-        let options = resolve::Options {
-            selector,
-            pre: settings.pre,
-            upgrade: args.upgrade,
-            ignore_installed: args.ignore_installed || args.force_reinstall || elsewhere,
-            no_deps: args.no_deps,
-        };
+        let options = self.options(args, settings, args.no_deps);
         let mut source = WithPinned::new(&self.source);
         let mut root: Vec<Pep508> = reqs.requirements.iter().map(|r| r.req.clone()).collect();
         for f in fetched {
@@ -523,13 +612,6 @@ impl Session {
             root.push(crate::requirements::parse_pep508(&spec).map_err(anyhow::Error::msg)?);
         }
         for l in locals {
-            if l.dynamic() {
-                printer.warn(&format!(
-                    "{} ({}): its dependencies are computed by its build (setup.py), so guard cannot read them without running it; they are not installed. List them in pyproject.toml `[project] dependencies` (or a requirements file) to have them inspected and installed.",
-                    l.name,
-                    l.path.display()
-                ));
-            }
             if !args.no_deps {
                 root.extend(l.requirements(&self.interpreter.markers)?);
             }
@@ -547,7 +629,14 @@ impl Session {
         )
         .resolve()
         .context("resolution failed")?;
-        let build = self.resolve_build(&source, &options, &constraints, &resolved, locals, args.no_build_isolation);
+        let build = self.resolve_build(
+            &source,
+            &options,
+            &constraints,
+            &resolved,
+            locals,
+            args.no_build_isolation,
+        );
         if let Some(s) = spinner {
             s.finish_and_clear();
         }
@@ -577,6 +666,23 @@ impl Session {
             }
         }
         Ok(Resolution { entries, build_error })
+    }
+
+    fn options(&self, args: &InstallArgs, settings: &Settings, no_deps: bool) -> resolve::Options {
+        let selector = Selector::new(
+            &self.interpreter.answer.tags,
+            self.interpreter.version.clone(),
+            settings.no_binary.clone(),
+            settings.only_binary.clone(),
+        );
+        let elsewhere = args.target.is_some() || args.prefix.is_some() || args.root.is_some();
+        resolve::Options {
+            selector,
+            pre: settings.pre,
+            upgrade: args.upgrade,
+            ignore_installed: args.ignore_installed || args.force_reinstall || elsewhere,
+            no_deps,
+        }
     }
 
     /// Build dependencies, resolved like pip's isolated build environments:
@@ -636,11 +742,10 @@ impl Session {
     /// Downloads every planned file (verified), in parallel; `--hash` pins checked.
     fn download(&self, entries: &[(Resolved, bool)], reqs: &RequirementSet) -> anyhow::Result<Vec<Downloaded>> {
         let artifacts = self.block_on(async {
-            futures_util::future::join_all(
-                entries
-                    .iter()
-                    .map(|(r, _)| self.downloader.fetch(r.file.as_ref().expect("planned entries have files"))),
-            )
+            futures_util::future::join_all(entries.iter().map(|(r, _)| {
+                self.downloader
+                    .fetch(r.file.as_ref().expect("planned entries have files"))
+            }))
             .await
         });
         let pinned: HashMap<String, Vec<String>> = reqs

@@ -90,6 +90,8 @@ pub fn changes(plan: &Plan, before: &[Installed], locals: &[LocalProject], decis
         out.push_str(&format!(" + {} ({mode}{})\n", l.name, l.path.display()));
     }
     let n = plan.packages.iter().filter(|p| !p.build_dependency).count() + locals.len();
-    out.push_str(&format!("Installed {n} package(s); every third-party file was inspected first.\n"));
+    out.push_str(&format!(
+        "Installed {n} package(s); every third-party file was inspected first.\n"
+    ));
     out
 }
