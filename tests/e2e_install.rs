@@ -575,8 +575,18 @@ fn editable_local_project_installs_with_inspected_dependencies() {
     let env = setup();
     let proj = env.project().join("mine");
     local_project(&proj, "mine", "0.1", &["benign-wheel"]);
-    let out = env.guard(&["-e", "./mine"]);
+    let report = env.dir.path().join("report.json");
+    let out = env.guard(&["-e", "./mine", "--report", report.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // pip's installation report covers both runs: the dependency and the project.
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let names: Vec<&str> = report["install"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["metadata"]["name"].as_str())
+        .collect();
+    assert!(names.contains(&"benign-wheel") && names.contains(&"mine"), "{names:?}");
     let show = pip_show(&env, "mine");
     assert!(
         show.contains(&format!(
