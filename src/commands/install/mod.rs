@@ -680,7 +680,12 @@ impl Session {
             selector,
             pre: settings.pre,
             upgrade: args.upgrade,
-            ignore_installed: args.ignore_installed || args.force_reinstall || elsewhere,
+            // pip's eager strategy upgrades every dependency too: nothing installed is kept
+            // (the installer still skips what is already at the chosen version).
+            ignore_installed: args.ignore_installed
+                || args.force_reinstall
+                || elsewhere
+                || (args.upgrade && args.pip.upgrade_strategy.as_deref() == Some("eager")),
             no_deps,
         }
     }
