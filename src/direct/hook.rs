@@ -40,7 +40,12 @@ pub const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
 
 /// Runs the hook of `project` with `python`, importing only from `site`
 /// (`None`: `--no-build-isolation`, the target environment as it is).
-pub fn prepare_metadata(project: &LocalProject, python: &Path, site: Option<&Path>) -> Result<DistMetadata, String> {
+/// Returns the dependency metadata and the project's name, as the hook says.
+pub fn prepare_metadata(
+    project: &LocalProject,
+    python: &Path,
+    site: Option<&Path>,
+) -> Result<(DistMetadata, Option<String>), String> {
     let out = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let backend = project.backend.clone().unwrap_or_else(|| LEGACY_BACKEND.to_string());
     let paths = serde_json::to_string(&project.backend_path).unwrap_or_else(|_| "[]".into());
@@ -86,5 +91,5 @@ pub fn prepare_metadata(project: &LocalProject, python: &Path, site: Option<&Pat
         .map_err(|e| format!("the metadata hook wrote no readable METADATA: {e}"))?;
     let mut md = from_core_metadata(&text, Source::BuildHook);
     md.build_requires = project.metadata.build_requires.clone();
-    Ok(md)
+    Ok((md, crate::metadata::CoreMetadata::parse(&text).name))
 }

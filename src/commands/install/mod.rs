@@ -273,8 +273,10 @@ impl<'a> Steps<'a> {
             let python = session.interpreter.path.clone();
             let what = format!("{} ({})", l.name, l.path.display());
             if self.args.no_build_isolation {
-                l.metadata = direct::hook::prepare_metadata(l, &python, None)
+                let (md, name) = direct::hook::prepare_metadata(l, &python, None)
                     .map_err(|e| anyhow::anyhow!("cannot read the dependencies of {what}: {e}"))?;
+                l.metadata = md;
+                l.name = name.unwrap_or(l.name.clone());
                 continue;
             }
             let options = session.options(self.args, settings, false);
@@ -327,8 +329,10 @@ impl<'a> Steps<'a> {
             if code != 0 {
                 bail!("cannot install the build backend of {what} into a private directory (installer exit status {code})");
             }
-            l.metadata = direct::hook::prepare_metadata(l, &python, Some(site.path()))
+            let (md, name) = direct::hook::prepare_metadata(l, &python, Some(site.path()))
                 .map_err(|e| anyhow::anyhow!("cannot read the dependencies of {what}: {e}"))?;
+            l.metadata = md;
+            l.name = name.unwrap_or(l.name.clone());
         }
         Ok(None)
     }

@@ -15,10 +15,12 @@ pub fn summary(plan: &Plan, seconds: f64) -> String {
         .filter_map(|p| std::fs::metadata(&p.path).ok())
         .map(|m| m.len())
         .sum();
+    let runtime = plan.packages.iter().filter(|p| !p.build_dependency).count();
+    let files = plan.packages.len();
     let mut out = format!(
-        "  Resolved {} packages · {} files ({:.1} MB) · inspected in {seconds:.1} s\n",
-        plan.packages.iter().filter(|p| !p.build_dependency).count(),
-        plan.packages.len(),
+        "  Resolved {runtime} package{} · {files} file{} ({:.1} MB) · inspected in {seconds:.1} s\n",
+        plural(runtime),
+        plural(files),
         bytes as f64 / 1e6
     );
     if plan.summary.allow > 0 {
