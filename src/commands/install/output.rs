@@ -93,7 +93,16 @@ pub fn changes(plan: &Plan, before: &[Installed], locals: &[LocalProject], decis
     }
     let n = plan.packages.iter().filter(|p| !p.build_dependency).count() + locals.len();
     out.push_str(&format!(
-        "Installed {n} package(s); every third-party file was inspected first.\n"
+        "Installed {n} package{}; every third-party file was inspected first.\n",
+        plural(n)
     ));
     out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
