@@ -85,6 +85,9 @@ pub struct ApprovedFile {
     pub path: PathBuf,
     pub sha256: String,
     pub build_dependency: bool,
+    /// Named by the user as a file, URL or repository: pip gets it as
+    /// `name @ file://…` rather than `name==version`.
+    pub direct: bool,
 }
 
 /// Everything the handoff may give pip. Only this module constructs it.
@@ -96,6 +99,22 @@ pub struct Approved {
 impl Approved {
     pub fn files(&self) -> &[ApprovedFile] {
         &self.files
+    }
+
+    /// The same approved files, all to be installed (build dependencies
+    /// installed as such, for a build backend's private directory).
+    pub fn as_runtime(&self) -> Approved {
+        Approved {
+            files: self
+                .files
+                .iter()
+                .cloned()
+                .map(|f| ApprovedFile {
+                    build_dependency: false,
+                    ..f
+                })
+                .collect(),
+        }
     }
 
     /// Test-only constructor for the handoff's own tests.
@@ -180,6 +199,7 @@ pub fn decide(plan: &Plan, mode: Mode, prompter: &mut dyn Prompter) -> Result<Ou
                 path: p.path().to_path_buf(),
                 sha256: p.sha256().to_string(),
                 build_dependency: p.build_dependency,
+                direct: p.direct.is_some(),
             })
             .collect();
         Ok(Outcome::Install(Approved { files }, decisions))

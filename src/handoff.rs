@@ -35,13 +35,48 @@ pub enum Error {
     Spawn { python: PathBuf, source: std::io::Error },
 }
 
-/// How to run pip.
+/// How to run the installer.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The target interpreter; pip runs as `<python> -m pip`.
+    /// The target interpreter; pip runs as `<python> -m pip`, uv as `uv pip install --python <python>`.
     pub python: PathBuf,
-    /// Pass-through options (`--user`, `--target DIR`, `-q`, …), already vetted.
+    /// Pass-through options (`--user`, `--target DIR`, `-q`, …), already vetted for the installer.
     pub pass: Vec<OsString>,
+    pub installer: Installer,
+    /// The user's own projects, installed after the approved files with `--no-deps`.
+    pub local: Vec<LocalInstall>,
+    /// `--no-build-isolation`, for the local projects only.
+    pub local_no_build_isolation: bool,
+    /// pip's `--report FILE` (the runs' reports merged into one).
+    pub report: Option<PathBuf>,
+    /// Show the installer's own output (`-v`); otherwise it is shown only when it fails.
+    pub show_output: bool,
+    /// Where wheels built from approved sdists are kept, so a warm install does not rebuild them.
+    pub wheel_cache: Option<WheelCache>,
+}
+
+/// Which program installs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installer {
+    Pip,
+    /// `uv pip install`, with this uv executable.
+    Uv(PathBuf),
+}
+
+/// One of the user's own projects.
+#[derive(Debug, Clone)]
+pub struct LocalInstall {
+    pub path: PathBuf,
+    pub editable: bool,
+    pub extras: Vec<String>,
+}
+
+/// Built wheels of approved sdists: `<dir>/<sdist sha256>/<tags_key>/NAME.whl`.
+#[derive(Debug, Clone)]
+pub struct WheelCache {
+    pub dir: PathBuf,
+    /// Identifies the target's tags (a build for one interpreter is not reused for another).
+    pub tags_key: String,
 }
 
 /// `PIP_*` variables that cannot make pip fetch anything; all others are removed.
@@ -55,12 +90,31 @@ const HARMLESS: &[&str] = &[
     "PIP_DISABLE_PIP_VERSION_CHECK",
 ];
 
-/// A prepared handoff: the directory and the command, not yet run.
+/// `UV_*` variables that cannot widen what uv fetches; all others are removed.
+const HARMLESS_UV: &[&str] = &[
+    "UV_CACHE_DIR",
+    "UV_NO_CACHE",
+    "UV_LINK_MODE",
+    "UV_NO_PROGRESS",
+    "UV_COMPILE_BYTECODE",
+    "UV_CONCURRENT_BUILDS",
+    "UV_CONCURRENT_INSTALLS",
+    "UV_BREAK_SYSTEM_PACKAGES",
+    "UV_NATIVE_TLS",
+    "UV_SYSTEM_CERTS",
+];
+
+/// A prepared handoff: the directory and the commands, not yet run.
 pub struct Prepared {
     _dir: tempfile::TempDir,
     pub links: PathBuf,
     pub requirements: PathBuf,
-    pub command: Command,
+    /// Installs the approved third-party files (`None`: there are none).
+    pub command: Option<Command>,
+    /// Installs the user's local projects, after `command` (`None`: there are none).
+    pub local: Option<Command>,
+    /// Per-run report files, merged into the user's `--report`.
+    reports: Vec<PathBuf>,
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
@@ -77,7 +131,83 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// Copies and re-verifies the approved files and builds the pip command.
+/// Copies `from` to `dest` and checks the copy has the inspected hash.
+fn copy_verified(from: &Path, dest: &Path, filename: &str, expected: &str) -> Result<(), Error> {
+    std::fs::copy(from, dest).map_err(|source| Error::Io {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    let actual = sha256_file(dest).map_err(|source| Error::Io {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    if !actual.eq_ignore_ascii_case(expected) {
+        return Err(Error::HashMismatch {
+            filename: filename.to_string(),
+            expected: expected.to_string(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+fn is_sdist(filename: &str) -> bool {
+    !filename.to_ascii_lowercase().ends_with(".whl")
+}
+
+/// The base command of the installer, with a scrubbed environment.
+fn installer_command(options: &Options) -> Command {
+    let mut command = match &options.installer {
+        Installer::Pip => {
+            let mut c = Command::new(&options.python);
+            c.args(["-m", "pip", "--isolated"]);
+            c
+        }
+        Installer::Uv(uv) => {
+            let mut c = Command::new(uv);
+            c.arg("pip");
+            c
+        }
+    };
+    scrub(&mut command);
+    command
+}
+
+/// Removes every `PIP_*` and `UV_*` variable that could widen what the
+/// installer fetches, and points both at no configuration file.
+fn scrub(command: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy().to_ascii_uppercase();
+        let pip = k.starts_with("PIP_") && !HARMLESS.contains(&k.as_str());
+        let uv = k.starts_with("UV_") && !HARMLESS_UV.contains(&k.as_str());
+        if pip || uv {
+            command.env_remove(&key);
+        }
+    }
+    let devnull = if cfg!(windows) { "nul" } else { "/dev/null" };
+    command
+        .env("PIP_CONFIG_FILE", devnull)
+        .env("PIP_NO_INPUT", "1")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("UV_NO_CONFIG", "1");
+}
+
+/// `install --no-index --find-links LINKS --no-deps` for the installer.
+fn install_command(options: &Options, links: &Path) -> Command {
+    let mut command = installer_command(options);
+    command.arg("install");
+    if let Installer::Uv(_) = options.installer {
+        command.arg("--python").arg(&options.python).arg("--no-config");
+    }
+    command
+        .arg("--no-index")
+        .arg("--find-links")
+        .arg(links)
+        .arg("--no-deps");
+    command
+}
+
+/// Copies and re-verifies the approved files and builds the installer commands.
 pub fn prepare(approved: &Approved, options: &Options) -> Result<Prepared, Error> {
     let dir = tempfile::Builder::new()
         .prefix("guard-handoff-")
@@ -93,71 +223,303 @@ pub fn prepare(approved: &Approved, options: &Options) -> Result<Prepared, Error
     };
     std::fs::create_dir(&links).map_err(io(&links))?;
     let mut reqs = String::new();
+    let mut to_build: Vec<(usize, PathBuf)> = Vec::new();
+    let mut lines: Vec<Option<String>> = Vec::new();
     for f in approved.files() {
         if f.filename.contains(['/', '\\']) || f.filename.starts_with('.') || f.filename.is_empty() {
             return Err(Error::FileName(f.filename.clone()));
         }
         let dest = links.join(&f.filename);
-        std::fs::copy(&f.path, &dest).map_err(io(&dest))?;
-        let actual = sha256_file(&dest).map_err(io(&dest))?;
-        if !actual.eq_ignore_ascii_case(&f.sha256) {
-            return Err(Error::HashMismatch {
-                filename: f.filename.clone(),
-                expected: f.sha256.clone(),
-                actual,
-            });
+        copy_verified(&f.path, &dest, &f.filename, &f.sha256)?;
+        if f.build_dependency {
+            continue;
         }
-        if !f.build_dependency {
-            reqs.push_str(&format!("{}=={} --hash=sha256:{}\n", f.name, f.version, f.sha256));
+        if is_sdist(&f.filename) {
+            if let Some(cache) = &options.wheel_cache {
+                match cached_wheel(cache, &f.sha256, &links)? {
+                    Some((wheel, sha)) => {
+                        lines.push(Some(url_line(&f.name, &links.join(&wheel), &sha)));
+                        continue;
+                    }
+                    None => to_build.push((lines.len(), dest.clone())),
+                }
+            }
         }
+        lines.push(Some(if f.direct {
+            url_line(&f.name, &dest, &f.sha256)
+        } else {
+            format!("{}=={} --hash=sha256:{}\n", f.name, f.version, f.sha256)
+        }));
+    }
+    let runtime: Vec<&crate::confirm::ApprovedFile> = approved.files().iter().filter(|f| !f.build_dependency).collect();
+    // Build the sdists not built before, keep their wheels, hand over the wheels.
+    if !to_build.is_empty() {
+        let cache = options.wheel_cache.as_ref().expect("only with a wheel cache");
+        let out = dir.path().join("built");
+        std::fs::create_dir(&out).map_err(io(&out))?;
+        for (at, sdist) in &to_build {
+            let f = runtime[*at];
+            if let Some((wheel, sha)) = build_wheel(options, &links, sdist, &out, cache, &f.sha256, &f.name)? {
+                lines[*at] = Some(url_line(&f.name, &links.join(&wheel), &sha));
+            }
+        }
+    }
+    for l in lines.into_iter().flatten() {
+        reqs.push_str(&l);
     }
     let requirements = dir.path().join("requirements.txt");
-    std::fs::write(&requirements, reqs).map_err(io(&requirements))?;
+    std::fs::write(&requirements, &reqs).map_err(io(&requirements))?;
 
-    let mut command = Command::new(&options.python);
-    command
-        .arg("-m")
-        .arg("pip")
-        .arg("--isolated")
-        .arg("install")
-        .arg("--no-index")
-        .arg("--find-links")
-        .arg(&links)
-        .arg("--no-deps")
-        .arg("--require-hashes")
-        .arg("-r")
-        .arg(&requirements)
-        .args(&options.pass);
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy().to_ascii_uppercase();
-        if k.starts_with("PIP_") && !HARMLESS.contains(&k.as_str()) {
-            command.env_remove(&key);
+    let mut reports = Vec::new();
+    let command = (!reqs.is_empty()).then(|| {
+        let mut c = install_command(options, &links);
+        c.arg("--require-hashes")
+            .arg("-r")
+            .arg(&requirements)
+            .args(&options.pass);
+        if options.report.is_some() {
+            let r = dir.path().join("report-1.json");
+            c.arg("--report").arg(&r);
+            reports.push(r);
         }
-    }
-    let devnull = if cfg!(windows) { "nul" } else { "/dev/null" };
-    command
-        .env("PIP_CONFIG_FILE", devnull)
-        .env("PIP_NO_INPUT", "1")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        c
+    });
+    let local = (!options.local.is_empty()).then(|| {
+        let mut c = install_command(options, &links);
+        if options.local_no_build_isolation {
+            c.arg("--no-build-isolation");
+        }
+        for p in &options.local {
+            let mut target = p.path.as_os_str().to_os_string();
+            if !p.extras.is_empty() {
+                target.push(format!("[{}]", p.extras.join(",")));
+            }
+            if p.editable {
+                c.arg("-e");
+            }
+            c.arg(target);
+        }
+        c.args(&options.pass);
+        if options.report.is_some() {
+            let r = dir.path().join("report-2.json");
+            c.arg("--report").arg(&r);
+            reports.push(r);
+        }
+        c
+    });
     Ok(Prepared {
         _dir: dir,
         links,
         requirements,
         command,
+        local,
+        reports,
     })
 }
 
-/// Runs pip on the approved files, streaming its output; returns its exit code.
-pub fn install(approved: &Approved, options: &Options) -> Result<i32, Error> {
-    if approved.files().iter().all(|f| f.build_dependency) {
-        return Ok(0);
+/// `name @ file:///…/file --hash=sha256:…`: a file named directly (or a
+/// wheel guard built from an approved sdist) is pinned by URL and hash.
+fn url_line(name: &str, path: &Path, sha256: &str) -> String {
+    let url = url::Url::from_file_path(path)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| path.display().to_string());
+    format!("{name} @ {url} --hash=sha256:{sha256}\n")
+}
+
+/// A wheel built earlier from the sdist with this hash, for these tags:
+/// copied into `links` and re-verified against its recorded hash.
+fn cached_wheel(cache: &WheelCache, sdist_sha: &str, links: &Path) -> Result<Option<(String, String)>, Error> {
+    let dir = cache.dir.join(sdist_sha).join(&cache.tags_key);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(None);
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".whl") || name.starts_with('.') {
+            continue;
+        }
+        let Ok(recorded) = std::fs::read_to_string(dir.join(format!("{name}.sha256"))) else {
+            continue;
+        };
+        let recorded = recorded.trim().to_string();
+        let dest = links.join(&name);
+        match copy_verified(&e.path(), &dest, &name, &recorded) {
+            Ok(()) => return Ok(Some((name, recorded))),
+            // A damaged entry is not used: the sdist is built again.
+            Err(Error::HashMismatch { .. }) => {
+                let _ = std::fs::remove_file(&dest);
+                let _ = std::fs::remove_dir_all(&dir);
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let mut prepared = prepare(approved, options)?;
-    let status = prepared.command.status().map_err(|source| Error::Spawn {
+    Ok(None)
+}
+
+/// Builds one approved sdist into a wheel (offline, build dependencies only
+/// from `links`), keeps it in the cache and copies it into `links`.
+/// `Ok(None)`: the build failed; the sdist is handed over as it is, so the
+/// installer reports the failure in its own words.
+fn build_wheel(
+    options: &Options,
+    links: &Path,
+    sdist: &Path,
+    out: &Path,
+    cache: &WheelCache,
+    sdist_sha: &str,
+    name: &str,
+) -> Result<Option<(String, String)>, Error> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let target = out.join(sdist_sha);
+    std::fs::create_dir_all(&target).map_err(io(&target))?;
+    let mut command = installer_command(options);
+    match &options.installer {
+        Installer::Pip => {
+            command
+                .arg("wheel")
+                .arg("--no-index")
+                .arg("--find-links")
+                .arg(links)
+                .arg("--no-deps")
+                .arg("--wheel-dir")
+                .arg(&target)
+                .arg(sdist);
+        }
+        Installer::Uv(uv) => {
+            // `uv build` is a top-level command, not `uv pip …`.
+            command = Command::new(uv);
+            scrub(&mut command);
+            command
+                .arg("build")
+                .arg("--wheel")
+                .arg("--no-config")
+                .arg("--python")
+                .arg(&options.python)
+                .arg("--no-index")
+                .arg("--find-links")
+                .arg(links)
+                .arg("--out-dir")
+                .arg(&target)
+                .arg(sdist);
+        }
+    }
+    let output = command.output().map_err(|source| Error::Spawn {
         python: options.python.clone(),
         source,
     })?;
-    Ok(status.code().unwrap_or(2))
+    if options.show_output {
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), &output.stdout);
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), &output.stderr);
+    }
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let norm = crate::metadata::normalize(name).replace('-', "_");
+    let wheel = std::fs::read_dir(&target)
+        .map_err(io(&target))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| {
+            n.ends_with(".whl")
+                && crate::metadata::normalize(n.split('-').next().unwrap_or("")).replace('-', "_") == norm
+        });
+    let Some(wheel) = wheel else { return Ok(None) };
+    let built = target.join(&wheel);
+    let sha = sha256_file(&built).map_err(io(&built))?;
+    // Keep it: write under a temporary name, then rename (several guards may share the cache).
+    let keep = cache.dir.join(sdist_sha).join(&cache.tags_key);
+    if std::fs::create_dir_all(&keep).is_ok() {
+        let tmp = keep.join(format!(".{wheel}.{}.part", std::process::id()));
+        if std::fs::copy(&built, &tmp).is_ok() && std::fs::write(keep.join(format!("{wheel}.sha256")), &sha).is_ok() {
+            let _ = std::fs::rename(&tmp, keep.join(&wheel));
+        } else {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    std::fs::copy(&built, links.join(&wheel)).map_err(io(&links.join(&wheel)))?;
+    Ok(Some((wheel, sha)))
+}
+
+/// Runs one installer command; its output is shown live with `show_output`,
+/// otherwise only when it fails.
+fn run(mut command: Command, options: &Options) -> Result<i32, Error> {
+    let spawn = |source| Error::Spawn {
+        python: match &options.installer {
+            Installer::Pip => options.python.clone(),
+            Installer::Uv(uv) => uv.clone(),
+        },
+        source,
+    };
+    if options.show_output {
+        let status = command.status().map_err(spawn)?;
+        return Ok(status.code().unwrap_or(2));
+    }
+    let output = command.output().map_err(spawn)?;
+    if !output.status.success() {
+        let mut err = std::io::stderr().lock();
+        let _ = std::io::Write::write_all(&mut err, &output.stdout);
+        let _ = std::io::Write::write_all(&mut err, &output.stderr);
+    }
+    Ok(output.status.code().unwrap_or(2))
+}
+
+/// Installs the approved files, then the local projects; returns the
+/// installer's exit code (the first failure stops the rest).
+pub fn install(approved: &Approved, options: &Options) -> Result<i32, Error> {
+    let has_runtime = approved.files().iter().any(|f| !f.build_dependency);
+    if !has_runtime && options.local.is_empty() {
+        return Ok(0);
+    }
+    let prepared = prepare(approved, options)?;
+    let Prepared {
+        command,
+        local,
+        reports,
+        _dir,
+        ..
+    } = prepared;
+    for c in [command, local].into_iter().flatten() {
+        let code = run(c, options)?;
+        if code != 0 {
+            return Ok(code);
+        }
+    }
+    if let Some(path) = &options.report {
+        merge_reports(&reports, path)?;
+    }
+    Ok(0)
+}
+
+/// pip's installation reports of the runs, as one report (`install` lists joined).
+fn merge_reports(parts: &[PathBuf], out: &Path) -> Result<(), Error> {
+    let mut merged: Option<serde_json::Value> = None;
+    for p in parts {
+        let Ok(text) = std::fs::read_to_string(p) else { continue };
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        match &mut merged {
+            None => merged = Some(value),
+            Some(m) => {
+                if let (Some(a), Some(b)) = (
+                    m.get_mut("install").and_then(|v| v.as_array_mut()),
+                    value.get("install").and_then(|v| v.as_array()),
+                ) {
+                    a.extend(b.iter().cloned());
+                }
+            }
+        }
+    }
+    let merged = merged.unwrap_or_else(|| serde_json::json!({"version": "1", "install": []}));
+    let text = serde_json::to_string_pretty(&merged).unwrap_or_default();
+    std::fs::write(out, text).map_err(|source| Error::Io {
+        path: out.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -175,6 +537,20 @@ mod tests {
             path,
             sha256: hex::encode(Sha256::digest(body)),
             build_dependency: build,
+            direct: false,
+        }
+    }
+
+    fn options() -> Options {
+        Options {
+            python: "python3".into(),
+            pass: vec![],
+            installer: Installer::Pip,
+            local: vec![],
+            local_no_build_isolation: false,
+            report: None,
+            show_output: false,
+            wheel_cache: None,
         }
     }
 
@@ -188,8 +564,8 @@ mod tests {
         let prepared = prepare(
             &approved,
             &Options {
-                python: "python3".into(),
                 pass: vec!["--user".into()],
+                ..options()
             },
         )
         .unwrap();
@@ -197,16 +573,12 @@ mod tests {
         assert_eq!(reqs.lines().count(), 1, "{reqs}");
         assert!(reqs.starts_with("app==1.0 --hash=sha256:"));
         assert!(prepared.links.join("setuptools-1.0-py3-none-any.whl").is_file());
-        let args: Vec<String> = prepared
-            .command
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let command = prepared.command.as_ref().unwrap();
+        let args: Vec<String> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         for needle in ["--isolated", "--no-index", "--no-deps", "--require-hashes", "--user"] {
             assert!(args.iter().any(|a| a == needle), "{needle} missing: {args:?}");
         }
-        let envs: Vec<(String, Option<String>)> = prepared
-            .command
+        let envs: Vec<(String, Option<String>)> = command
             .get_envs()
             .map(|(k, v)| {
                 (
@@ -227,15 +599,9 @@ mod tests {
         let cache = tempfile::tempdir().unwrap();
         let f = file(cache.path(), "app", b"inspected bytes", false);
         std::fs::write(&f.path, b"swapped bytes").unwrap();
-        let err = prepare(
-            &Approved::for_tests(vec![f]),
-            &Options {
-                python: "python3".into(),
-                pass: vec![],
-            },
-        )
-        .err()
-        .expect("must refuse");
+        let err = prepare(&Approved::for_tests(vec![f]), &options())
+            .err()
+            .expect("must refuse");
         assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
     }
 }

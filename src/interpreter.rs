@@ -278,7 +278,7 @@ fn query(path: &Path) -> Result<Answer, Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub fn sample() -> Answer {

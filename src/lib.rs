@@ -9,7 +9,7 @@ pub mod commands;
 
 pub mod bounded;
 pub mod cache;
-
+pub mod direct;
 pub mod download;
 pub mod index;
 pub mod interpreter;

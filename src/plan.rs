@@ -38,6 +38,10 @@ pub struct PlannedPackage {
     pub upload_time: Option<String>,
     /// PEP 592 yank reason, when the chosen file is yanked.
     pub yanked: Option<String>,
+    /// What the user named when the file did not come from an index: a
+    /// path, a URL, or `git+URL@commit`. Inspected like any index file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct: Option<String>,
     /// The inspected file in the cache (not part of the JSON plan).
     #[serde(skip)]
     path: PathBuf,
@@ -55,6 +59,8 @@ pub struct Entry<'a> {
     pub index: Option<String>,
     pub upload_time: Option<String>,
     pub yanked: Option<String>,
+    /// What the user named for a file not from an index (path, URL, `git+URL@commit`).
+    pub direct: Option<String>,
     /// The hash the download was verified against.
     pub download_sha256: &'a str,
     /// The hash the index announced, when it did.
@@ -99,6 +105,7 @@ impl PlannedPackage {
             index,
             upload_time,
             yanked,
+            direct,
             download_sha256,
             index_sha256,
             mut verdict,
@@ -139,6 +146,7 @@ impl PlannedPackage {
             index,
             upload_time,
             yanked,
+            direct,
             path: inspected.path().map(Path::to_path_buf).unwrap_or_default(),
         }
     }
@@ -169,9 +177,22 @@ impl PlannedPackage {
             index: None,
             upload_time: None,
             yanked: None,
+            direct: None,
             path: PathBuf::from(format!("/cache/{name}")),
         }
     }
+}
+
+/// One of the user's own local projects: not judged (`verdict: local`), built
+/// by pip after everything it pulls in was inspected and approved.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalEntry {
+    pub name: String,
+    pub path: String,
+    pub editable: bool,
+    pub verdict: &'static str,
+    /// Where its dependencies were read from (`pyproject`, `setup-cfg`, …, `build-hook`).
+    pub metadata_source: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -179,6 +200,8 @@ pub struct Plan {
     pub schema: u32,
     pub python: Python,
     pub packages: Vec<PlannedPackage>,
+    /// The user's own projects, installed after the packages (not inspected as third-party code).
+    pub local: Vec<LocalEntry>,
     pub summary: Summary,
 }
 
@@ -189,6 +212,7 @@ impl Plan {
             schema: 1,
             python,
             packages,
+            local: Vec::new(),
             summary,
         }
     }
@@ -218,6 +242,9 @@ impl Plan {
             if p.needs_build {
                 file.push_str("  (needs build: dependencies unknown)");
             }
+            if let Some(d) = &p.direct {
+                file.push_str(&format!("  (from {d})"));
+            }
             out.push_str(&format!(
                 "{:<7} {:<w_name$}  {:<w_ver$}  {file}\n",
                 p.verdict.as_str(),
@@ -237,6 +264,13 @@ impl Plan {
                     f.message
                 ));
             }
+        }
+        for l in &self.local {
+            let mode = if l.editable { ", editable" } else { "" };
+            out.push_str(&format!(
+                "{:<7} {:<w_name$}  {:<w_ver$}  {}  (your project{mode}; dependencies from {})\n",
+                l.verdict, l.name, "", l.path, l.metadata_source
+            ));
         }
         out.push_str(&format!(
             "{} package(s): {} allow, {} review, {} deny in {:.2}s\n",
@@ -274,6 +308,7 @@ mod tests {
             index: None,
             upload_time: None,
             yanked: None,
+            direct: None,
             download_sha256,
             index_sha256: None,
             verdict: Verdict::Allow,
@@ -336,6 +371,12 @@ mod tests {
             &handoff::Options {
                 python: "/nonexistent/python".into(),
                 pass: Vec::new(),
+                installer: handoff::Installer::Pip,
+                local: Vec::new(),
+                local_no_build_isolation: false,
+                report: None,
+                show_output: false,
+                wheel_cache: None,
             },
         )
         .err()

@@ -70,10 +70,66 @@ pub struct FileOptions {
     pub require_hashes: bool,
 }
 
+/// A requirement that names a place rather than an index project: a local
+/// project directory, a distribution file, a URL or a git repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Direct {
+    /// The user's own project (`.`, `./dir[extra]`, `-e ./dir`): not judged
+    /// as a third-party artifact, but everything it pulls in is.
+    Project {
+        path: PathBuf,
+        editable: bool,
+        extras: Vec<String>,
+        origin: Origin,
+    },
+    /// A wheel or sdist on disk or behind a URL: third-party code, inspected.
+    Archive {
+        name: Option<PackageName>,
+        location: Location,
+        extras: Vec<String>,
+        /// `--hash` values and a `#sha256=` fragment, lowercase hex.
+        hashes: Vec<String>,
+        origin: Origin,
+    },
+    /// `git+https://…@rev`: cloned at the pinned commit, inspected as a source tree.
+    Git {
+        name: Option<PackageName>,
+        /// The repository URL without the `git+` prefix, `@rev` and fragment.
+        url: String,
+        rev: Option<String>,
+        subdirectory: Option<String>,
+        extras: Vec<String>,
+        origin: Origin,
+    },
+}
+
+impl Direct {
+    pub fn origin(&self) -> &Origin {
+        match self {
+            Direct::Project { origin, .. } | Direct::Archive { origin, .. } | Direct::Git { origin, .. } => origin,
+        }
+    }
+
+    pub fn extras(&self) -> &[String] {
+        match self {
+            Direct::Project { extras, .. } | Direct::Archive { extras, .. } | Direct::Git { extras, .. } => extras,
+        }
+    }
+}
+
+/// Where a distribution file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Path(PathBuf),
+    Url(url::Url),
+}
+
 /// Everything collected from the command line and requirement files.
 #[derive(Debug, Clone, Default)]
 pub struct RequirementSet {
     pub requirements: Vec<Requirement>,
+    /// Local projects, files, URLs and git repositories, in the order given.
+    pub direct: Vec<Direct>,
     pub constraints: Vec<Requirement>,
     pub options: FileOptions,
     /// Non-fatal remarks (ignored options), for the user.
@@ -81,14 +137,59 @@ pub struct RequirementSet {
 }
 
 impl RequirementSet {
-    /// Adds one requirement given on the command line (`requests>=2`).
+    /// Adds one requirement given on the command line (`requests>=2`, `.`,
+    /// `./dist/x.whl`, `name @ https://…`, `git+https://…`).
     pub fn add_arg(&mut self, arg: &str) -> Result<(), Error> {
-        let req = parse_requirement(arg, &Origin::CommandLine)?;
-        self.requirements.push(Requirement {
-            req,
-            hashes: Vec::new(),
-            origin: Origin::CommandLine,
-        });
+        self.add_spec(arg, Vec::new(), Origin::CommandLine)
+    }
+
+    /// Adds `-e PATH` (an editable local project) from the command line.
+    pub fn add_editable(&mut self, arg: &str) -> Result<(), Error> {
+        self.add_editable_at(arg, &Origin::CommandLine)
+    }
+
+    fn add_editable_at(&mut self, arg: &str, origin: &Origin) -> Result<(), Error> {
+        match classify(arg.trim(), origin)? {
+            Some(Direct::Project { path, extras, .. }) => {
+                self.direct.push(Direct::Project {
+                    path,
+                    editable: true,
+                    extras,
+                    origin: origin.clone(),
+                });
+                Ok(())
+            }
+            Some(Direct::Git { .. }) => Err(invalid(
+                origin,
+                format!("editable VCS checkouts (`-e {arg}`) are not supported: clone it and install the clone with `-e DIR`"),
+            )),
+            _ => Err(invalid(
+                origin,
+                format!("`-e {arg}`: an editable install needs a local project directory (with pyproject.toml or setup.py)"),
+            )),
+        }
+    }
+
+    fn add_spec(&mut self, spec: &str, hashes: Vec<String>, origin: Origin) -> Result<(), Error> {
+        match classify(spec.trim(), &origin)? {
+            Some(mut direct) => {
+                match &mut direct {
+                    Direct::Archive { hashes: h, .. } => h.extend(hashes),
+                    _ if !hashes.is_empty() => {
+                        return Err(invalid(
+                            &origin,
+                            format!("--hash cannot pin `{spec}`: only files and URLs of distributions can be hashed"),
+                        ))
+                    }
+                    _ => {}
+                }
+                self.direct.push(direct);
+            }
+            None => {
+                let req = parse_requirement(spec, &origin)?;
+                self.requirements.push(Requirement { req, hashes, origin });
+            }
+        }
         Ok(())
     }
 
@@ -154,13 +255,12 @@ impl RequirementSet {
                 };
                 hashes.push(parse_hash(&value, &origin)?);
             }
-            let req = parse_requirement(spec, &origin)?;
-            let target = if constraint {
-                &mut self.constraints
+            if constraint {
+                let req = parse_requirement(spec, &origin)?;
+                self.constraints.push(Requirement { req, hashes, origin });
             } else {
-                &mut self.requirements
-            };
-            target.push(Requirement { req, hashes, origin });
+                self.add_spec(spec, hashes, origin)?;
+            }
         }
         Ok(())
     }
@@ -234,12 +334,10 @@ impl RequirementSet {
             "--prefer-binary" | "--trusted-host" | "--use-feature" => self
                 .warnings
                 .push(format!("{origin}: option {flag} is accepted and ignored")),
-            "-e" | "--editable" => {
-                return Err(invalid(
-                    origin,
-                    "editable requirements (-e) are not supported: guard only installs inspected artifacts",
-                ))
+            "-e" | "--editable" if constraint => {
+                return Err(invalid(origin, "editable requirements cannot be constraints"))
             }
+            "-e" | "--editable" => self.add_editable_at(value()?, origin)?,
             _ => return Err(invalid(origin, format!("unknown option `{flag}`"))),
         }
         Ok(())
@@ -251,6 +349,18 @@ impl RequirementSet {
         let hash_mode = self.options.require_hashes || self.requirements.iter().any(|r| !r.hashes.is_empty());
         if !hash_mode {
             return Ok(());
+        }
+        for d in &self.direct {
+            match d {
+                Direct::Archive { hashes, .. } if !hashes.is_empty() => {}
+                Direct::Project { .. } => {} // the user's own code: nothing to pin
+                other => {
+                    return Err(invalid(
+                        other.origin(),
+                        "hash-checking mode: this file or repository has no --hash (or #sha256=)",
+                    ))
+                }
+            }
         }
         for r in &self.requirements {
             if r.hashes.is_empty() {
@@ -313,17 +423,254 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
-/// Parses one PEP 508 requirement; URL requirements are refused (nothing to
-/// verify them against).
+/// Parses one PEP 508 requirement of an index project (`name @ URL` is a
+/// [`Direct`] requirement and goes through [`classify`]).
 pub fn parse_requirement(text: &str, origin: &Origin) -> Result<Pep508, Error> {
     let req = parse_pep508(text.trim()).map_err(|e| invalid(origin, format!("invalid requirement `{text}`: {e}")))?;
     if let Some(VersionOrUrl::Url(url)) = &req.version_or_url {
         return Err(invalid(
             origin,
-            format!("direct URL requirements are not supported yet: `{}` @ {url}", req.name),
+            format!(
+                "`{}` @ {url}: only files, archives and git repositories can be named by URL",
+                req.name
+            ),
         ));
     }
     Ok(req)
+}
+
+/// File names pip installs from directly.
+const ARCHIVE_SUFFIXES: [&str; 7] = [".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz", ".tar"];
+
+fn is_archive_name(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    ARCHIVE_SUFFIXES.iter().any(|x| lower.ends_with(x))
+}
+
+/// Splits a trailing `[extra,…]` off a path or URL (`./dir[dev,test]`).
+fn split_extras(s: &str) -> (&str, Vec<String>) {
+    if let Some(open) = s.rfind('[') {
+        if let Some(inner) = s[open + 1..].strip_suffix(']') {
+            let extras = inner
+                .split(',')
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty())
+                .collect();
+            return (&s[..open], extras);
+        }
+    }
+    (s, Vec::new())
+}
+
+/// Decides whether `spec` names a place (project directory, file, URL, git
+/// repository) as pip does; `None` for an ordinary index requirement.
+pub fn classify(spec: &str, origin: &Origin) -> Result<Option<Direct>, Error> {
+    // `name[extras] @ URL` (PEP 508 direct reference).
+    if let Some((left, right)) = spec.split_once(" @ ").or_else(|| spec.split_once("@ ")) {
+        let left = left.trim();
+        if !left.is_empty() && !left.contains(['/', ':']) {
+            let (name, extras) = split_extras(left);
+            let name = PackageName::from_str(name.trim())
+                .map_err(|e| invalid(origin, format!("invalid project name `{name}`: {e}")))?;
+            let (target, marker) = match right.split_once(" ;").or_else(|| right.split_once("; ")) {
+                Some((t, m)) => (t.trim(), Some(m.trim())),
+                None => (right.trim(), None),
+            };
+            if marker.is_some() {
+                return Err(invalid(
+                    origin,
+                    format!("environment markers on direct references are not supported: `{spec}`"),
+                ));
+            }
+            return location(target, Some(name), extras, origin).map(Some);
+        }
+    }
+    if spec.contains("://") || spec.starts_with("git+") {
+        let (target, _) = split_extras(spec);
+        let extras = split_extras(spec).1;
+        return location(target, None, extras, origin).map(Some);
+    }
+    let (path_part, extras) = split_extras(spec);
+    let looks_like_path = path_part.starts_with('.')
+        || path_part.starts_with('/')
+        || path_part.starts_with('~')
+        || path_part.contains(std::path::MAIN_SEPARATOR)
+        || path_part.contains('/')
+        || (is_archive_name(path_part) && Path::new(path_part).is_file());
+    if !looks_like_path {
+        return Ok(None);
+    }
+    let path = expand_home(path_part);
+    if path.is_dir() {
+        return Ok(Some(Direct::Project {
+            path,
+            editable: false,
+            extras,
+            origin: origin.clone(),
+        }));
+    }
+    if path.is_file() {
+        if !is_archive_name(path_part) {
+            return Err(invalid(
+                origin,
+                format!("`{spec}` is a file but not a wheel or source archive (.whl, .tar.gz, .zip, …); a requirements file needs -r"),
+            ));
+        }
+        return Ok(Some(Direct::Archive {
+            name: None,
+            location: Location::Path(path),
+            extras,
+            hashes: Vec::new(),
+            origin: origin.clone(),
+        }));
+    }
+    Err(invalid(
+        origin,
+        format!("`{spec}` looks like a path, but there is no such file or directory"),
+    ))
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// A URL or `git+` URL of a direct reference.
+fn location(target: &str, name: Option<PackageName>, extras: Vec<String>, origin: &Origin) -> Result<Direct, Error> {
+    if let Some(rest) = target.strip_prefix("git+") {
+        let (rest, fragment) = match rest.split_once('#') {
+            Some((r, f)) => (r, Some(f)),
+            None => (rest, None),
+        };
+        let mut name = name;
+        let mut subdirectory = None;
+        for pair in fragment.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("egg", v)) if name.is_none() => {
+                    name = Some(
+                        PackageName::from_str(v)
+                            .map_err(|e| invalid(origin, format!("invalid #egg= name `{v}`: {e}")))?,
+                    )
+                }
+                Some(("subdirectory", v)) => subdirectory = Some(v.to_string()),
+                Some(("egg", _)) => {}
+                _ => {
+                    return Err(invalid(
+                        origin,
+                        format!("unsupported URL fragment `#{pair}` in `{target}`"),
+                    ))
+                }
+            }
+        }
+        let parsed = url::Url::parse(rest).map_err(|e| invalid(origin, format!("invalid git URL `{target}`: {e}")))?;
+        if !matches!(parsed.scheme(), "https" | "http" | "file" | "ssh") {
+            return Err(invalid(
+                origin,
+                format!(
+                    "git over `{}` is not supported (use git+https, git+ssh or git+file)",
+                    parsed.scheme()
+                ),
+            ));
+        }
+        // `…/repo.git@v1.2` — the revision follows the last `@` of the path.
+        let (url, rev) = match parsed.path().rfind('@') {
+            Some(at) => {
+                let mut base = parsed.clone();
+                let path = parsed.path();
+                base.set_path(&path[..at]);
+                (
+                    base.to_string(),
+                    Some(path[at + 1..].to_string()).filter(|r| !r.is_empty()),
+                )
+            }
+            None => (parsed.to_string(), None),
+        };
+        return Ok(Direct::Git {
+            name,
+            url,
+            rev,
+            subdirectory,
+            extras,
+            origin: origin.clone(),
+        });
+    }
+    let parsed = url::Url::parse(target).map_err(|e| invalid(origin, format!("invalid URL `{target}`: {e}")))?;
+    let mut hashes = Vec::new();
+    if let Some(fragment) = parsed.fragment() {
+        for pair in fragment.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("sha256", v)) => hashes.push(parse_hash(&format!("sha256:{v}"), origin)?),
+                Some(("egg" | "subdirectory", _)) => {}
+                Some((algo, _)) if ["md5", "sha1", "sha224", "sha384", "sha512"].contains(&algo) => {
+                    return Err(invalid(
+                        origin,
+                        format!("`#{algo}=` cannot be verified: guard checks sha256 only (use #sha256=)"),
+                    ))
+                }
+                _ => {
+                    return Err(invalid(
+                        origin,
+                        format!("unsupported URL fragment `#{pair}` in `{target}`"),
+                    ))
+                }
+            }
+        }
+    }
+    let mut clean = parsed.clone();
+    clean.set_fragment(None);
+    match clean.scheme() {
+        "file" => {
+            let path = clean
+                .to_file_path()
+                .map_err(|_| invalid(origin, format!("invalid file URL `{target}`")))?;
+            if path.is_dir() {
+                if !hashes.is_empty() {
+                    return Err(invalid(
+                        origin,
+                        format!("`{target}` is a directory: it cannot be hashed"),
+                    ));
+                }
+                return Ok(Direct::Project {
+                    path,
+                    editable: false,
+                    extras,
+                    origin: origin.clone(),
+                });
+            }
+            if !path.is_file() {
+                return Err(invalid(origin, format!("`{target}`: no such file")));
+            }
+            Ok(Direct::Archive {
+                name,
+                location: Location::Path(path),
+                extras,
+                hashes,
+                origin: origin.clone(),
+            })
+        }
+        "https" | "http" => {
+            let last = clean.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
+            if !is_archive_name(last) {
+                return Err(invalid(
+                    origin,
+                    format!("`{target}` does not name a wheel or source archive (.whl, .tar.gz, .zip)"),
+                ));
+            }
+            Ok(Direct::Archive {
+                name,
+                location: Location::Url(clean),
+                extras,
+                hashes,
+                origin: origin.clone(),
+            })
+        }
+        other => Err(invalid(
+            origin,
+            format!("`{target}`: URLs with scheme `{other}` are not supported (https, file, git+…)"),
+        )),
+    }
 }
 
 fn parse_hash(value: &str, origin: &Origin) -> Result<String, Error> {
@@ -485,10 +832,12 @@ mod tests {
         assert_eq!(err.to_string(), "reqs.txt:1: unknown option `--frobnicate`");
         let err = parse("foo --hash=md5:abc\n").unwrap_err();
         assert!(err.to_string().contains("unsupported hash algorithm `md5`"), "{err}");
-        let err = parse("-e .\n").unwrap_err();
-        assert!(err.to_string().contains("editable"), "{err}");
-        let err = parse("foo @ https://example.org/foo.whl\n").unwrap_err();
-        assert!(err.to_string().contains("direct URL"), "{err}");
+        let err = parse("-e ./no-such-dir\n").unwrap_err();
+        assert!(err.to_string().contains("no such file or directory"), "{err}");
+        let err = parse("foo @ https://example.org/foo\n").unwrap_err();
+        assert!(err.to_string().contains("does not name a wheel"), "{err}");
+        let err = parse("foo @ https://example.org/foo.whl#md5=abc\n").unwrap_err();
+        assert!(err.to_string().contains("sha256 only"), "{err}");
     }
 
     #[test]
@@ -543,6 +892,103 @@ mod tests {
             .unwrap();
         let err = set.check_hash_mode().unwrap_err();
         assert!(err.to_string().contains("reqs.txt:2"), "{err}");
+    }
+
+    #[test]
+    fn places_are_direct_requirements() {
+        let dir = tempfile::tempdir().unwrap();
+        let proj = dir.path().join("proj");
+        std::fs::create_dir(&proj).unwrap();
+        let whl = dir.path().join("x-1.0-py3-none-any.whl");
+        std::fs::write(&whl, b"PK").unwrap();
+        let o = Origin::CommandLine;
+        let p = format!("{}[dev, test]", proj.display());
+        match classify(&p, &o).unwrap() {
+            Some(Direct::Project {
+                path, editable, extras, ..
+            }) => {
+                assert_eq!(path, proj);
+                assert!(!editable);
+                assert_eq!(extras, ["dev", "test"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            classify(&whl.display().to_string(), &o).unwrap(),
+            Some(Direct::Archive {
+                location: Location::Path(_),
+                ..
+            })
+        ));
+        let url = format!("x @ file://{}", whl.display());
+        assert!(matches!(
+            classify(&url, &o).unwrap(),
+            Some(Direct::Archive { name: Some(_), .. })
+        ));
+        let h = "a".repeat(64);
+        match classify(&format!("x[y] @ https://h.example/p/x-1.0.tar.gz#sha256={h}"), &o).unwrap() {
+            Some(Direct::Archive {
+                hashes,
+                extras,
+                location: Location::Url(u),
+                ..
+            }) => {
+                assert_eq!(hashes, std::slice::from_ref(&h));
+                assert_eq!(extras, ["y"]);
+                assert_eq!(u.fragment(), None);
+            }
+            other => panic!("{other:?}"),
+        }
+        match classify("git+https://git.example/o/r.git@v1.2#egg=r&subdirectory=pkg", &o).unwrap() {
+            Some(Direct::Git {
+                name,
+                url,
+                rev,
+                subdirectory,
+                ..
+            }) => {
+                assert_eq!(name.unwrap().as_ref(), "r");
+                assert_eq!(url, "https://git.example/o/r.git");
+                assert_eq!(rev.as_deref(), Some("v1.2"));
+                assert_eq!(subdirectory.as_deref(), Some("pkg"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(classify("requests>=2", &o).unwrap().is_none());
+        assert!(classify("flask[async]", &o).unwrap().is_none());
+        let err = classify("./missing", &o).unwrap_err();
+        assert!(err.to_string().contains("no such file"), "{err}");
+        let err = classify("git+ftp://h/r", &o).unwrap_err();
+        assert!(err.to_string().contains("not supported"), "{err}");
+
+        // `-e` lines in requirement files; hashes pin files, not projects.
+        let mut set = RequirementSet::default();
+        let text = format!(
+            "-e {}
+{} --hash=sha256:{h}
+flask
+",
+            proj.display(),
+            whl.display()
+        );
+        set.parse_text(Path::new("r.txt"), &text, false, &mut Vec::new())
+            .unwrap();
+        assert!(matches!(&set.direct[0], Direct::Project { editable: true, .. }));
+        assert!(matches!(&set.direct[1], Direct::Archive { hashes, .. } if hashes.len() == 1));
+        assert_eq!(set.requirements.len(), 1);
+        let err = set
+            .parse_text(
+                Path::new("r.txt"),
+                &format!(
+                    "{} --hash=sha256:{h}
+",
+                    proj.display()
+                ),
+                false,
+                &mut Vec::new(),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot pin"), "{err}");
     }
 
     #[test]

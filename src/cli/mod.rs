@@ -1,4 +1,7 @@
-//! Command-line definitions (clap derive only; no logic here).
+//! Command-line definitions (clap derive only; no logic here). The pip
+//! options guard accepts, translates or refuses are in [`compat`].
+
+pub mod compat;
 
 use std::path::PathBuf;
 
@@ -155,8 +158,11 @@ pub struct InstallArgs {
     #[arg(short = 'U', long)]
     pub upgrade: bool,
     /// Ignore installed packages (resolve everything from the index).
-    #[arg(short = 'I', long, alias = "force-reinstall")]
+    #[arg(short = 'I', long)]
     pub ignore_installed: bool,
+    /// Reinstall every package even when it is already up to date (implies --ignore-installed).
+    #[arg(long)]
+    pub force_reinstall: bool,
     /// The target interpreter (default: $VIRTUAL_ENV, then python3 on PATH).
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<PathBuf>,
@@ -182,6 +188,21 @@ pub struct InstallArgs {
     /// Policy file (see policy.example.toml).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Install a local project in editable mode (repeatable): `-e .`, `-e ./dir[extra]`.
+    #[arg(short = 'e', long = "editable", value_name = "PATH")]
+    pub editable: Vec<String>,
+    /// Install only the named requirements, not their dependencies (they are still inspected).
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Build your own local projects in the current environment (never third-party sdists).
+    #[arg(long)]
+    pub no_build_isolation: bool,
+    /// Who installs the approved files: pip (default) or uv (`uv pip install`; policy: install.installer).
+    #[arg(long, value_enum, value_name = "INSTALLER")]
+    pub installer: Option<Installer>,
+    /// Write pip's JSON installation report to FILE (pip's --report).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Less output on stderr (passed on to pip).
     #[arg(short = 'q', long, action = clap::ArgAction::Count)]
     pub quiet: u8,
@@ -249,10 +270,6 @@ pub struct PipPassThrough {
 /// pip options guard recognizes and refuses with a reason.
 #[derive(Debug, Default, clap::Args)]
 pub struct PipRefused {
-    #[arg(short = 'e', long, hide = true, value_name = "PATH")]
-    pub editable: Vec<String>,
-    #[arg(long, hide = true)]
-    pub no_build_isolation: bool,
     #[arg(short = 'C', long, hide = true, value_name = "SETTING")]
     pub config_settings: Vec<String>,
     #[arg(long, hide = true, value_name = "OPTION")]
@@ -271,6 +288,14 @@ pub struct PipRefused {
     pub use_pep517: bool,
     #[arg(long, hide = true)]
     pub no_use_pep517: bool,
+}
+
+/// The program that installs approved files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Installer {
+    Pip,
+    Uv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
