@@ -145,24 +145,6 @@ NAME = "benign_sdist"
 DIST = NAME + "-1.0"
 
 
-def _metadata(p):
-    deps = p.get("dependencies", [])
-    if "dependencies" in p.get("dynamic", []):
-        deps = [l.strip() for l in open("requirements.txt") if l.strip()]
-    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (p["name"], p["version"])
-    return meta + "".join("Requires-Dist: %s\n" % d for d in deps)
-
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    p = _project()
-    _log("%s metadata" % p["name"])
-    info = "%s-%s.dist-info" % (p["name"].replace("-", "_"), p["version"])
-    os.makedirs(os.path.join(metadata_directory, info))
-    with open(os.path.join(metadata_directory, info, "METADATA"), "w") as f:
-        f.write(_metadata(p))
-    return info
-
-
 def get_requires_for_build_wheel(config_settings=None):
     return []
 

@@ -104,7 +104,7 @@ pub async fn fetch_archive(
             let filename = url
                 .path_segments()
                 .and_then(|mut s| s.next_back())
-                .map(percent_decode)
+                .map(crate::index::percent_decode)
                 .unwrap_or_default();
             let file = DistFile {
                 filename: filename.clone(),
@@ -331,24 +331,6 @@ pub fn tree_identity(top: &dyn Fn(&str) -> Option<String>) -> (Option<String>, O
     (name, version)
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +393,5 @@ mod tests {
         let bar = PackageName::from_str("bar").unwrap();
         let err = read_archive(&path, "foo-1.0.tar.gz", Some(&bar), &[], &[], &o, String::new()).unwrap_err();
         assert!(err.to_string().contains("distribution of `foo`"), "{err}");
-        assert_eq!(percent_decode("a%2Bb.whl"), "a+b.whl");
     }
 }
