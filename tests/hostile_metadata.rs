@@ -111,11 +111,17 @@ fn setup_cfg_with_300_000_dependencies_is_answered_at_once() {
     index.add("dep-1", wheel("dep-1", "1.0", &[]), Fault::None);
     let cache = tempfile::tempdir().unwrap();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let start = Instant::now();
     let out = dry_run(&index, cache.path(), &["many"]);
-    let took = start.elapsed();
+    let end = Instant::now();
     assert_refused(&out, "many-1.0.tar.gz", "setup.cfg declares 300000 dependencies");
-    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // Timed from the moment guard asked for the sdist, so start-up and the
+    // interpreter query (seconds on a loaded machine) are not counted.
+    let asked = index.times("/files/many-1.0.tar.gz")[0];
+    let took = end - asked;
+    assert!(
+        took < Duration::from_secs(2),
+        "answered {took:?} after asking for the sdist"
+    );
     assert_eq!(index.hits("/simple/many/"), 1);
     assert_eq!(index.hits("/simple/dep-0/"), 0);
     assert_eq!(index.hits("/simple/dep-1/"), 0);

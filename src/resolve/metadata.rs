@@ -301,20 +301,27 @@ fn setup_cfg_requires(text: &str) -> Result<Option<DistMetadata>, Exceeded> {
     // nothing more is kept, so 300,000 lines cost one pass and no allocation.
     let (mut declared, mut extras, mut counting) = (0usize, 0usize, false);
     for raw in text.lines() {
-        let line = raw.trim_end();
-        let t = line.trim_start();
-        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+        // Indentation and comments by hand: this loop sees every line of a
+        // hostile file, and str's generic trimming is slow in debug builds.
+        let bytes = raw.as_bytes();
+        let indent = bytes.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+        if matches!(bytes.get(indent), None | Some(b'#' | b';')) {
             continue;
         }
-        if line.starts_with([' ', '\t']) {
+        if indent > 0 {
             declared += usize::from(counting);
             if declared > bounded::MAX_REQUIREMENTS {
                 continue;
             }
-            if let Some(last) = entries.last_mut() {
+            let t = raw.trim();
+            if let (Some(last), false) = (entries.last_mut(), t.is_empty()) {
                 last.2.push('\n');
                 last.2.push_str(t);
             }
+            continue;
+        }
+        let t = raw.trim();
+        if t.is_empty() {
             continue;
         }
         if let Some(s) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
