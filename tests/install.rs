@@ -299,12 +299,20 @@ fn unknown_package_and_unsolvable_exit_2() {
 #[test]
 fn unsupported_pip_options_are_refused_clearly() {
     for args in [
-        &["install", "-e", "."][..],
+        &["install", "--src", "dir", "x"][..],
         &["install", "--no-build-isolation", "x"],
         &["install", "--trusted-host", "h", "x"],
+        &["install", "--config-settings", "a=b", "x"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_guard")).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(stderr(&out).contains("unsupported pip option"), "{}", stderr(&out));
     }
+    // Editable installs are of local projects; an editable VCS checkout is refused with a reason.
+    let out = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["install", "-e", "git+https://git.example/r.git#egg=r"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("editable VCS checkouts"), "{}", stderr(&out));
 }
