@@ -146,17 +146,7 @@ fn details(p: &PlannedPackage) -> String {
         if p.build_dependency { ", build dependency" } else { "" }
     );
     for f in decisive(&p.findings, 6) {
-        let loc = match (&f.file, f.line) {
-            (Some(file), Some(line)) => format!(" {file}:{line}"),
-            (Some(file), None) => format!(" {file}"),
-            _ => String::new(),
-        };
-        out.push_str(&format!("  {} {}{loc}: {}\n", f.severity.as_str(), f.rule, f.message));
-        if let Some(s) = &f.snippet {
-            for line in s.lines().take(3) {
-                out.push_str(&format!("      | {line}\n"));
-            }
-        }
+        crate::report::human::finding(&mut out, f, &crate::report::human::Style::plain(), "  ");
     }
     out
 }

@@ -252,17 +252,7 @@ impl Plan {
                 p.version
             ));
             for f in &p.findings {
-                let loc = match (&f.file, f.line) {
-                    (Some(file), Some(line)) => format!(" {file}:{line}"),
-                    (Some(file), None) => format!(" {file}"),
-                    _ => String::new(),
-                };
-                out.push_str(&format!(
-                    "        {} {}{loc}: {}\n",
-                    f.severity.as_str(),
-                    f.rule,
-                    f.message
-                ));
+                crate::report::human::finding(&mut out, f, &crate::report::human::Style::plain(), "        ");
             }
         }
         for l in &self.local {

@@ -34,10 +34,7 @@ pub fn summary(plan: &Plan, seconds: f64) -> String {
         };
         let why: Vec<String> = confirm::decisive(&p.findings, 2)
             .into_iter()
-            .map(|f| {
-                let loc = f.file.as_deref().map(|file| format!(" ({file})")).unwrap_or_default();
-                format!("{}{loc}", f.message)
-            })
+            .map(crate::report::human::finding_brief)
             .collect();
         let build = if p.build_dependency { ", build dependency" } else { "" };
         out.push_str(&format!(
