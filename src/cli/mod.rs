@@ -350,7 +350,8 @@ pub enum ReviewCommand {
     /// The verdicts, findings and decision recorded for one release.
     Show {
         name: String,
-        version: String,
+        #[arg(value_name = "VERSION")]
+        release: String,
         #[command(flatten)]
         store: ReviewStore,
     },
@@ -373,7 +374,8 @@ pub struct ReviewStore {
 #[derive(Debug, clap::Args)]
 pub struct ReviewDecision {
     pub name: String,
-    pub version: String,
+    #[arg(value_name = "VERSION")]
+    pub release: String,
     /// Why (recorded in the store and the audit log).
     #[arg(long, required = true)]
     pub reason: String,

@@ -51,7 +51,11 @@ pub fn run(cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
                 writeln!(out, "{:<9} {} {}  {}{by}  {}", state, r.name, r.version, when(r.at), r.reason)?;
             }
         }
-        ReviewCommand::Show { name, version, store: s } => {
+        ReviewCommand::Show {
+            name,
+            release: version,
+            store: s,
+        } => {
             let store = open(&s)?;
             let name = normalize(&name);
             let verdicts = store.verdicts_of(&name, &version)?;
@@ -106,10 +110,10 @@ fn decide(out: &mut impl Write, d: ReviewDecision, state: &str) -> anyhow::Resul
         .filter(|w| !w.trim().is_empty())
         .unwrap_or_else(|| "unknown".into());
     let now = store::now();
-    let filename = store.review(&name, &d.version)?.map(|r| r.filename).unwrap_or_default();
+    let filename = store.review(&name, &d.release)?.map(|r| r.filename).unwrap_or_default();
     let review = Review {
         name: name.clone(),
-        version: d.version.clone(),
+        version: d.release.clone(),
         state: state.into(),
         reason: d.reason.clone(),
         who: who.clone(),
@@ -123,10 +127,10 @@ fn decide(out: &mut impl Write, d: ReviewDecision, state: &str) -> anyhow::Resul
         who: who.clone(),
         event: state.into(),
         name: name.clone(),
-        version: d.version.clone(),
+        version: d.release.clone(),
         sha256: String::new(),
         detail: d.reason.clone(),
     })?;
-    writeln!(out, "{state} {name} {} by {who} in {}", d.version, store.location())?;
+    writeln!(out, "{state} {name} {} by {who} in {}", d.release, store.location())?;
     Ok(())
 }
