@@ -86,7 +86,6 @@ struct Upstream {
 /// One project's files as last fetched from its upstream.
 struct ProjectFiles {
     fetched: Instant,
-    upstream: usize,
     files: Vec<(String, DistFile)>,
     versions: Vec<String>,
 }
@@ -102,6 +101,8 @@ struct State {
     store: Arc<dyn Store>,
     page_ttl: Duration,
     projects: Mutex<HashMap<String, Arc<ProjectFiles>>>,
+    /// Rendered pages: (project, media type) → (when, body), for the page TTL.
+    rendered: Mutex<HashMap<(String, &'static str), (Instant, Bytes)>>,
     /// sha256 → (project, upstream index, file), learned from pages.
     files: Mutex<HashMap<String, (String, usize, DistFile)>>,
     /// One inspection per sha256 at a time in this process.
@@ -153,6 +154,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
         store: config.store,
         page_ttl: config.page_ttl,
         projects: Mutex::default(),
+        rendered: Mutex::default(),
         files: Mutex::default(),
         inflight: Mutex::default(),
         verified: Mutex::default(),
@@ -347,7 +349,7 @@ fn not_acceptable() -> Refusal {
     )
 }
 
-fn page(kind: &'static str, text: String) -> Resp {
+fn page(kind: &'static str, text: impl Into<Bytes>) -> Resp {
     let mut resp = body(kind, text);
     resp.headers_mut()
         .insert("vary", hyper::header::HeaderValue::from_static("Accept"));
@@ -449,7 +451,6 @@ async fn project_files(state: &Arc<State>, name: &str) -> Result<Arc<ProjectFile
     }
     let p = Arc::new(ProjectFiles {
         fetched: Instant::now(),
-        upstream,
         files,
         versions,
     });
@@ -500,7 +501,19 @@ fn name_version(f: &DistFile, project: &str) -> (String, String) {
     (project.to_string(), v.unwrap_or_default())
 }
 
+/// Drops a project's cached pages (a file on it was just refused).
+fn forget(state: &State, name: &str) {
+    state.projects.lock().unwrap().remove(name);
+    state.rendered.lock().unwrap().retain(|(n, _), _| n != name);
+}
+
 async fn project_page(state: &Arc<State>, name: &str, kind: &'static str) -> Result<Resp, Refusal> {
+    let key = (name.to_string(), kind);
+    if let Some((when, text)) = state.rendered.lock().unwrap().get(&key) {
+        if when.elapsed() < state.page_ttl {
+            return Ok(page(kind, text.clone()));
+        }
+    }
     let project = project_files(state, name).await?;
     let mut listed = Vec::new();
     let mut reviews: HashMap<String, Option<Review>> = HashMap::new();
@@ -533,12 +546,12 @@ async fn project_page(state: &Arc<State>, name: &str, kind: &'static str) -> Res
         }
         listed.push(pages::Listed { file: f, sha256: sha });
     }
-    let _ = project.upstream;
-    let text = if kind == pages::JSON {
+    let text = Bytes::from(if kind == pages::JSON {
         pages::project_json(name, &listed, &project.versions)
     } else {
         pages::project_html(name, &listed)
-    };
+    });
+    state.rendered.lock().unwrap().insert(key, (project.fetched, text.clone()));
     Ok(page(kind, text))
 }
 
@@ -600,7 +613,7 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
                     Some(r) if r.approves(store::now()) => true,
                     Some(r) if r.state == "denied" => {
                         audit(state, "refused", &n, &v, sha, &format!("denied by {}: {}", r.who, r.reason)).await;
-                        state.projects.lock().unwrap().remove(&name);
+                        forget(state, &name);
                         return Err(Refusal::new(
                             StatusCode::FORBIDDEN,
                             format!("guard: {n} {v} denied by reviewer {}: {}", r.who, r.reason),
@@ -635,7 +648,7 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
     if !approved {
         audit(state, "refused", &n, &v, sha, &record.reason).await;
         // Hide it from the next page.
-        state.projects.lock().unwrap().remove(&name);
+        forget(state, &name);
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             format!("guard: {n} {v} ({filename}) denied: {}", record.reason),
