@@ -267,6 +267,55 @@ fn file_path(reply: &Reply, filename: &str) -> String {
     format!("/{}", url.trim_start_matches("../../"))
 }
 
+/// An in-tree PEP 517 backend needing nothing from the index (`requires = []`):
+/// the clients build the benign sdist offline. Test fixture code, run by pip/uv only.
+const BACKEND: &str = r#"import base64, hashlib, os, zipfile
+
+NAME = "benign_sdist"
+DIST = NAME + "-1.0"
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    filename = DIST + "-py3-none-any.whl"
+    files = {
+        NAME + "/__init__.py": "VALUE = 2\n",
+        DIST + ".dist-info/METADATA": "Metadata-Version: 2.1\nName: benign-sdist\nVersion: 1.0\n",
+        DIST + ".dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: fixture\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    lines = []
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
+        for path, content in files.items():
+            data = content.encode()
+            zf.writestr(path, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            lines.append("%s,sha256=%s,%d" % (path, digest, len(data)))
+        lines.append(DIST + ".dist-info/RECORD,,")
+        zf.writestr(DIST + ".dist-info/RECORD", "\n".join(lines) + "\n")
+    return filename
+"#;
+
+fn benign_sdist() -> (String, Vec<u8>) {
+    sdist(
+        "benign-sdist",
+        "1.0",
+        &[
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\"_backend\"]\n\n[project]\nname = \"benign-sdist\"\nversion = \"1.0\"\ndependencies = []\n".into(),
+            ),
+            ("_backend/backend.py", BACKEND.into()),
+            (
+                "PKG-INFO",
+                "Metadata-Version: 2.2\nName: benign-sdist\nVersion: 1.0\nSummary: a benign sdist\n".into(),
+            ),
+        ],
+    )
+}
+
 const JSON: &str = "application/vnd.pypi.simple.v1+json";
 
 #[test]
@@ -277,13 +326,15 @@ fn pip_and_uv_install_a_benign_wheel_and_refuse_a_malicious_sdist() {
     index.add("benign-wheel", wheel("benign-wheel", "1.0", &[]), Fault::None);
     index.add("evil-pkg", evil_sdist("evil-pkg", &canary), Fault::None);
     index.add("evil-two", evil_sdist("evil-two", &canary), Fault::None);
+    index.add("benign-sdist", benign_sdist(), Fault::None);
     let cache = dir.path().join("cache");
     let serve = Serve::start(&cache, &["--upstream", &index.url()]);
     let python = venv(dir.path());
 
-    let out = pip(&python, &serve.url(), &["benign-wheel"]);
+    let out = pip(&python, &serve.url(), &["benign-wheel", "benign-sdist"]);
     assert!(out.status.success(), "pip failed:\n{}\n{}", both(&out), serve.log_text());
-    assert!(both(&out).contains("Successfully installed benign-wheel-1.0"));
+    assert!(both(&out).contains("benign-wheel-1.0"), "{}", both(&out));
+    assert!(both(&out).contains("benign-sdist-1.0"), "{}", both(&out));
 
     let out = pip(&python, &serve.url(), &["evil-pkg"]);
     let text = both(&out);
@@ -297,8 +348,9 @@ fn pip_and_uv_install_a_benign_wheel_and_refuse_a_malicious_sdist() {
     let dir2 = tempfile::tempdir().unwrap();
     let python2 = venv(dir2.path());
     let uv_cache = dir2.path().join("uv-cache");
-    let out = uv_install(&python2, &uv_cache, &serve.url(), &["benign-wheel"]);
+    let out = uv_install(&python2, &uv_cache, &serve.url(), &["benign-wheel", "benign-sdist"]);
     assert!(out.status.success(), "uv failed:\n{}\n{}", both(&out), serve.log_text());
+    assert!(both(&out).contains("benign-sdist==1.0"), "{}", both(&out));
     let out = uv_install(&python2, &uv_cache, &serve.url(), &["evil-two==1.0"]);
     let text = both(&out);
     assert!(!out.status.success(), "uv installed evil-two:\n{text}");
@@ -310,7 +362,7 @@ fn pip_and_uv_install_a_benign_wheel_and_refuse_a_malicious_sdist() {
     let page = serve.get("/simple/evil-pkg/", Some(JSON));
     assert_eq!(page.status, 200);
     assert!(!page.text().contains("evil_pkg-1.0") && !page.text().contains("evil-pkg-1.0.tar.gz"), "{}", page.text());
-    assert_eq!(serve.inspections(), 3, "{}", serve.log_text());
+    assert_eq!(serve.inspections(), 4, "{}", serve.log_text());
 }
 
 #[test]
