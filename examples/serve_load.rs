@@ -111,7 +111,11 @@ async fn main() {
         errors += e;
         bytes += b;
         for (kind, us) in s {
-            if kind == 0 { pages.push(us) } else { files.push(us) }
+            if kind == 0 {
+                pages.push(us)
+            } else {
+                files.push(us)
+            }
         }
     }
     let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);

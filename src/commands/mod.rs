@@ -3,8 +3,8 @@
 mod check_name;
 mod install;
 mod policy;
-mod rules;
 mod review;
+mod rules;
 mod scan;
 mod serve;
 mod shell;

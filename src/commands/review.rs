@@ -48,7 +48,15 @@ pub fn run(cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
                 } else {
                     format!(" by {}", r.who)
                 };
-                writeln!(out, "{:<9} {} {}  {}{by}  {}", state, r.name, r.version, when(r.at), r.reason)?;
+                writeln!(
+                    out,
+                    "{:<9} {} {}  {}{by}  {}",
+                    state,
+                    r.name,
+                    r.version,
+                    when(r.at),
+                    r.reason
+                )?;
             }
         }
         ReviewCommand::Show {
@@ -65,7 +73,13 @@ pub fn run(cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
             }
             for v in &verdicts {
                 writeln!(out, "{} {}: {} ({})", v.filename, v.sha256, v.verdict, v.reason)?;
-                writeln!(out, "  inspected {} by {} under rule set {}", when(v.inspected_at), v.inspected_by, v.ruleset)?;
+                writeln!(
+                    out,
+                    "  inspected {} by {} under rule set {}",
+                    when(v.inspected_at),
+                    v.inspected_by,
+                    v.ruleset
+                )?;
                 if let Ok(serde_json::Value::Array(findings)) = serde_json::from_str::<serde_json::Value>(&v.findings) {
                     for f in findings {
                         let at = match (f["file"].as_str(), f["line"].as_u64()) {
@@ -86,7 +100,14 @@ pub fn run(cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
             match review {
                 Some(r) => {
                     let expires = r.expires.map(|e| format!(", expires {}", when(e))).unwrap_or_default();
-                    writeln!(out, "review: {} {}{} {expires}: {}", r.state, if r.who.is_empty() { "" } else { "by " }, r.who, r.reason)?;
+                    writeln!(
+                        out,
+                        "review: {} {}{} {expires}: {}",
+                        r.state,
+                        if r.who.is_empty() { "" } else { "by " },
+                        r.who,
+                        r.reason
+                    )?;
                 }
                 None => writeln!(out, "review: none requested")?,
             }
@@ -103,12 +124,11 @@ fn decide(out: &mut impl Write, d: ReviewDecision, state: &str) -> anyhow::Resul
     }
     let store = open(&d.store)?;
     let name = normalize(&d.name);
-    let who = d
-        .by
-        .or_else(|| std::env::var("GUARD_REVIEWER").ok())
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|w| !w.trim().is_empty())
-        .unwrap_or_else(|| "unknown".into());
+    let who =
+        d.by.or_else(|| std::env::var("GUARD_REVIEWER").ok())
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|w| !w.trim().is_empty())
+            .unwrap_or_else(|| "unknown".into());
     let now = store::now();
     let filename = store.review(&name, &d.release)?.map(|r| r.filename).unwrap_or_default();
     let review = Review {

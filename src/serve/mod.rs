@@ -90,6 +90,9 @@ struct ProjectFiles {
     versions: Vec<String>,
 }
 
+/// A rendered page: (project, media type).
+type PageKey = (String, &'static str);
+
 struct State {
     upstreams: Vec<Upstream>,
     /// Indexes (into `upstreams`) asked for unpinned names.
@@ -102,7 +105,7 @@ struct State {
     page_ttl: Duration,
     projects: Mutex<HashMap<String, Arc<ProjectFiles>>>,
     /// Rendered pages: (project, media type) → (when, body), for the page TTL.
-    rendered: Mutex<HashMap<(String, &'static str), (Instant, Bytes)>>,
+    rendered: Mutex<HashMap<PageKey, (Instant, Bytes)>>,
     /// sha256 → (project, upstream index, file), learned from pages.
     files: Mutex<HashMap<String, (String, usize, DistFile)>>,
     /// One inspection per sha256 at a time in this process.
@@ -172,7 +175,11 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
         addr: config.listen,
         source,
     })?;
-    eprintln!("guard serve: listening on http://{addr}/simple/ (store: {}, rule set {})", state.store.location(), state.ruleset);
+    eprintln!(
+        "guard serve: listening on http://{addr}/simple/ (store: {}, rule set {})",
+        state.store.location(),
+        state.ruleset
+    );
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -202,7 +209,10 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
     }
     drop(listener);
     eprintln!("guard serve: shutting down, finishing requests in flight");
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
         eprintln!("guard serve: requests still running after 10 s; stopping anyway");
     }
     Ok(())
@@ -258,8 +268,10 @@ fn text(status: StatusCode, reason: &str) -> Resp {
         .collect();
     let mut resp = Response::new(Full::new(Bytes::from(format!("{reason}\n"))));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert("content-type", hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     resp.headers_mut()
         .insert("cache-control", hyper::header::HeaderValue::from_static("no-store"));
     if status != StatusCode::OK {
@@ -312,7 +324,10 @@ async fn route(state: &Arc<State>, path: &str, accept: Option<&str>) -> Result<R
         let st = state.store.clone();
         return match blocking(move || st.verdict("", "")).await {
             Ok(_) => Ok(text(StatusCode::OK, "ok")),
-            Err(e) => Err(Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("guard serve: {e}"))),
+            Err(e) => Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("guard serve: {e}"),
+            )),
         };
     }
     if path == "/simple" || path == "/simple/" || path == "/" {
@@ -432,7 +447,11 @@ async fn project_files(state: &Arc<State>, name: &str) -> Result<Arc<ProjectFile
     let mut files = Vec::new();
     let mut versions = Vec::new();
     for f in project.files {
-        let Some(sha) = f.sha256.clone().filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())) else {
+        let Some(sha) = f
+            .sha256
+            .clone()
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
             // Guard cannot address or verify a file without a sha256.
             continue;
         };
@@ -551,7 +570,11 @@ async fn project_page(state: &Arc<State>, name: &str, kind: &'static str) -> Res
     } else {
         pages::project_html(name, &listed)
     });
-    state.rendered.lock().unwrap().insert(key, (project.fetched, text.clone()));
+    state
+        .rendered
+        .lock()
+        .unwrap()
+        .insert(key, (project.fetched, text.clone()));
     Ok(page(kind, text))
 }
 
@@ -562,8 +585,12 @@ async fn lookup(state: &Arc<State>, sha: &str, filename: &str) -> Result<(String
     if let Some(k) = known.filter(|k| k.2.filename == filename) {
         return Ok(k);
     }
-    let name = crate::index::name_of_file(filename)
-        .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, format!("guard serve: {filename} is not a distribution file name")))?;
+    let name = crate::index::name_of_file(filename).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("guard serve: {filename} is not a distribution file name"),
+        )
+    })?;
     project_files(state, &name).await?;
     state
         .files
@@ -572,21 +599,35 @@ async fn lookup(state: &Arc<State>, sha: &str, filename: &str) -> Result<(String
         .get(sha)
         .filter(|k| k.2.filename == filename)
         .cloned()
-        .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, format!("guard serve: {filename} with sha256 {sha} is not on the upstream page of {name}")))
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::NOT_FOUND,
+                format!("guard serve: {filename} with sha256 {sha} is not on the upstream page of {name}"),
+            )
+        })
 }
 
 async fn metadata(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Refusal> {
     let (name, upstream, f) = lookup(state, sha, filename).await?;
     if let Some(why) = too_young(&state.policy, &f) {
-        return Err(Refusal::new(StatusCode::FORBIDDEN, format!("guard: {filename} is too new: {why}")));
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {filename} is too new: {why}"),
+        ));
     }
     let (n, v) = name_version(&f, &name);
     if let Some(e) = state.policy.denied(&n, Some(&v)) {
-        return Err(Refusal::new(StatusCode::FORBIDDEN, format!("guard: {n} {v} denied by policy: {}", e.reason)));
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {n} {v} denied by policy: {}", e.reason),
+        ));
     }
     match state.upstreams[upstream].client.core_metadata(&f).await {
         Ok(Some(bytes)) => Ok(body("application/octet-stream", bytes)),
-        Ok(None) => Err(Refusal::new(StatusCode::NOT_FOUND, format!("guard serve: the upstream has no metadata file for {filename}"))),
+        Ok(None) => Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("guard serve: the upstream has no metadata file for {filename}"),
+        )),
         Err(e) => Err(upstream_error(&e)),
     }
 }
@@ -595,10 +636,16 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
     let (name, upstream, f) = lookup(state, sha, filename).await?;
     let (n, v) = name_version(&f, &name);
     if let Some(why) = too_young(&state.policy, &f) {
-        return Err(Refusal::new(StatusCode::FORBIDDEN, format!("guard: {filename} is too new: {why}")));
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {filename} is too new: {why}"),
+        ));
     }
     if let Some(e) = state.policy.denied(&n, Some(&v)) {
-        return Err(Refusal::new(StatusCode::FORBIDDEN, format!("guard: {n} {v} denied by policy: {}", e.reason)));
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {n} {v} denied by policy: {}", e.reason),
+        ));
     }
     let record = verdict_of(state, sha, &name, upstream, &f).await?;
     let allowed_by_policy = state.policy.allowed(&n, Some(&v), Some(sha)).is_some();
@@ -612,7 +659,15 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
                 match review {
                     Some(r) if r.approves(store::now()) => true,
                     Some(r) if r.state == "denied" => {
-                        audit(state, "refused", &n, &v, sha, &format!("denied by {}: {}", r.who, r.reason)).await;
+                        audit(
+                            state,
+                            "refused",
+                            &n,
+                            &v,
+                            sha,
+                            &format!("denied by {}: {}", r.who, r.reason),
+                        )
+                        .await;
                         forget(state, &name);
                         return Err(Refusal::new(
                             StatusCode::FORBIDDEN,
@@ -631,7 +686,9 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
                             expires: None,
                             filename: filename.to_string(),
                         };
-                        blocking(move || st.request_review(&pending)).await.map_err(store_down)?;
+                        blocking(move || st.request_review(&pending))
+                            .await
+                            .map_err(store_down)?;
                         audit(state, "review-requested", &n, &v, sha, &record.reason).await;
                         return Err(Refusal::new(
                             StatusCode::FORBIDDEN,
@@ -707,7 +764,10 @@ async fn artifact_bytes(state: &Arc<State>, sha: &str, upstream: usize, f: &Dist
     if hex::encode(Sha256::digest(&bytes)) != sha {
         return Err(Refusal::new(
             StatusCode::BAD_GATEWAY,
-            format!("guard serve: {} changed on disk after verification", artifact.path.display()),
+            format!(
+                "guard serve: {} changed on disk after verification",
+                artifact.path.display()
+            ),
         ));
     }
     state.verified.lock().unwrap().insert(sha.to_string(), artifact.path);
@@ -743,14 +803,21 @@ async fn verdict_of(
             return Ok(v);
         }
         let bytes = artifact_bytes(state, sha, upstream, f).await?;
-        let _permit = state.inspections.acquire().await.map_err(|_| {
-            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "guard serve: shutting down")
-        })?;
+        let _permit = state
+            .inspections
+            .acquire()
+            .await
+            .map_err(|_| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "guard serve: shutting down"))?;
         let filename = f.filename.clone();
         let started = Instant::now();
         let inspection = tokio::task::spawn_blocking(move || crate::inspect::inspect_bytes(&filename, &bytes))
             .await
-            .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("guard serve: inspection of {} failed: {e}", f.filename)))?;
+            .map_err(|e| {
+                Refusal::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("guard serve: inspection of {} failed: {e}", f.filename),
+                )
+            })?;
         let (n, v) = name_version(f, name);
         let mut findings = inspection.findings;
         // Release age is decided per request (it changes with time), not stored.
@@ -807,7 +874,15 @@ async fn verdict_of(
                 "ms": started.elapsed().as_millis() as u64,
             })
         );
-        audit(state, "inspected", &n, &v, sha, &format!("{}: {reason}", verdict.as_str())).await;
+        audit(
+            state,
+            "inspected",
+            &n,
+            &v,
+            sha,
+            &format!("{}: {reason}", verdict.as_str()),
+        )
+        .await;
         Ok(stored)
     }
     .await;

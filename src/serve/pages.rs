@@ -183,7 +183,9 @@ mod tests {
             Some(JSON)
         );
         assert_eq!(
-            negotiate(Some("application/vnd.pypi.simple.v1+html, application/vnd.pypi.simple.v1+json")),
+            negotiate(Some(
+                "application/vnd.pypi.simple.v1+html, application/vnd.pypi.simple.v1+json"
+            )),
             Some(JSON)
         );
         assert_eq!(

@@ -20,7 +20,9 @@ pub use sqlite::Sqlite;
 pub enum Error {
     #[error("verdict store {location}: {message}")]
     Db { location: String, message: String },
-    #[error("verdict store {location}: schema version {found} is newer than this guard knows ({known}); upgrade guard")]
+    #[error(
+        "verdict store {location}: schema version {found} is newer than this guard knows ({known}); upgrade guard"
+    )]
     TooNew { location: String, found: i64, known: i64 },
 }
 
@@ -129,7 +131,9 @@ pub fn open(database: Option<&str>, cache_dir: &Path) -> Result<Box<dyn Store>, 
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Box::new(Postgres::open(url)?))
         }
-        Some(path) => Ok(Box::new(Sqlite::open(Path::new(path.strip_prefix("sqlite://").unwrap_or(path)))?)),
+        Some(path) => Ok(Box::new(Sqlite::open(Path::new(
+            path.strip_prefix("sqlite://").unwrap_or(path),
+        ))?)),
         None => Ok(Box::new(Sqlite::open(&cache_dir.join("serve-v1.sqlite3"))?)),
     }
 }

@@ -167,7 +167,16 @@ impl Store for Postgres {
                 &format!(
                     "INSERT INTO reviews ({REVIEW_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
                 ),
-                &[&r.name, &r.version, &r.state, &r.reason, &r.who, &r.at, &r.expires, &r.filename],
+                &[
+                    &r.name,
+                    &r.version,
+                    &r.state,
+                    &r.reason,
+                    &r.who,
+                    &r.at,
+                    &r.expires,
+                    &r.filename,
+                ],
             )
             .map(|_| ())
         })
@@ -182,7 +191,16 @@ impl Store for Postgres {
                      who = EXCLUDED.who, at = EXCLUDED.at, expires = EXCLUDED.expires,
                      filename = CASE WHEN EXCLUDED.filename = '' THEN reviews.filename ELSE EXCLUDED.filename END"
                 ),
-                &[&r.name, &r.version, &r.state, &r.reason, &r.who, &r.at, &r.expires, &r.filename],
+                &[
+                    &r.name,
+                    &r.version,
+                    &r.state,
+                    &r.reason,
+                    &r.who,
+                    &r.at,
+                    &r.expires,
+                    &r.filename,
+                ],
             )
             .map(|_| ())
         })

@@ -114,7 +114,9 @@ impl Store for Sqlite {
     fn put_verdict(&self, v: &VerdictRecord) -> Result<VerdictRecord, Error> {
         self.with(|c| {
             c.execute(
-                &format!("INSERT OR IGNORE INTO verdicts ({VERDICT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                &format!(
+                    "INSERT OR IGNORE INTO verdicts ({VERDICT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ),
                 params![
                     v.sha256,
                     v.ruleset,

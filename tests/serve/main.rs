@@ -51,7 +51,10 @@ impl Serve {
             if let Ok(Some(status)) = serve.child.try_wait() {
                 panic!("guard serve exited with {status}:\n{text}");
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "guard serve did not start:\n{text}");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "guard serve did not start:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -125,10 +128,18 @@ pub fn get(addr: &str, path: &str, accept: Option<&str>) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let accept = accept.map(|a| format!("Accept: {a}\r\n")).unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head") + 4;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head")
+        + 4;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let line = head.lines().next().unwrap();
     let status = line.split(' ').nth(1).unwrap().parse().unwrap();
@@ -176,7 +187,15 @@ fn uv() -> PathBuf {
 
 fn pip(python: &Path, index: &str, args: &[&str]) -> Output {
     Command::new(python)
-        .args(["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--index-url", index])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--index-url",
+            index,
+        ])
         .args(args)
         .env("PIP_CONFIG_FILE", "/dev/null")
         .env_remove("PIP_EXTRA_INDEX_URL")
@@ -223,7 +242,10 @@ fn evil_sdist(name: &str, canary: &Path) -> (String, Vec<u8>) {
                 "pyproject.toml",
                 "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n".into(),
             ),
-            ("PKG-INFO", format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")),
+            (
+                "PKG-INFO",
+                format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
+            ),
         ],
     )
 }
@@ -332,7 +354,12 @@ fn pip_and_uv_install_a_benign_wheel_and_refuse_a_malicious_sdist() {
     let python = venv(dir.path());
 
     let out = pip(&python, &serve.url(), &["benign-wheel", "benign-sdist"]);
-    assert!(out.status.success(), "pip failed:\n{}\n{}", both(&out), serve.log_text());
+    assert!(
+        out.status.success(),
+        "pip failed:\n{}\n{}",
+        both(&out),
+        serve.log_text()
+    );
     assert!(both(&out).contains("benign-wheel-1.0"), "{}", both(&out));
     assert!(both(&out).contains("benign-sdist-1.0"), "{}", both(&out));
 
@@ -340,8 +367,14 @@ fn pip_and_uv_install_a_benign_wheel_and_refuse_a_malicious_sdist() {
     let text = both(&out);
     assert!(!out.status.success(), "pip installed evil-pkg:\n{text}");
     assert!(text.contains("403"), "{text}");
-    assert!(text.contains("guard: evil-pkg 1.0"), "guard's reason not in pip's output:\n{text}");
-    assert!(text.contains("exec-decoded-payload") || text.contains("denied"), "{text}");
+    assert!(
+        text.contains("guard: evil-pkg 1.0"),
+        "guard's reason not in pip's output:\n{text}"
+    );
+    assert!(
+        text.contains("exec-decoded-payload") || text.contains("denied"),
+        "{text}"
+    );
     assert!(!canary.exists(), "setup.py ran");
 
     // uv, into a fresh environment.
@@ -354,14 +387,21 @@ fn pip_and_uv_install_a_benign_wheel_and_refuse_a_malicious_sdist() {
     let out = uv_install(&python2, &uv_cache, &serve.url(), &["evil-two==1.0"]);
     let text = both(&out);
     assert!(!out.status.success(), "uv installed evil-two:\n{text}");
-    assert!(text.contains("guard: evil-two 1.0"), "guard's reason not in uv's output:\n{text}");
+    assert!(
+        text.contains("guard: evil-two 1.0"),
+        "guard's reason not in uv's output:\n{text}"
+    );
     assert!(!canary.exists(), "setup.py ran");
     eprintln!("uv said:\n{text}");
 
     // Known-denied files are hidden from the page now; the benign wheel was inspected once.
     let page = serve.get("/simple/evil-pkg/", Some(JSON));
     assert_eq!(page.status, 200);
-    assert!(!page.text().contains("evil_pkg-1.0") && !page.text().contains("evil-pkg-1.0.tar.gz"), "{}", page.text());
+    assert!(
+        !page.text().contains("evil_pkg-1.0") && !page.text().contains("evil-pkg-1.0.tar.gz"),
+        "{}",
+        page.text()
+    );
     assert_eq!(serve.inspections(), 4, "{}", serve.log_text());
 }
 
@@ -371,10 +411,20 @@ fn pages_negotiate_json_and_html_and_pass_signals_through() {
     let index = Index::start();
     let (fname, bytes) = wheel("sig-pkg", "1.0", &[]);
     let h = sha(&bytes);
-    index.route(&format!("/files/{fname}"), bytes.clone(), "application/octet-stream", Fault::None);
+    index.route(
+        &format!("/files/{fname}"),
+        bytes.clone(),
+        "application/octet-stream",
+        Fault::None,
+    );
     let meta = b"Metadata-Version: 2.1\nName: sig-pkg\nVersion: 1.0\n".to_vec();
     let mh = sha(&meta);
-    index.route(&format!("/files/{fname}.metadata"), meta.clone(), "application/octet-stream", Fault::None);
+    index.route(
+        &format!("/files/{fname}.metadata"),
+        meta.clone(),
+        "application/octet-stream",
+        Fault::None,
+    );
     index.route(
         "/simple/sig-pkg/",
         format!(
@@ -387,9 +437,15 @@ fn pages_negotiate_json_and_html_and_pass_signals_through() {
     );
     let serve = Serve::start(&dir.path().join("cache"), &["--upstream", &index.url()]);
 
-    let json = serve.get("/simple/sig-pkg/", Some("application/vnd.pypi.simple.v1+json, text/html;q=0.01"));
+    let json = serve.get(
+        "/simple/sig-pkg/",
+        Some("application/vnd.pypi.simple.v1+json, text/html;q=0.01"),
+    );
     assert_eq!(json.status, 200);
-    assert!(json.head.to_ascii_lowercase().contains(&format!("content-type: {JSON}")));
+    assert!(json
+        .head
+        .to_ascii_lowercase()
+        .contains(&format!("content-type: {JSON}")));
     let page: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
     let f = &page["files"][0];
     assert_eq!(f["url"], format!("../../files/{h}/{fname}"));
@@ -405,7 +461,10 @@ fn pages_negotiate_json_and_html_and_pass_signals_through() {
     assert_eq!(html.status, 200);
     assert!(html.head.to_ascii_lowercase().contains("content-type: text/html"));
     let text = html.text();
-    assert!(text.contains(&format!("href=\"../../files/{h}/{fname}#sha256={h}\"")), "{text}");
+    assert!(
+        text.contains(&format!("href=\"../../files/{h}/{fname}#sha256={h}\"")),
+        "{text}"
+    );
     assert!(text.contains("data-yanked=\"broken\""));
     assert!(text.contains(&format!("data-core-metadata=\"sha256={mh}\"")));
     assert!(text.contains("data-requires-python=\"&gt;=3.8\""));
@@ -427,7 +486,10 @@ fn too_young_release_is_skipped_for_an_older_approved_one() {
     let old = wheel("young-pkg", "1.0", &[]);
     let new = wheel("young-pkg", "2.0", &[]);
     let now = {
-        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         let (days, rem) = (secs / 86_400, secs % 86_400);
         // civil-from-days
         let z = days + 719_468;
@@ -443,7 +505,12 @@ fn too_young_release_is_skipped_for_an_older_approved_one() {
     };
     let mut entries = Vec::new();
     for ((fname, bytes), when) in [(old, "2020-01-01T00:00:00Z".to_string()), (new, now)] {
-        index.route(&format!("/files/{fname}"), bytes.clone(), "application/octet-stream", Fault::None);
+        index.route(
+            &format!("/files/{fname}"),
+            bytes.clone(),
+            "application/octet-stream",
+            Fault::None,
+        );
         entries.push(format!(
             r#"{{"filename":"{fname}","url":"../../files/{fname}","hashes":{{"sha256":"{}"}},"upload-time":"{when}"}}"#,
             sha(&bytes)
@@ -451,7 +518,11 @@ fn too_young_release_is_skipped_for_an_older_approved_one() {
     }
     index.route(
         "/simple/young-pkg/",
-        format!(r#"{{"meta":{{"api-version":"1.1"}},"name":"young-pkg","files":[{}]}}"#, entries.join(",")).into_bytes(),
+        format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"name":"young-pkg","files":[{}]}}"#,
+            entries.join(",")
+        )
+        .into_bytes(),
         JSON,
         Fault::None,
     );
@@ -462,17 +533,35 @@ fn too_young_release_is_skipped_for_an_older_approved_one() {
         &["--upstream", &index.url(), "--policy", policy.to_str().unwrap()],
     );
     let page = serve.get("/simple/young-pkg/", Some(JSON)).text();
-    assert!(page.contains("young_pkg-1.0") && !page.contains("young_pkg-2.0"), "{page}");
+    assert!(
+        page.contains("young_pkg-1.0") && !page.contains("young_pkg-2.0"),
+        "{page}"
+    );
 
     let python = venv(dir.path());
     let out = pip(&python, &serve.url(), &["young-pkg"]);
     assert!(out.status.success(), "{}", both(&out));
-    assert!(both(&out).contains("Successfully installed young-pkg-1.0"), "{}", both(&out));
-    let out = uv_install(&python, &dir.path().join("uv-cache"), &serve.url(), &["--reinstall", "young-pkg"]);
+    assert!(
+        both(&out).contains("Successfully installed young-pkg-1.0"),
+        "{}",
+        both(&out)
+    );
+    let out = uv_install(
+        &python,
+        &dir.path().join("uv-cache"),
+        &serve.url(),
+        &["--reinstall", "young-pkg"],
+    );
     assert!(out.status.success(), "{}", both(&out));
     assert!(both(&out).contains("young-pkg==1.0"), "{}", both(&out));
     // Asked for directly, the young file is refused with the reason.
-    let direct = serve.get(&format!("/files/{}/young_pkg-2.0-py3-none-any.whl", sha(&wheel("young-pkg", "2.0", &[]).1)), None);
+    let direct = serve.get(
+        &format!(
+            "/files/{}/young_pkg-2.0-py3-none-any.whl",
+            sha(&wheel("young-pkg", "2.0", &[]).1)
+        ),
+        None,
+    );
     assert_eq!(direct.status, 403, "{}", direct.text());
     assert!(direct.reason.contains("too new"), "{}", direct.reason);
 }
@@ -487,17 +576,18 @@ fn a_pinned_name_is_never_requested_from_the_other_upstream() {
     public.add("acme-tools", wheel("acme-tools", "99.0", &[]), Fault::None);
     public.add("public-pkg", wheel("public-pkg", "1.0", &[]), Fault::None);
     let pin = format!("acme-*={}", internal.url());
-    let serve = Serve::start(
-        &dir.path().join("cache"),
-        &["--upstream", &public.url(), "--pin", &pin],
-    );
+    let serve = Serve::start(&dir.path().join("cache"), &["--upstream", &public.url(), "--pin", &pin]);
     let python = venv(dir.path());
     let out = pip(&python, &serve.url(), &["acme-tools", "public-pkg"]);
     assert!(out.status.success(), "{}\n{}", both(&out), serve.log_text());
     assert!(both(&out).contains("acme-tools-1.0"), "{}", both(&out));
     let page = serve.get("/simple/ACME.Tools/", Some(JSON)).text();
     assert!(!page.contains("99.0"), "{page}");
-    assert_eq!(public.hits("/simple/acme-tools/"), 0, "a pinned name was asked of the public index");
+    assert_eq!(
+        public.hits("/simple/acme-tools/"),
+        0,
+        "a pinned name was asked of the public index"
+    );
     assert_eq!(public.hits("/files/acme_tools-99.0-py3-none-any.whl"), 0);
     assert!(public.hits("/simple/public-pkg/") > 0);
     assert!(internal.hits("/simple/acme-tools/") > 0);
@@ -517,7 +607,14 @@ fn upstream_failures_are_502_or_504_and_nothing_is_cached() {
     let cache = dir.path().join("cache");
     let serve = Serve::start(
         &cache,
-        &["--upstream", &index.url(), "--upstream-timeout", "1", "--upstream-retries", "0"],
+        &[
+            "--upstream",
+            &index.url(),
+            "--upstream-timeout",
+            "1",
+            "--upstream-retries",
+            "0",
+        ],
     );
     for (project, status) in [("flaky", 502), ("hangs", 504), ("cut", 502)] {
         let page = serve.get(&format!("/simple/{project}/"), Some(JSON));
@@ -532,7 +629,11 @@ fn upstream_failures_are_502_or_504_and_nothing_is_cached() {
     assert!(page.text().contains("HTTP 500"), "{}", page.text());
     let page = serve.get("/simple/slowpage/", Some(JSON));
     assert_eq!(page.status, 504, "{}", page.text());
-    assert!(common::cached_files(&cache).is_empty(), "{:?}", common::cached_files(&cache));
+    assert!(
+        common::cached_files(&cache).is_empty(),
+        "{:?}",
+        common::cached_files(&cache)
+    );
     common::assert_cache_clean(&cache);
     assert_eq!(serve.inspections(), 0);
 }
@@ -546,7 +647,10 @@ fn review_verdicts_wait_for_a_person_and_shutdown_is_graceful() {
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "[install]\nsdist = \"review\"\n").unwrap();
     let cache = dir.path().join("cache");
-    let mut serve = Serve::start(&cache, &["--upstream", &index.url(), "--policy", policy.to_str().unwrap()]);
+    let mut serve = Serve::start(
+        &cache,
+        &["--upstream", &index.url(), "--policy", policy.to_str().unwrap()],
+    );
     let cache_s = cache.to_str().unwrap();
 
     let page = serve.get("/simple/needs-look/", Some(JSON));
@@ -559,20 +663,41 @@ fn review_verdicts_wait_for_a_person_and_shutdown_is_graceful() {
     assert!(text.contains("pending") && text.contains("needs-look 1.0"), "{text}");
 
     let ok = guard(&[
-        "review", "approve", "needs-look", "1.0", "--reason", "read setup.py", "--by", "alice", "--cache-dir", cache_s,
+        "review",
+        "approve",
+        "needs-look",
+        "1.0",
+        "--reason",
+        "read setup.py",
+        "--by",
+        "alice",
+        "--cache-dir",
+        cache_s,
     ]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let second = serve.get(&path, None);
     assert_eq!(second.status, 200, "{}", second.reason);
     let show = guard(&["review", "show", "needs-look", "1.0", "--cache-dir", cache_s]);
     let text = String::from_utf8_lossy(&show.stdout).into_owned();
-    assert!(text.contains("approved by alice") && text.contains("policy-sdist"), "{text}");
+    assert!(
+        text.contains("approved by alice") && text.contains("policy-sdist"),
+        "{text}"
+    );
 
     // An expired approval does not count.
     let page = serve.get("/simple/rejected/", Some(JSON));
     let rpath = file_path(&page, "rejected-1.0.tar.gz");
     assert_eq!(serve.get(&rpath, None).status, 403);
-    let deny = guard(&["review", "deny", "rejected", "1.0", "--reason", "not ours", "--cache-dir", cache_s]);
+    let deny = guard(&[
+        "review",
+        "deny",
+        "rejected",
+        "1.0",
+        "--reason",
+        "not ours",
+        "--cache-dir",
+        cache_s,
+    ]);
     assert!(deny.status.success());
     let third = serve.get(&rpath, None);
     assert_eq!(third.status, 403);

@@ -17,12 +17,15 @@ fn pg_bin(tool: &str) -> PathBuf {
         versions.sort();
         dirs.extend(versions.into_iter().rev());
     }
-    dirs.into_iter().map(|d| d.join(tool)).find(|p| p.is_file()).unwrap_or_else(|| {
-        panic!(
-            "PostgreSQL's `{tool}` was not found on PATH or under /usr/lib/postgresql/*/bin: \
+    dirs.into_iter()
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL's `{tool}` was not found on PATH or under /usr/lib/postgresql/*/bin: \
              these tests need the PostgreSQL server (`apt-get install -y postgresql`; .ci/run does)"
-        )
-    })
+            )
+        })
 }
 
 /// A throw-away cluster; stopped when dropped.
@@ -50,9 +53,17 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         let data = dir.path().join("data");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         // initdb refuses to run as root.
-        let as_postgres = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+        let as_postgres = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n")
+            .unwrap_or(false);
         let cluster = Cluster {
             dir,
             data,
@@ -61,13 +72,28 @@ impl Cluster {
         };
         let data_s = cluster.data.to_str().unwrap().to_string();
         let out = cluster.run("initdb", &["-D", &data_s, "-A", "trust", "-U", "guard", "--no-sync"]);
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let sock = cluster.dir.path().to_str().unwrap().to_string();
         let opts = format!("-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off");
         let log = cluster.dir.path().join("pg.log");
         let out = cluster.run(
             "pg_ctl",
-            &["-D", &data_s, "-o", &opts, "-l", log.to_str().unwrap(), "-w", "-t", "60", "start"],
+            &[
+                "-D",
+                &data_s,
+                "-o",
+                &opts,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
         );
         assert!(
             out.status.success(),
@@ -83,7 +109,10 @@ impl Cluster {
     }
 
     pub fn stop(&self) {
-        let _ = self.run("pg_ctl", &["-D", self.data.to_str().unwrap(), "-m", "immediate", "-w", "stop"]);
+        let _ = self.run(
+            "pg_ctl",
+            &["-D", self.data.to_str().unwrap(), "-m", "immediate", "-w", "stop"],
+        );
     }
 
     pub fn path(&self) -> &Path {
@@ -108,7 +137,14 @@ fn two_replicas_share_verdicts_and_reviews_through_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "[install]\nsdist = \"review\"\n").unwrap();
-    let args = ["--upstream", &index.url(), "--policy", policy.to_str().unwrap(), "--database", &db];
+    let args = [
+        "--upstream",
+        &index.url(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--database",
+        &db,
+    ];
     // Separate cache directories: only the database is shared.
     let a = Serve::start(&dir.path().join("a"), &args);
     let b = Serve::start(&dir.path().join("b"), &args);
@@ -135,14 +171,31 @@ fn two_replicas_share_verdicts_and_reviews_through_postgres() {
     // Replica b knows it is pending without inspecting it again.
     assert_eq!(b.get(&path, None).status, 403);
     let list = guard(&["review", "list", "--database", &db]);
-    assert!(String::from_utf8_lossy(&list.stdout).contains("pending   team-sdist 1.0"), "{list:?}");
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains("pending   team-sdist 1.0"),
+        "{list:?}"
+    );
     let ok = guard(&[
-        "review", "approve", "team-sdist", "1.0", "--reason", "ours", "--by", "bob", "--expires-in-days", "30",
-        "--database", &db,
+        "review",
+        "approve",
+        "team-sdist",
+        "1.0",
+        "--reason",
+        "ours",
+        "--by",
+        "bob",
+        "--expires-in-days",
+        "30",
+        "--database",
+        &db,
     ]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let r = b.get(&path, None);
-    assert_eq!(r.status, 200, "approval through the store not honoured by b: {}", r.reason);
+    assert_eq!(
+        r.status, 200,
+        "approval through the store not honoured by b: {}",
+        r.reason
+    );
     assert_eq!(a.inspections() + b.inspections(), 2);
 
     // The database goes away: errors, never an approval.
