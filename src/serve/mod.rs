@@ -220,7 +220,17 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
 
 /// `acme-*` → `acme-*` with the name part normalized (`Acme_*` → `acme-*`).
 fn normalize_pattern(p: &str) -> String {
-    p.split('*').map(normalize).collect::<Vec<_>>().join("*")
+    let mut out = String::with_capacity(p.len());
+    for c in p.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 fn glob(pattern: &str, name: &str) -> bool {

@@ -219,3 +219,70 @@ impl Store for Sqlite {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(verdict: &str) -> VerdictRecord {
+        VerdictRecord {
+            sha256: "ab".repeat(32),
+            ruleset: "r1".into(),
+            name: "pkg".into(),
+            version: "1.0".into(),
+            filename: "pkg-1.0.tar.gz".into(),
+            verdict: verdict.into(),
+            reason: String::new(),
+            findings: "[]".into(),
+            inspected_at: 1,
+            inspected_by: "test".into(),
+        }
+    }
+
+    #[test]
+    fn migrations_are_idempotent_and_the_first_verdict_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let s = Sqlite::open(&path).unwrap();
+        assert_eq!(s.put_verdict(&record("allow")).unwrap().verdict, "allow");
+        assert_eq!(s.put_verdict(&record("deny")).unwrap().verdict, "allow");
+        drop(s);
+        let s = Sqlite::open(&path).unwrap();
+        assert_eq!(s.verdict(&"ab".repeat(32), "r1").unwrap().unwrap().verdict, "allow");
+        assert!(s.verdict(&"ab".repeat(32), "r2").unwrap().is_none());
+    }
+
+    #[test]
+    fn pending_requests_do_not_overwrite_decisions_and_approvals_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Sqlite::open(&dir.path().join("s.sqlite3")).unwrap();
+        let mut r = Review {
+            name: "pkg".into(),
+            version: "1.0".into(),
+            state: "approved".into(),
+            reason: "ok".into(),
+            who: "alice".into(),
+            at: 100,
+            expires: Some(200),
+            filename: String::new(),
+        };
+        s.decide(&r).unwrap();
+        r.state = "pending".into();
+        s.request_review(&r).unwrap();
+        let stored = s.review("pkg", "1.0").unwrap().unwrap();
+        assert_eq!(stored.state, "approved");
+        assert!(stored.approves(150));
+        assert!(!stored.approves(250));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        drop(Sqlite::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.execute("INSERT INTO schema_version (version) VALUES (99)", []).unwrap();
+        drop(c);
+        assert!(matches!(Sqlite::open(&path), Err(Error::TooNew { found: 99, .. })));
+    }
+}
