@@ -809,9 +809,47 @@ async fn verdict_of(
         .clone();
     let _guard = lock.lock().await;
     let result = async {
-        if let Some(v) = get(state).await.map_err(store_down)? {
-            return Ok(v);
+        // Another replica may be inspecting it: wait for its verdict (a claim
+        // older than CLAIM_STALE seconds is taken over).
+        loop {
+            if let Some(v) = get(state).await.map_err(store_down)? {
+                return Ok(v);
+            }
+            let st = state.store.clone();
+            let (s, r, w) = (sha.to_string(), state.ruleset.clone(), state.who.clone());
+            let now = store::now();
+            if blocking(move || st.claim(&s, &r, &w, now, now - CLAIM_STALE))
+                .await
+                .map_err(store_down)?
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        let inspected = inspect_and_store(state, sha, name, upstream, f).await;
+        if inspected.is_err() {
+            let st = state.store.clone();
+            let (s, r, w) = (sha.to_string(), state.ruleset.clone(), state.who.clone());
+            let _ = blocking(move || st.release(&s, &r, &w)).await;
+        }
+        inspected
+    }
+    .await;
+    state.inflight.lock().unwrap().remove(sha);
+    result
+}
+
+/// Seconds after which another replica's unfinished inspection is taken over.
+const CLAIM_STALE: i64 = 120;
+
+async fn inspect_and_store(
+    state: &Arc<State>,
+    sha: &str,
+    name: &str,
+    upstream: usize,
+    f: &DistFile,
+) -> Result<VerdictRecord, Refusal> {
+    {
         let bytes = artifact_bytes(state, sha, upstream, f).await?;
         let _permit = state
             .inspections
@@ -895,9 +933,6 @@ async fn verdict_of(
         .await;
         Ok(stored)
     }
-    .await;
-    state.inflight.lock().unwrap().remove(sha);
-    result
 }
 
 #[cfg(test)]

@@ -100,6 +100,10 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE TABLE audit (
         at BIGINT NOT NULL, who TEXT NOT NULL, event TEXT NOT NULL, name TEXT NOT NULL,
         version TEXT NOT NULL, sha256 TEXT NOT NULL, detail TEXT NOT NULL);",
+    // 2: who is inspecting an artifact right now (replicas wait instead of inspecting twice)
+    "CREATE TABLE claims (
+        sha256 TEXT NOT NULL, ruleset TEXT NOT NULL, who TEXT NOT NULL, at BIGINT NOT NULL,
+        PRIMARY KEY (sha256, ruleset));",
 ];
 
 /// The operations `serve` and `review` need. Implementations are blocking;
@@ -111,6 +115,11 @@ pub trait Store: Send + Sync {
     /// Records a verdict unless one exists for the same key; returns the stored one
     /// (the first writer wins, so replicas agree).
     fn put_verdict(&self, record: &VerdictRecord) -> Result<VerdictRecord, Error>;
+    /// Claims the inspection of an artifact for `who` at `now`: true when no one
+    /// holds it or the holder's claim is older than `stale_before`.
+    fn claim(&self, sha256: &str, ruleset: &str, who: &str, now: i64, stale_before: i64) -> Result<bool, Error>;
+    /// Gives a claim up (the inspection failed; another replica may try).
+    fn release(&self, sha256: &str, ruleset: &str, who: &str) -> Result<(), Error>;
     fn review(&self, name: &str, version: &str) -> Result<Option<Review>, Error>;
     /// Records a pending request unless a review row exists already.
     fn request_review(&self, review: &Review) -> Result<(), Error>;

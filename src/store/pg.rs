@@ -151,6 +151,28 @@ impl Store for Postgres {
         })
     }
 
+    fn claim(&self, sha256: &str, ruleset: &str, who: &str, now: i64, stale_before: i64) -> Result<bool, Error> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO claims (sha256, ruleset, who, at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (sha256, ruleset) DO UPDATE SET who = EXCLUDED.who, at = EXCLUDED.at
+                 WHERE claims.at < $5",
+                &[&sha256, &ruleset, &who, &now, &stale_before],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
+    fn release(&self, sha256: &str, ruleset: &str, who: &str) -> Result<(), Error> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM claims WHERE sha256 = $1 AND ruleset = $2 AND who = $3",
+                &[&sha256, &ruleset, &who],
+            )
+            .map(|_| ())
+        })
+    }
+
     fn review(&self, name: &str, version: &str) -> Result<Option<Review>, Error> {
         self.with(|c| {
             let row = c.query_opt(

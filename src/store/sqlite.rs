@@ -138,6 +138,28 @@ impl Store for Sqlite {
         })
     }
 
+    fn claim(&self, sha256: &str, ruleset: &str, who: &str, now: i64, stale_before: i64) -> Result<bool, Error> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO claims (sha256, ruleset, who, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (sha256, ruleset) DO UPDATE SET who = excluded.who, at = excluded.at
+                 WHERE claims.at < ?5",
+                params![sha256, ruleset, who, now, stale_before],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
+    fn release(&self, sha256: &str, ruleset: &str, who: &str) -> Result<(), Error> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM claims WHERE sha256 = ?1 AND ruleset = ?2 AND who = ?3",
+                params![sha256, ruleset, who],
+            )
+            .map(|_| ())
+        })
+    }
+
     fn review(&self, name: &str, version: &str) -> Result<Option<Review>, Error> {
         self.with(|c| {
             c.query_row(
@@ -276,12 +298,24 @@ mod tests {
     }
 
     #[test]
+    fn one_claim_at_a_time_until_it_goes_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Sqlite::open(&dir.path().join("s.sqlite3")).unwrap();
+        assert!(s.claim("h", "r", "a", 100, 0).unwrap());
+        assert!(!s.claim("h", "r", "b", 110, 50).unwrap());
+        assert!(s.claim("h", "r", "b", 300, 200).unwrap());
+        s.release("h", "r", "b").unwrap();
+        assert!(s.claim("h", "r", "c", 301, 0).unwrap());
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite3");
         drop(Sqlite::open(&path).unwrap());
         let c = Connection::open(&path).unwrap();
-        c.execute("INSERT INTO schema_version (version) VALUES (99)", []).unwrap();
+        c.execute("INSERT INTO schema_version (version) VALUES (99)", [])
+            .unwrap();
         drop(c);
         assert!(matches!(Sqlite::open(&path), Err(Error::TooNew { found: 99, .. })));
     }

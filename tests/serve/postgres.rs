@@ -198,6 +198,25 @@ fn two_replicas_share_verdicts_and_reviews_through_postgres() {
     );
     assert_eq!(a.inspections() + b.inspections(), 2);
 
+    // Both replicas asked for a new artifact at once (a slow upstream): one inspects, the other waits.
+    index.add("race-wheel", wheel("race-wheel", "1.0", &[]), Fault::Delay(700));
+    let race = file_path(
+        &a.get("/simple/race-wheel/", Some(JSON)),
+        "race_wheel-1.0-py3-none-any.whl",
+    );
+    let (addr_a, addr_b) = (a.addr.clone(), b.addr.clone());
+    let (ra, rb) = (race.clone(), race.clone());
+    let ta = std::thread::spawn(move || super::get(&addr_a, &ra, None).status);
+    let tb = std::thread::spawn(move || super::get(&addr_b, &rb, None).status);
+    assert_eq!((ta.join().unwrap(), tb.join().unwrap()), (200, 200));
+    assert_eq!(
+        a.inspections() + b.inspections(),
+        3,
+        "concurrent requests inspected twice:\n{}\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+
     // The database goes away: errors, never an approval.
     let late = b.get("/simple/late-wheel/", Some(JSON));
     let late_path = file_path(&late, "late_wheel-1.0-py3-none-any.whl");
