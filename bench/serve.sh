@@ -16,9 +16,14 @@ CLIENTS=${1:-200}
 SECONDS_=${2:-60}
 PROJECTS=${3:-20}
 PY=${PYTHON:-python3}
-cargo build --release --quiet --bin guard --example serve_load
-GUARD=$PWD/target/release/guard
-LOAD=$PWD/target/release/examples/serve_load
+PROFILE=${PROFILE:-release}   # PROFILE=debug for a quick check of the script itself
+if [ "$PROFILE" = release ]; then
+    cargo build --release --quiet --bin guard --example serve_load
+else
+    cargo build --quiet --bin guard --example serve_load
+fi
+GUARD=$PWD/target/$PROFILE/guard
+LOAD=$PWD/target/$PROFILE/examples/serve_load
 WORK=$(mktemp -d)
 UP_PID=""; GUARD_PID=""
 cleanup() {

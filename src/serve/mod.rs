@@ -110,6 +110,8 @@ struct State {
     files: Mutex<HashMap<String, (String, usize, DistFile)>>,
     /// One inspection per sha256 at a time in this process.
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Stored verdicts seen by this process (immutable per sha256 and rule set).
+    verdicts: Mutex<HashMap<String, VerdictRecord>>,
     /// Artifacts whose bytes on disk were verified (sha256 → path).
     verified: Mutex<HashMap<String, PathBuf>>,
     inspections: tokio::sync::Semaphore,
@@ -160,6 +162,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
         rendered: Mutex::default(),
         files: Mutex::default(),
         inflight: Mutex::default(),
+        verdicts: Mutex::default(),
         verified: Mutex::default(),
         inspections: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         who: store::instance(),
@@ -797,7 +800,11 @@ async fn verdict_of(
         let (s, r) = (sha.to_string(), state.ruleset.clone());
         blocking(move || st.verdict(&s, &r))
     };
+    if let Some(v) = state.verdicts.lock().unwrap().get(sha) {
+        return Ok(v.clone());
+    }
     if let Some(v) = get(state).await.map_err(store_down)? {
+        state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
         return Ok(v);
     }
     let lock = state
@@ -835,6 +842,9 @@ async fn verdict_of(
         inspected
     }
     .await;
+    if let Ok(v) = &result {
+        state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
+    }
     state.inflight.lock().unwrap().remove(sha);
     result
 }
