@@ -31,6 +31,9 @@ pub mod confirm;
 pub mod handoff;
 pub mod shell;
 
+pub mod serve;
+pub mod store;
+
 use std::process::ExitCode;
 
 /// The process exit status, with the values fixed by CONTRACT.md.

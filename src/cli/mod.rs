@@ -46,6 +46,11 @@ pub enum Command {
     Teardown(SetupArgs),
     /// Check that `pip install` is routed through guard in this shell and pip is usable.
     Doctor,
+    /// Serve a guarded package index (PEP 503/691) in front of upstream indexes.
+    Serve(Box<ServeArgs>),
+    /// Pending reviews of `guard serve` and people's decisions about them.
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Entry point of the shell functions (`pip …`, `python -m pip …`).
     #[command(hide = true)]
     Shim {
@@ -302,4 +307,84 @@ pub enum Installer {
 pub enum PlanFormat {
     Human,
     Json,
+}
+
+/// `guard serve` (issue 13).
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, default_value = "127.0.0.1:3141", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Upstream index (repeatable; the first that has a project wins).
+    #[arg(long = "upstream", value_name = "URL", default_value = "https://pypi.org/simple/")]
+    pub upstreams: Vec<String>,
+    /// Look names matching PATTERN (`*` wildcards) up on URL only, never on the
+    /// other upstreams (repeatable): `--pin 'acme-*=https://pypi.internal/simple/'`.
+    #[arg(long = "pin", value_name = "PATTERN=URL")]
+    pub pins: Vec<String>,
+    /// Artifacts and the SQLite verdict store (default: guard's cache directory).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Policy file (see policy.example.toml); default: guard's built-in policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Verdict store: `postgres://…` (shared by replicas) or a SQLite file
+    /// (default: `serve-v1.sqlite3` in the cache directory).
+    #[arg(long, value_name = "URL", env = "GUARD_DATABASE")]
+    pub database: Option<String>,
+    /// Seconds before an upstream connection or read gives up (then 504).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub upstream_timeout: u64,
+    /// Retries of an upstream request on 5xx, 429, timeouts and resets.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub upstream_retries: u32,
+    /// Seconds an upstream project page is reused.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub page_ttl: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Pending reviews first, then decisions.
+    List(ReviewStore),
+    /// The verdicts, findings and decision recorded for one release.
+    Show {
+        name: String,
+        #[arg(value_name = "VERSION")]
+        release: String,
+        #[command(flatten)]
+        store: ReviewStore,
+    },
+    /// Let `guard serve` hand out this release despite its `review` verdict.
+    Approve(ReviewDecision),
+    /// Refuse this release for good (and hide it from pages).
+    Deny(ReviewDecision),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReviewStore {
+    /// The store `guard serve` uses: `postgres://…` or a SQLite file.
+    #[arg(long, value_name = "URL", env = "GUARD_DATABASE")]
+    pub database: Option<String>,
+    /// The cache directory whose SQLite store to use (default: guard's).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReviewDecision {
+    pub name: String,
+    #[arg(value_name = "VERSION")]
+    pub release: String,
+    /// Why (recorded in the store and the audit log).
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// Who decides (default: $GUARD_REVIEWER, else $USER).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// The approval stops counting after this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub expires_in_days: Option<u64>,
+    #[command(flatten)]
+    pub store: ReviewStore,
 }

@@ -3,8 +3,10 @@
 mod check_name;
 mod install;
 mod policy;
+mod review;
 mod rules;
 mod scan;
+mod serve;
 mod shell;
 
 use crate::cli::{Cli, Command, PolicyCommand};
@@ -22,6 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Setup(args) => shell::setup(args),
         Command::Teardown(args) => shell::teardown(args),
         Command::Doctor => shell::doctor(),
+        Command::Serve(args) => serve::run(*args),
+        Command::Review(cmd) => review::run(cmd),
         Command::Shim { program, args } => shell::shim(&program, args),
     }
 }

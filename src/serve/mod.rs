@@ -1,0 +1,970 @@
+//! `guard serve`: a PEP 503/691 index in front of one or more upstream
+//! indexes that only hands out files guard has inspected and the policy
+//! approves.
+//!
+//! A file is fetched from its upstream (sha256 verified) and inspected the
+//! first time a client asks for it; the verdict is stored by sha256 and
+//! rule-set version (see [`crate::store`]), so it is inspected once for every
+//! replica sharing the store. Pages hide files younger than the policy's
+//! `min_release_age` and files known to be refused, so resolvers pick an
+//! approved version instead of failing. Upstream failures are answered with
+//! 502/504, a store failure with 503: never with an unapproved file.
+
+pub mod pages;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::download::{CacheRoot, Downloader, Quiet};
+use crate::index::{DistFile, HttpOptions, IndexClient, IndexSettings};
+use crate::metadata::normalize;
+use crate::policy::{self, Candidate, Policy, Verdict};
+use crate::store::{self, AuditEvent, Review, Store, VerdictRecord};
+
+/// Everything `guard serve` runs with.
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Indexes asked for names no pin covers, in order (the first that has a name wins).
+    pub upstreams: Vec<Url>,
+    /// `(pattern, upstream)`: names matching `pattern` (`*` wildcards, normalized)
+    /// are looked up on that upstream only.
+    pub pins: Vec<(String, Url)>,
+    pub cache_dir: PathBuf,
+    pub policy: Policy,
+    pub store: Arc<dyn Store>,
+    pub http: HttpOptions,
+    /// How long a project page from upstream is reused.
+    pub page_ttl: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot set up the upstream client for {url}: {message}")]
+    Upstream { url: String, message: String },
+    #[error("cannot accept connections on {addr}: {source}")]
+    Accept { addr: SocketAddr, source: std::io::Error },
+}
+
+/// The rule-set version verdicts are stored under: guard's version, its rule
+/// ids and the policy settings that turn findings into a verdict. A change in
+/// any of them re-inspects every artifact.
+pub fn ruleset(policy: &Policy) -> String {
+    let mut h = Sha256::new();
+    for m in crate::inspect::rules::all_meta() {
+        h.update(m.id.as_bytes());
+        h.update(format!("{:?}", m.severity).as_bytes());
+    }
+    h.update(
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            policy.deny_at, policy.review_at, policy.combine, policy.disabled, policy.severity, policy.sdist
+        )
+        .as_bytes(),
+    );
+    format!("{}-{}", env!("CARGO_PKG_VERSION"), &hex::encode(h.finalize())[..12])
+}
+
+struct Upstream {
+    url: Url,
+    shown: String,
+    client: Arc<IndexClient>,
+}
+
+/// One project's files as last fetched from its upstream.
+struct ProjectFiles {
+    fetched: Instant,
+    files: Vec<(String, DistFile)>,
+    versions: Vec<String>,
+}
+
+/// A rendered page: (project, media type).
+type PageKey = (String, &'static str);
+
+struct State {
+    upstreams: Vec<Upstream>,
+    /// Indexes (into `upstreams`) asked for unpinned names.
+    general: Vec<usize>,
+    pins: Vec<(String, usize)>,
+    cache_dir: PathBuf,
+    policy: Policy,
+    ruleset: String,
+    store: Arc<dyn Store>,
+    page_ttl: Duration,
+    projects: Mutex<HashMap<String, Arc<ProjectFiles>>>,
+    /// Rendered pages: (project, media type) → (when, body), for the page TTL.
+    rendered: Mutex<HashMap<PageKey, (Instant, Bytes)>>,
+    /// sha256 → (project, upstream index, file), learned from pages.
+    files: Mutex<HashMap<String, (String, usize, DistFile)>>,
+    /// One inspection per sha256 at a time in this process.
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Stored verdicts seen by this process (immutable per sha256 and rule set).
+    verdicts: Mutex<HashMap<String, VerdictRecord>>,
+    /// Artifacts whose bytes on disk were verified (sha256 → path).
+    verified: Mutex<HashMap<String, PathBuf>>,
+    inspections: tokio::sync::Semaphore,
+    who: String,
+}
+
+/// Runs the server until `shutdown` resolves, then finishes the requests in
+/// flight (for at most 10 s). Prints the bound address on stderr first.
+pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>) -> Result<(), Error> {
+    let mut upstreams: Vec<Upstream> = Vec::new();
+    let mut add = |url: &Url| -> Result<usize, Error> {
+        if let Some(i) = upstreams.iter().position(|u| u.url == *url) {
+            return Ok(i);
+        }
+        let http = crate::index::Http::new(config.http.clone(), HashMap::new()).map_err(|e| Error::Upstream {
+            url: crate::index::http::redact(url),
+            message: e.to_string(),
+        })?;
+        let settings = IndexSettings {
+            indexes: vec![url.clone()],
+            find_links: Vec::new(),
+        };
+        upstreams.push(Upstream {
+            url: url.clone(),
+            shown: crate::index::http::redact(url),
+            client: Arc::new(IndexClient::new(http, settings, None)),
+        });
+        Ok(upstreams.len() - 1)
+    };
+    let mut general = Vec::new();
+    for u in &config.upstreams {
+        general.push(add(u)?);
+    }
+    let mut pins = Vec::new();
+    for (pattern, u) in &config.pins {
+        pins.push((normalize_pattern(pattern), add(u)?));
+    }
+    let state = Arc::new(State {
+        upstreams,
+        general,
+        pins,
+        cache_dir: config.cache_dir.clone(),
+        ruleset: ruleset(&config.policy),
+        policy: config.policy,
+        store: config.store,
+        page_ttl: config.page_ttl,
+        projects: Mutex::default(),
+        rendered: Mutex::default(),
+        files: Mutex::default(),
+        inflight: Mutex::default(),
+        verdicts: Mutex::default(),
+        verified: Mutex::default(),
+        inspections: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+        who: store::instance(),
+    });
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    eprintln!(
+        "guard serve: listening on http://{addr}/simple/ (store: {}, rule set {})",
+        state.store.location(),
+        state.ruleset
+    );
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    // Out of file descriptors and the like: back off, keep serving.
+                    Err(e) => {
+                        eprintln!("guard serve: {}", Error::Accept { addr, source: e });
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    eprintln!("guard serve: shutting down, finishing requests in flight");
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("guard serve: requests still running after 10 s; stopping anyway");
+    }
+    Ok(())
+}
+
+/// `acme-*` → `acme-*` with the name part normalized (`Acme_*` → `acme-*`).
+fn normalize_pattern(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for c in p.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+fn glob(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+type Resp = Response<Full<Bytes>>;
+
+/// An answer other than a file or a page, with a one-line reason: it goes in
+/// the status line (pip prints it) and the body (for curl and logs).
+struct Refusal {
+    status: StatusCode,
+    reason: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+fn text(status: StatusCode, reason: &str) -> Resp {
+    let line: String = reason
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .take(300)
+        .collect();
+    let mut resp = Response::new(Full::new(Bytes::from(format!("{reason}\n"))));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp.headers_mut()
+        .insert("cache-control", hyper::header::HeaderValue::from_static("no-store"));
+    if status != StatusCode::OK {
+        if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(line.into_bytes()) {
+            resp.extensions_mut().insert(phrase);
+        }
+    }
+    resp
+}
+
+fn body(content_type: &str, bytes: impl Into<Bytes>) -> Resp {
+    let mut resp = Response::new(Full::new(bytes.into()));
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        resp.headers_mut().insert("content-type", v);
+    }
+    resp
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    let start = Instant::now();
+    let path = req.uri().path().to_string();
+    let accept = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let resp = if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
+        text(StatusCode::METHOD_NOT_ALLOWED, "guard serve: only GET and HEAD")
+    } else {
+        match route(&state, &path, accept.as_deref()).await {
+            Ok(r) => r,
+            Err(refusal) => text(refusal.status, &refusal.reason),
+        }
+    };
+    eprintln!(
+        "{}",
+        serde_json::json!({
+            "at": store::now(),
+            "method": req.method().as_str(),
+            "path": path,
+            "status": resp.status().as_u16(),
+            "ms": (start.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
+        })
+    );
+    Ok(resp)
+}
+
+async fn route(state: &Arc<State>, path: &str, accept: Option<&str>) -> Result<Resp, Refusal> {
+    if path == "/healthz" {
+        let st = state.store.clone();
+        return match blocking(move || st.verdict("", "")).await {
+            Ok(_) => Ok(text(StatusCode::OK, "ok")),
+            Err(e) => Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("guard serve: {e}"),
+            )),
+        };
+    }
+    if path == "/simple" || path == "/simple/" || path == "/" {
+        let kind = pages::negotiate(accept).ok_or_else(not_acceptable)?;
+        return Ok(page(kind, pages::root(kind)));
+    }
+    if let Some(rest) = path.strip_prefix("/simple/") {
+        let name = crate::index::percent_decode(rest.trim_end_matches('/'));
+        if name.is_empty() || name.contains('/') {
+            return Err(Refusal::new(StatusCode::NOT_FOUND, "guard serve: no such page"));
+        }
+        let kind = pages::negotiate(accept).ok_or_else(not_acceptable)?;
+        return project_page(state, &normalize(&name), kind).await;
+    }
+    if let Some(rest) = path.strip_prefix("/files/") {
+        let (sha, filename) = rest.split_once('/').unwrap_or((rest, ""));
+        let filename = crate::index::percent_decode(filename);
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) || filename.is_empty() {
+            return Err(Refusal::new(StatusCode::NOT_FOUND, "guard serve: no such file"));
+        }
+        let sha = sha.to_ascii_lowercase();
+        if let Some(dist) = filename.strip_suffix(".metadata") {
+            return metadata(state, &sha, dist).await;
+        }
+        return file(state, &sha, &filename).await;
+    }
+    Err(Refusal::new(StatusCode::NOT_FOUND, "guard serve: no such page"))
+}
+
+fn not_acceptable() -> Refusal {
+    Refusal::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "guard serve: serves application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html",
+    )
+}
+
+fn page(kind: &'static str, text: impl Into<Bytes>) -> Resp {
+    let mut resp = body(kind, text);
+    resp.headers_mut()
+        .insert("vary", hyper::header::HeaderValue::from_static("Accept"));
+    resp.headers_mut()
+        .insert("cache-control", hyper::header::HeaderValue::from_static("max-age=60"));
+    resp
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, store::Error> + Send + 'static,
+) -> Result<T, store::Error> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(store::Error::Db {
+            location: "(task)".into(),
+            message: e.to_string(),
+        })
+    })
+}
+
+fn store_down(e: store::Error) -> Refusal {
+    Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("guard serve: {e}"))
+}
+
+fn upstream_error(e: &crate::index::Error) -> Refusal {
+    use crate::index::Error as E;
+    let status = match e {
+        E::Timeout { .. } | E::Deadline { .. } => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    Refusal::new(status, format!("guard serve: upstream failed: {e}"))
+}
+
+fn download_error(e: &crate::download::Error) -> Refusal {
+    use crate::download::Error as E;
+    let message = e.to_string();
+    let status = match e {
+        E::TooSlow { .. } => StatusCode::GATEWAY_TIMEOUT,
+        E::Index(m) | E::Truncated { message: m, .. } if m.contains("timed out") || m.contains("deadline") => {
+            StatusCode::GATEWAY_TIMEOUT
+        }
+        E::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    Refusal::new(status, format!("guard serve: upstream download failed: {message}"))
+}
+
+/// The upstreams asked for `name`: its pin's only, or every general one.
+fn upstreams_for(state: &State, name: &str) -> Vec<usize> {
+    match state.pins.iter().find(|(p, _)| glob(p, name)) {
+        Some((_, i)) => vec![*i],
+        None => state.general.clone(),
+    }
+}
+
+/// The project's files from the first upstream that has it (cached for the page TTL).
+async fn project_files(state: &Arc<State>, name: &str) -> Result<Arc<ProjectFiles>, Refusal> {
+    if let Some(p) = state.projects.lock().unwrap().get(name) {
+        if p.fetched.elapsed() < state.page_ttl {
+            return Ok(p.clone());
+        }
+    }
+    let mut found = None;
+    for i in upstreams_for(state, name) {
+        let project = state.upstreams[i]
+            .client
+            .project(name)
+            .await
+            .map_err(|e| upstream_error(&e))?;
+        if project.index.is_some() {
+            found = Some((i, project));
+            break;
+        }
+    }
+    let Some((upstream, project)) = found else {
+        return Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("guard serve: {name} is not on {}", shown_upstreams(state, name)),
+        ));
+    };
+    let mut files = Vec::new();
+    let mut versions = Vec::new();
+    for f in project.files {
+        let Some(sha) = f
+            .sha256
+            .clone()
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
+            // Guard cannot address or verify a file without a sha256.
+            continue;
+        };
+        if let (_, Some(v)) = crate::metadata::from_filename(&f.filename) {
+            if !versions.contains(&v) {
+                versions.push(v);
+            }
+        }
+        files.push((sha, f));
+    }
+    {
+        let mut map = state.files.lock().unwrap();
+        for (sha, f) in &files {
+            map.insert(sha.clone(), (name.to_string(), upstream, f.clone()));
+        }
+    }
+    let p = Arc::new(ProjectFiles {
+        fetched: Instant::now(),
+        files,
+        versions,
+    });
+    state.projects.lock().unwrap().insert(name.to_string(), p.clone());
+    Ok(p)
+}
+
+fn shown_upstreams(state: &State, name: &str) -> String {
+    upstreams_for(state, name)
+        .iter()
+        .map(|&i| state.upstreams[i].shown.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Seconds since a PEP 700 upload time (`2024-05-01T12:00:00Z`), `None` when unparsable.
+fn age_seconds(ts: &str) -> Option<i64> {
+    let date = policy::Date::parse(ts)?;
+    let num = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<i64>().ok());
+    let (h, m, s) = (num(11..13)?, num(14..16).unwrap_or(0), num(17..19).unwrap_or(0));
+    let then = date.to_days() * 86_400 + h * 3600 + m * 60 + s;
+    Some(store::now() - then)
+}
+
+/// Why a file is too new for the policy, if it is (unknown upload times count as too new).
+fn too_young(policy: &Policy, f: &DistFile) -> Option<String> {
+    if policy.min_release_age_hours == 0 {
+        return None;
+    }
+    let min = policy.min_release_age_hours as i64 * 3600;
+    match f.upload_time.as_deref().and_then(age_seconds) {
+        Some(age) if age >= min => None,
+        Some(age) => Some(format!(
+            "uploaded {} h ago; the policy's min_release_age is {} h",
+            age.max(0) / 3600,
+            policy.min_release_age_hours
+        )),
+        None => Some(format!(
+            "upload time unknown; the policy's min_release_age is {} h",
+            policy.min_release_age_hours
+        )),
+    }
+}
+
+/// Name and version of a file, from its file name (normalized name).
+fn name_version(f: &DistFile, project: &str) -> (String, String) {
+    let (_, v) = crate::metadata::from_filename(&f.filename);
+    (project.to_string(), v.unwrap_or_default())
+}
+
+/// Drops a project's cached pages (a file on it was just refused).
+fn forget(state: &State, name: &str) {
+    state.projects.lock().unwrap().remove(name);
+    state.rendered.lock().unwrap().retain(|(n, _), _| n != name);
+}
+
+async fn project_page(state: &Arc<State>, name: &str, kind: &'static str) -> Result<Resp, Refusal> {
+    let key = (name.to_string(), kind);
+    if let Some((when, text)) = state.rendered.lock().unwrap().get(&key) {
+        if when.elapsed() < state.page_ttl {
+            return Ok(page(kind, text.clone()));
+        }
+    }
+    let project = project_files(state, name).await?;
+    let mut listed = Vec::new();
+    let mut reviews: HashMap<String, Option<Review>> = HashMap::new();
+    for (sha, f) in &project.files {
+        if too_young(&state.policy, f).is_some() {
+            continue;
+        }
+        let (n, v) = name_version(f, name);
+        if state.policy.denied(&n, Some(&v)).is_some() {
+            continue;
+        }
+        let st = state.store.clone();
+        let (s, r) = (sha.clone(), state.ruleset.clone());
+        let known = blocking(move || st.verdict(&s, &r)).await.map_err(store_down)?;
+        let refused = match known.as_ref().map(|k| k.verdict.as_str()) {
+            Some("deny") => state.policy.allowed(&n, Some(&v), Some(sha)).is_none(),
+            Some("review") => {
+                if !reviews.contains_key(&v) {
+                    let st = state.store.clone();
+                    let (n2, v2) = (n.clone(), v.clone());
+                    let r = blocking(move || st.review(&n2, &v2)).await.map_err(store_down)?;
+                    reviews.insert(v.clone(), r);
+                }
+                reviews[&v].as_ref().is_some_and(|r| r.state == "denied")
+            }
+            _ => false,
+        };
+        if refused {
+            continue;
+        }
+        listed.push(pages::Listed { file: f, sha256: sha });
+    }
+    let text = Bytes::from(if kind == pages::JSON {
+        pages::project_json(name, &listed, &project.versions)
+    } else {
+        pages::project_html(name, &listed)
+    });
+    state
+        .rendered
+        .lock()
+        .unwrap()
+        .insert(key, (project.fetched, text.clone()));
+    Ok(page(kind, text))
+}
+
+/// The upstream file behind `/files/<sha>/<filename>`, from a page this process
+/// served or (another replica served the page) from the project's page now.
+async fn lookup(state: &Arc<State>, sha: &str, filename: &str) -> Result<(String, usize, DistFile), Refusal> {
+    let known = state.files.lock().unwrap().get(sha).cloned();
+    if let Some(k) = known.filter(|k| k.2.filename == filename) {
+        return Ok(k);
+    }
+    let name = crate::index::name_of_file(filename).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("guard serve: {filename} is not a distribution file name"),
+        )
+    })?;
+    project_files(state, &name).await?;
+    state
+        .files
+        .lock()
+        .unwrap()
+        .get(sha)
+        .filter(|k| k.2.filename == filename)
+        .cloned()
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::NOT_FOUND,
+                format!("guard serve: {filename} with sha256 {sha} is not on the upstream page of {name}"),
+            )
+        })
+}
+
+async fn metadata(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Refusal> {
+    let (name, upstream, f) = lookup(state, sha, filename).await?;
+    if let Some(why) = too_young(&state.policy, &f) {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {filename} is too new: {why}"),
+        ));
+    }
+    let (n, v) = name_version(&f, &name);
+    if let Some(e) = state.policy.denied(&n, Some(&v)) {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {n} {v} denied by policy: {}", e.reason),
+        ));
+    }
+    match state.upstreams[upstream].client.core_metadata(&f).await {
+        Ok(Some(bytes)) => Ok(body("application/octet-stream", bytes)),
+        Ok(None) => Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("guard serve: the upstream has no metadata file for {filename}"),
+        )),
+        Err(e) => Err(upstream_error(&e)),
+    }
+}
+
+async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Refusal> {
+    let (name, upstream, f) = lookup(state, sha, filename).await?;
+    let (n, v) = name_version(&f, &name);
+    if let Some(why) = too_young(&state.policy, &f) {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {filename} is too new: {why}"),
+        ));
+    }
+    if let Some(e) = state.policy.denied(&n, Some(&v)) {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {n} {v} denied by policy: {}", e.reason),
+        ));
+    }
+    let record = verdict_of(state, sha, &name, upstream, &f).await?;
+    let allowed_by_policy = state.policy.allowed(&n, Some(&v), Some(sha)).is_some();
+    let approved = allowed_by_policy
+        || match record.verdict.as_str() {
+            "allow" => true,
+            "review" => {
+                let st = state.store.clone();
+                let (n2, v2) = (n.clone(), v.clone());
+                let review = blocking(move || st.review(&n2, &v2)).await.map_err(store_down)?;
+                match review {
+                    Some(r) if r.approves(store::now()) => true,
+                    Some(r) if r.state == "denied" => {
+                        audit(
+                            state,
+                            "refused",
+                            &n,
+                            &v,
+                            sha,
+                            &format!("denied by {}: {}", r.who, r.reason),
+                        )
+                        .await;
+                        forget(state, &name);
+                        return Err(Refusal::new(
+                            StatusCode::FORBIDDEN,
+                            format!("guard: {n} {v} denied by reviewer {}: {}", r.who, r.reason),
+                        ));
+                    }
+                    _ => {
+                        let st = state.store.clone();
+                        let pending = Review {
+                            name: n.clone(),
+                            version: v.clone(),
+                            state: "pending".into(),
+                            reason: record.reason.clone(),
+                            who: String::new(),
+                            at: store::now(),
+                            expires: None,
+                            filename: filename.to_string(),
+                        };
+                        blocking(move || st.request_review(&pending))
+                            .await
+                            .map_err(store_down)?;
+                        audit(state, "review-requested", &n, &v, sha, &record.reason).await;
+                        return Err(Refusal::new(
+                            StatusCode::FORBIDDEN,
+                            format!(
+                                "guard: {n} {v} ({filename}) is awaiting review: {} (guard review approve {n} {v} --reason ...)",
+                                record.reason
+                            ),
+                        ));
+                    }
+                }
+            }
+            _ => false,
+        };
+    if !approved {
+        audit(state, "refused", &n, &v, sha, &record.reason).await;
+        // Hide it from the next page.
+        forget(state, &name);
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("guard: {n} {v} ({filename}) denied: {}", record.reason),
+        ));
+    }
+    let bytes = artifact_bytes(state, sha, upstream, &f).await?;
+    let mut resp = body("application/octet-stream", bytes);
+    resp.headers_mut().insert(
+        "cache-control",
+        hyper::header::HeaderValue::from_static("private, max-age=0, must-revalidate"),
+    );
+    Ok(resp)
+}
+
+async fn audit(state: &Arc<State>, event: &str, name: &str, version: &str, sha: &str, detail: &str) {
+    let st = state.store.clone();
+    let e = AuditEvent {
+        at: store::now(),
+        who: state.who.clone(),
+        event: event.into(),
+        name: name.into(),
+        version: version.into(),
+        sha256: sha.into(),
+        detail: detail.into(),
+    };
+    if let Err(err) = blocking(move || st.audit(&e)).await {
+        eprintln!("guard serve: cannot write the audit log: {err}");
+    }
+}
+
+/// The verified bytes of an artifact, fetched from upstream into the cache if needed.
+async fn artifact_bytes(state: &Arc<State>, sha: &str, upstream: usize, f: &DistFile) -> Result<Vec<u8>, Refusal> {
+    let known = state.verified.lock().unwrap().get(sha).cloned();
+    if let Some(path) = known {
+        if let Ok(bytes) = tokio::fs::read(&path).await {
+            if hex::encode(Sha256::digest(&bytes)) == sha {
+                return Ok(bytes);
+            }
+        }
+        state.verified.lock().unwrap().remove(sha);
+    }
+    // A fresh downloader per fetch: its per-run memo would keep a failure forever.
+    let downloader = Downloader::new(
+        state.upstreams[upstream].client.clone(),
+        CacheRoot::Dir(state.cache_dir.clone()),
+        1,
+        Arc::new(Quiet),
+    );
+    let artifact = downloader.fetch(f).await.map_err(|e| download_error(&e))?;
+    let bytes = tokio::fs::read(&artifact.path).await.map_err(|e| {
+        Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("guard serve: cannot read {}: {e}", artifact.path.display()),
+        )
+    })?;
+    if hex::encode(Sha256::digest(&bytes)) != sha {
+        return Err(Refusal::new(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "guard serve: {} changed on disk after verification",
+                artifact.path.display()
+            ),
+        ));
+    }
+    state.verified.lock().unwrap().insert(sha.to_string(), artifact.path);
+    Ok(bytes)
+}
+
+/// The stored verdict for `sha`, inspecting the artifact first if no replica has.
+async fn verdict_of(
+    state: &Arc<State>,
+    sha: &str,
+    name: &str,
+    upstream: usize,
+    f: &DistFile,
+) -> Result<VerdictRecord, Refusal> {
+    let get = |state: &Arc<State>| {
+        let st = state.store.clone();
+        let (s, r) = (sha.to_string(), state.ruleset.clone());
+        blocking(move || st.verdict(&s, &r))
+    };
+    if let Some(v) = state.verdicts.lock().unwrap().get(sha) {
+        return Ok(v.clone());
+    }
+    if let Some(v) = get(state).await.map_err(store_down)? {
+        state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
+        return Ok(v);
+    }
+    let lock = state
+        .inflight
+        .lock()
+        .unwrap()
+        .entry(sha.to_string())
+        .or_default()
+        .clone();
+    let _guard = lock.lock().await;
+    let result = async {
+        // Another replica may be inspecting it: wait for its verdict (a claim
+        // older than CLAIM_STALE seconds is taken over).
+        loop {
+            if let Some(v) = get(state).await.map_err(store_down)? {
+                return Ok(v);
+            }
+            let st = state.store.clone();
+            let (s, r, w) = (sha.to_string(), state.ruleset.clone(), state.who.clone());
+            let now = store::now();
+            if blocking(move || st.claim(&s, &r, &w, now, now - CLAIM_STALE))
+                .await
+                .map_err(store_down)?
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let inspected = inspect_and_store(state, sha, name, upstream, f).await;
+        if inspected.is_err() {
+            let st = state.store.clone();
+            let (s, r, w) = (sha.to_string(), state.ruleset.clone(), state.who.clone());
+            let _ = blocking(move || st.release(&s, &r, &w)).await;
+        }
+        inspected
+    }
+    .await;
+    if let Ok(v) = &result {
+        state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
+    }
+    state.inflight.lock().unwrap().remove(sha);
+    result
+}
+
+/// Seconds after which another replica's unfinished inspection is taken over.
+const CLAIM_STALE: i64 = 120;
+
+async fn inspect_and_store(
+    state: &Arc<State>,
+    sha: &str,
+    name: &str,
+    upstream: usize,
+    f: &DistFile,
+) -> Result<VerdictRecord, Refusal> {
+    {
+        let bytes = artifact_bytes(state, sha, upstream, f).await?;
+        let _permit = state
+            .inspections
+            .acquire()
+            .await
+            .map_err(|_| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "guard serve: shutting down"))?;
+        let filename = f.filename.clone();
+        let started = Instant::now();
+        let inspection = tokio::task::spawn_blocking(move || crate::inspect::inspect_bytes(&filename, &bytes))
+            .await
+            .map_err(|e| {
+                Refusal::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("guard serve: inspection of {} failed: {e}", f.filename),
+                )
+            })?;
+        let (n, v) = name_version(f, name);
+        let mut findings = inspection.findings;
+        // Release age is decided per request (it changes with time), not stored.
+        let mut no_age = state.policy.clone();
+        no_age.min_release_age_hours = 0;
+        no_age.allow.clear();
+        let lower = f.filename.to_ascii_lowercase();
+        let candidate = Candidate {
+            name: &n,
+            version: &v,
+            sha256: sha,
+            sdist: !lower.ends_with(".whl"),
+            upload_time: f.upload_time.as_deref(),
+        };
+        let verdict = policy::decide_candidate(&candidate, &mut findings, &no_age);
+        let reason = if verdict == Verdict::Allow {
+            String::new()
+        } else {
+            findings
+                .first()
+                .map(|x| {
+                    let at = match (&x.file, x.line) {
+                        (Some(file), Some(line)) => format!(" ({file}:{line})"),
+                        (Some(file), None) => format!(" ({file})"),
+                        _ => String::new(),
+                    };
+                    format!("[{}] {}{at}", x.rule, x.message)
+                })
+                .unwrap_or_else(|| "no reason recorded".into())
+        };
+        let record = VerdictRecord {
+            sha256: sha.to_string(),
+            ruleset: state.ruleset.clone(),
+            name: n.clone(),
+            version: v.clone(),
+            filename: f.filename.clone(),
+            verdict: verdict.as_str().into(),
+            reason: reason.clone(),
+            findings: serde_json::to_string(&findings).unwrap_or_else(|_| "[]".into()),
+            inspected_at: store::now(),
+            inspected_by: state.who.clone(),
+        };
+        let st = state.store.clone();
+        let stored = blocking(move || st.put_verdict(&record)).await.map_err(store_down)?;
+        eprintln!(
+            "{}",
+            serde_json::json!({
+                "at": store::now(),
+                "event": "inspected",
+                "file": f.filename,
+                "sha256": sha,
+                "verdict": verdict.as_str(),
+                "reason": reason,
+                "ms": started.elapsed().as_millis() as u64,
+            })
+        );
+        audit(
+            state,
+            "inspected",
+            &n,
+            &v,
+            sha,
+            &format!("{}: {reason}", verdict.as_str()),
+        )
+        .await;
+        Ok(stored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_match_normalized_globs() {
+        let p = normalize_pattern("Acme_*");
+        assert_eq!(p, "acme-*");
+        assert!(glob(&p, "acme-tools"));
+        assert!(!glob(&p, "acme"));
+        assert!(!glob(&p, "notacme-x"));
+        assert!(glob("exact", "exact"));
+        assert!(glob("*-internal", "x-internal"));
+        assert!(glob("a*b*c", "axxbyyc"));
+        assert!(!glob("a*b*c", "axxc"));
+    }
+
+    #[test]
+    fn upload_age() {
+        assert!(age_seconds("2000-01-01T00:00:00Z").unwrap() > 86_400 * 365 * 20);
+        assert!(age_seconds("garbage").is_none());
+    }
+}
