@@ -415,7 +415,7 @@ fn download_error(e: &crate::download::Error) -> Refusal {
     let message = e.to_string();
     let status = match e {
         E::TooSlow { .. } => StatusCode::GATEWAY_TIMEOUT,
-        E::Index(m) | E::Truncated { message: m, .. } if m.contains("timed out") || m.contains("deadline") => {
+        E::Index(_) | E::Truncated { .. } if message.contains("timed out") || message.contains("deadline") => {
             StatusCode::GATEWAY_TIMEOUT
         }
         E::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
