@@ -27,6 +27,12 @@ pub struct Config {
     pub min_ratio: [u64; 3],
     /// Ratio from which a squat is `high` rather than `medium`, indexed by [`Strength`].
     pub high_ratio: [u64; 3],
+    /// Shortest target word checked for any one-character edit (insertion,
+    /// omission, substitution) when the target is far more popular than the
+    /// name: `numpi`, `flasck` (issue 11).
+    pub min_len_short: usize,
+    /// The popularity ratio "far more popular" means for those short words.
+    pub short_ratio: u64,
 }
 
 impl Default for Config {
@@ -38,6 +44,8 @@ impl Default for Config {
             two_edits_from: 10,
             min_ratio: [2000, 500, 100],
             high_ratio: [5000, 2000, 500],
+            min_len_short: 4,
+            short_ratio: 2_000,
         }
     }
 }
@@ -234,6 +242,8 @@ impl Detector {
         let own = downloads.unwrap_or(self.floor).max(1);
         let s = tricks::squash(n);
         let mut found: Vec<(u32, Trick)> = Vec::new();
+        // One-character edits of short words: only against far more popular targets.
+        let mut short: Vec<(u32, Trick)> = Vec::new();
         let others = |ids: Option<&Vec<u32>>| -> Vec<u32> {
             ids.map(|v| v.iter().copied().filter(|&id| Some(id) != skip).collect())
                 .unwrap_or_default()
@@ -281,13 +291,20 @@ impl Detector {
                     && tricks::osa_distance(s.as_bytes(), t, 2) == Some(2))
                 .then_some(Trick::TwoEdits),
             };
-            if let Some(trick) = trick.filter(|&trick| self.words_allow(n, &self.entries[id as usize].name, trick)) {
-                found.push((id, trick));
+            let Some(trick) = trick else { continue };
+            match self.words_allow(n, &self.entries[id as usize].name, trick) {
+                Some(false) => found.push((id, trick)),
+                Some(true) => short.push((id, trick)),
+                None => {}
             }
         }
 
+        let short = short
+            .into_iter()
+            .filter(|&(id, _)| self.entries[id as usize].downloads / own >= self.config.short_ratio);
         found
             .into_iter()
+            .chain(short)
             .filter_map(|(id, trick)| self.judge(id, trick, own))
             .max_by(|a, b| {
                 (a.severity, a.trick.strength(), a.target_downloads)
@@ -310,7 +327,18 @@ impl Detector {
         if !long_enough || ratio < c.min_ratio[strength] {
             return None;
         }
-        let severity = if ratio >= c.high_ratio[strength] {
+        // One edit of a far more popular name is a squat, not a near-name: `high` as
+        // soon as it flags (issue 11). Affixes, versions and two edits keep the scale.
+        let one_edit = !matches!(
+            trick,
+            Trick::PythonAffix | Trick::VersionSuffix | Trick::TwoEdits | Trick::WordOrder
+        );
+        let high_from = if one_edit {
+            c.min_ratio[strength].max(c.high_ratio[Strength::Strong as usize])
+        } else {
+            c.high_ratio[strength]
+        };
+        let severity = if ratio >= high_from {
             Severity::High
         } else {
             Severity::Medium
@@ -325,27 +353,36 @@ impl Detector {
     }
 
     /// An edit must stay inside one word of the target (two words for two
-    /// edits), and that word must be long enough for the trick to be telling.
-    fn words_allow(&self, candidate: &str, target: &str, trick: Trick) -> bool {
+    /// edits), and that word must be long enough for the trick to be telling:
+    /// `Some(false)`. `Some(true)` when the word is only long enough for a
+    /// one-character edit against a far more popular target; `None` otherwise.
+    fn words_allow(&self, candidate: &str, target: &str, trick: Trick) -> Option<bool> {
         let need = match trick {
             Trick::AdjacentSwap | Trick::RepeatedChar | Trick::LookAlike => self.config.min_len_strong,
             Trick::Substitution => self.config.min_len_substitution,
             _ => self.config.min_len,
         };
+        let single = matches!(
+            trick,
+            Trick::OmittedChar | Trick::InsertedChar | Trick::KeyboardAdjacent | Trick::Substitution | Trick::Bitflip
+        );
         let (cw, tw) = (candidate.split('-'), target.split('-'));
         if cw.clone().count() != tw.clone().count() {
-            return false;
+            return None;
         }
-        let mut changed = 0;
+        let (mut changed, mut short) = (0, false);
         for (c, t) in cw.zip(tw) {
             if c != t {
                 changed += 1;
                 if t.len() < need {
-                    return false;
+                    if !single || t.len() < self.config.min_len_short || changed > 1 {
+                        return None;
+                    }
+                    short = true;
                 }
             }
         }
-        changed == 1 || (changed == 2 && trick == Trick::TwoEdits)
+        (changed == 1 || (changed == 2 && trick == Trick::TwoEdits && !short)).then_some(short)
     }
 
     /// Entries within one (or, for long names, two) deletions of `s` on either side.

@@ -69,7 +69,7 @@ impl Rule for DownloadExecute {
                             .filter(same)
                             .find(|c| vocab::is_exec(&c.name) && fed_by_network(code, c));
                         let launch = code.calls.iter().filter(same).find(|c| {
-                            vocab::is_shell(&c.name)
+                            (vocab::is_shell(&c.name) && !fetch_tool(c))
                                 || matches!(
                                     c.name.as_str(),
                                     "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW"
@@ -118,7 +118,11 @@ impl Rule for DownloadExecute {
             }
             let stage = download.stage.max(run.stage);
             let runs_written = runs_what_it_wrote(code, run);
+            // `pip install` of a package is resolved and verified by pip, not the file fetched
+            // next to it (a self-updater checking its version on PyPI): review, not deny.
+            let pip = !direct && !dropped_program && !runs_written && shady_source.is_none() && pip_install(run);
             let severity = match stage {
+                Stage::Install | Stage::Import if pip => Severity::High,
                 Stage::Install | Stage::Import => Severity::Critical,
                 Stage::Call if direct || shady_source.is_some() || dropped_program || runs_written || hidden(run) => {
                     Severity::High
@@ -138,6 +142,25 @@ impl Rule for DownloadExecute {
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
+}
+
+/// `curl`/`wget` run as a program: another download, not a launch of what was fetched.
+fn fetch_tool(c: &Call) -> bool {
+    c.arg_strs.first().is_some_and(|a| {
+        let word = a.split_whitespace().next().unwrap_or("");
+        let word = word.rsplit(['/', '\\']).next().unwrap_or(word);
+        matches!(word, "curl" | "wget" | "curl.exe" | "wget.exe") && !vocab::is_strong_command(a)
+    })
+}
+
+/// A launch that runs `pip install …` (`[sys.executable, "-m", "pip", "install", …]`).
+fn pip_install(c: &Call) -> bool {
+    c.arg_strs.iter().any(|a| a.contains("pip install"))
+        || (c
+            .arg_strs
+            .iter()
+            .any(|a| a == "pip" || a.ends_with("/pip") || a == "-m")
+            && c.arg_strs.iter().any(|a| a == "install"))
 }
 
 /// The launch runs the very file the same function opened for binary
@@ -215,8 +238,74 @@ fn hidden(run: &Call) -> bool {
     }) || run.arg_strs.iter().any(|a| vocab::is_strong_command(a))
 }
 
+/// A native program decoded from a literal in the code (MZ, ELF, Mach-O),
+/// written to disk and launched by the same unit: an embedded-binary dropper,
+/// however small the blob (issue 11).
+fn binary_drop(unit: &crate::inspect::Unit) -> Option<Finding> {
+    let code = unit.code;
+    let blob = code.payloads.iter().find(|p| p.binary)?;
+    let writes = blob.sink == Sink::Write
+        || code
+            .calls
+            .iter()
+            .any(|c| c.name.ends_with(".write") || c.name.ends_with(".write_bytes"));
+    if !writes {
+        return None;
+    }
+    let launch = code.calls.iter().find(|c| {
+        vocab::is_shell(&c.name) || matches!(c.name.as_str(), "os.startfile" | "ctypes.windll.shell32.ShellExecuteW")
+    })?;
+    let stage = blob.stage.max(launch.stage);
+    let severity = match stage {
+        Stage::Install | Stage::Import => Severity::Critical,
+        Stage::Call => Severity::High,
+        Stage::Auxiliary => Severity::Low,
+    };
+    let message = format!(
+        "writes a native program decoded from {} ({} bytes) to disk and launches it with {}() {}",
+        blob.steps.join(" → "),
+        blob.size,
+        launch.name,
+        stage.describe()
+    );
+    Some(unit.finding(DownloadExecute::META.id, severity, launch.line, message))
+}
+
+/// At install time, a file the script itself wrote, run by a shell or an
+/// interpreter (`bash /tmp/x.sh`, `[sys.executable, path]`): setup.py
+/// writing and starting a program is a dropper whatever the file holds (issue 11).
+fn install_written_launch(unit: &crate::inspect::Unit) -> Option<Finding> {
+    let code = unit.code;
+    let launch = code.calls.iter().find(|run| {
+        run.stage == Stage::Install
+            && (vocab::is_shell(&run.name) || run.name == "os.startfile")
+            && code.calls.iter().any(|c| {
+                c.name == "open"
+                    && c.stage == Stage::Install
+                    && c.arg_strs.iter().any(|m| {
+                        m.len() <= 3
+                            && (m.starts_with('w') || m.starts_with('a'))
+                            && m.chars().all(|c| "wabt+".contains(c))
+                    })
+                    && (c.arg_names.first().is_some_and(|p| run.arg_names.contains(p))
+                        || c.arg_strs.first().is_some_and(|p| {
+                            p.len() > 3 && !p.contains("{}") && run.arg_strs.iter().any(|a| a.contains(p.as_str()))
+                        }))
+            })
+    })?;
+    let message = format!(
+        "writes a file and runs it with {}() {}",
+        launch.name,
+        launch.stage.describe()
+    );
+    Some(unit.finding(DownloadExecute::META.id, Severity::Critical, launch.line, message))
+}
+
 /// Code written to disk from a string or decoded blob, then launched by the same unit.
 fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
+    if let Some(f) = binary_drop(unit).or_else(|| install_written_launch(unit)) {
+        return Some(f);
+    }
     let code = unit.code;
     let dropped = code
         .payloads
@@ -296,6 +385,32 @@ mod tests {
         let src = "import os, sys\nclass I:\n    def run(self):\n        content = '''\nimport os\nos.system('whoami')\n'''\n        p = os.path.join(os.getenv('APPDATA'), 'x.py')\n        with open(p, 'w') as f:\n            f.write(content)\n        os.system(sys.executable + ' ' + p)\n";
         let f = setup_py(&DownloadExecute, src);
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_embedded_binary() {
+        // Error (issue 11): a 16-byte MZ blob written to %TEMP% and started at install time.
+        let src = "import base64, os, subprocess\nb = 'TVqQAAMAAAAEAAAA//8AAA=='\ndata = base64.b64decode(b)\n\
+                   p = os.path.join(os.getenv('TEMP'), 'svc.exe')\nwith open(p, 'wb') as f:\n    f.write(data)\n\
+                   subprocess.Popen(p, shell=True)\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        assert!(f[0].message.contains("native program"), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_running_a_written_file_at_install() {
+        // Error (issue 11): `bash written_file` and `sys.executable written_file` in setup.py.
+        let src = "import subprocess\nwith open('/tmp/x.sh', 'w') as f:\n    f.write(SCRIPT)\nsubprocess.call(['bash', '/tmp/x.sh'])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        let src = "import subprocess, sys, os\np = os.path.join(os.path.expanduser('~'), '.cache', 'u.py')\nopen(p, 'w').write(CODE)\nsubprocess.Popen([sys.executable, p])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error: setup.py writing a version file and running a compiler on sources.
+        let src =
+            "import subprocess\nopen('pkg/_version.py', 'w').write(V)\nsubprocess.check_call(['make', '-C', 'src'])\n";
+        assert!(setup_py(&DownloadExecute, src).is_empty());
     }
 
     #[test]

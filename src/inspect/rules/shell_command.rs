@@ -55,12 +55,27 @@ impl Rule for ShellCommand {
                 .filter_map(|p| p.text.as_deref())
                 .filter(|t| vocab::dangerous_command(t).is_some())
                 .collect();
+            let bot = unit.code.imports.iter().any(|(m, _)| {
+                let root = m.split('.').next().unwrap_or(m);
+                BOT_FRAMEWORKS.contains(&root)
+            });
             for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
                 // A command taken from an HTTP request: a web shell.
                 if let Some(source) = call.arg_refs.iter().find(|r| from_http_request(r)) {
                     let severity = unambiguous(call.stage);
                     let message = format!(
                         "{}() runs a command taken from an HTTP request ({source}): anyone who can reach the server runs commands {}",
+                        call.name,
+                        call.stage.describe()
+                    );
+                    out.push(unit.finding(Self::META.id, severity, call.line, message));
+                    continue;
+                }
+                // A command taken from a chat message: a bot that runs what it is sent (issue 11).
+                if bot && call.arg_names.iter().any(|n| MESSAGE_TEXT.contains(&n.as_str())) {
+                    let severity = unambiguous(call.stage);
+                    let message = format!(
+                        "{}() runs a command taken from a chat-bot message: whoever messages the bot runs commands {}",
                         call.name,
                         call.stage.describe()
                     );
@@ -121,6 +136,23 @@ fn unambiguous(stage: Stage) -> Severity {
 
 /// Request data of the common web frameworks: `flask.request.args.get()`,
 /// `bottle.request.query`, `fastapi.Request`…
+/// Chat-bot frameworks: their handlers receive messages from anyone.
+const BOT_FRAMEWORKS: &[&str] = &[
+    "telebot",
+    "telegram",
+    "aiogram",
+    "pyrogram",
+    "telethon",
+    "discord",
+    "vk_api",
+    "slack_bolt",
+    "nextcord",
+    "interactions",
+];
+
+/// Attribute names of a message's text in those frameworks (`m.text`, `message.content`).
+const MESSAGE_TEXT: &[&str] = &["text", "content", "raw_text", "message_text", "caption"];
+
 fn from_http_request(r: &str) -> bool {
     ["flask.request.", "bottle.request.", "quart.request.", "sanic.request."]
         .iter()
@@ -137,6 +169,18 @@ mod tests {
         let src = "import subprocess\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/x')\ndef x():\n    return subprocess.Popen(request.args.get('c'), shell=True).communicate()\n";
         let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/srv.py", src)]);
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_bot_shell() {
+        // Error (issue 11): a Telegram handler running the message it receives.
+        let src = "import telebot, subprocess\nbot = telebot.TeleBot(T)\n@bot.message_handler(commands=['sh'])\ndef h(m):\n    out = subprocess.check_output(m.text, shell=True)\n    bot.reply_to(m, out)\n";
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/bot.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // No error: a bot that runs a fixed command.
+        let src = "import telebot, subprocess\ndef h(m):\n    subprocess.run(['git', 'pull'])\n";
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/bot.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
     }
 
     #[test]
