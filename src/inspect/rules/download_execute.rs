@@ -314,7 +314,13 @@ fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
     let launch = code.calls.iter().find(|c| {
         (vocab::is_shell(&c.name) || c.name == "os.startfile")
             && (c.arg_refs.iter().any(|r| r == "sys.executable")
-                || c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
+                || c.arg_strs.iter().enumerate().any(|(i, s)| {
+                    if i == 0 {
+                        vocab::dangerous_command(s).is_some()
+                    } else {
+                        vocab::dangerous_fragment(s).is_some()
+                    }
+                }))
     })?;
     let stage = dropped.stage.max(launch.stage);
     let severity = match stage {

@@ -82,12 +82,13 @@ impl Rule for ShellCommand {
                     out.push(unit.finding(Self::META.id, severity, call.line, message));
                     continue;
                 }
+                // The command line as a whole (the first string), then its parts.
                 let what = call
                     .arg_strs
-                    .iter()
-                    .map(String::as_str)
-                    .chain(decoded_commands.iter().copied())
-                    .find_map(vocab::dangerous_command);
+                    .first()
+                    .and_then(|c| vocab::dangerous_command(c))
+                    .or_else(|| call.arg_strs.iter().skip(1).find_map(|s| vocab::dangerous_fragment(s)))
+                    .or_else(|| decoded_commands.iter().find_map(|c| vocab::dangerous_command(c)));
                 let Some(what) = what else {
                     // `pip install x` from setup.py: packages fetched outside pip's resolver (and guard).
                     let pip = call.arg_strs.iter().any(|a| a.contains("pip install"))
@@ -105,6 +106,9 @@ impl Rule for ShellCommand {
                 let strong = call.arg_strs.iter().any(|a| vocab::is_strong_command(a))
                     || decoded_commands.iter().any(|t| vocab::is_strong_command(t));
                 let severity = match call.stage {
+                    // An argv that only fetches into the caller's memory (`["curl", "-fsSL", url]`,
+                    // output captured) is a download at install time, not a command run: review.
+                    Stage::Install if !strong && plain_fetch(call) => Severity::High,
                     Stage::Install => Severity::Critical,
                     Stage::Import if strong => Severity::Critical,
                     Stage::Import => Severity::High,
@@ -153,6 +157,35 @@ const BOT_FRAMEWORKS: &[&str] = &[
 /// Attribute names of a message's text in those frameworks (`m.text`, `message.content`).
 const MESSAGE_TEXT: &[&str] = &["text", "content", "raw_text", "message_text", "caption"];
 
+/// `["curl", "-fsSL", "--max-time", "30", url]`: an argv list (not a shell
+/// line) running curl or wget to stdout, sending nothing and writing no file.
+fn plain_fetch(call: &crate::inspect::python::Call) -> bool {
+    let items = &call.arg_strs;
+    let tool = items.iter().skip(1).any(|a| matches!(a.as_str(), "curl" | "wget"));
+    let quiet = !items.iter().skip(1).any(|a| {
+        matches!(
+            a.as_str(),
+            "-o" | "-O"
+                | "--output"
+                | "-d"
+                | "--data"
+                | "--data-binary"
+                | "-F"
+                | "--form"
+                | "-T"
+                | "--upload-file"
+                | "--post-data"
+                | "--post-file"
+                | "-P"
+        ) || a.contains(['|', ';', '&', '>'])
+    });
+    let fetched_to_stdout = items
+        .iter()
+        .skip(1)
+        .any(|a| a == "-" || a == "-qO-" || a == "-fsSL" || a.starts_with("http"));
+    tool && quiet && (fetched_to_stdout || items.iter().any(|a| a.contains("{}")))
+}
+
 fn from_http_request(r: &str) -> bool {
     ["flask.request.", "bottle.request.", "quart.request.", "sanic.request."]
         .iter()
@@ -169,6 +202,26 @@ mod tests {
         let src = "import subprocess\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/x')\ndef x():\n    return subprocess.Popen(request.args.get('c'), shell=True).communicate()\n";
         let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/srv.py", src)]);
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn install_time_fetch_into_memory_is_high() {
+        // Review, not deny (issue 11): a build hook fetching an asset with curl into memory.
+        let src = "import subprocess\ndef dl(url):\n    return subprocess.run(['curl', '-fsSL', '--max-time', '30', url], capture_output=True).stdout\ndl(U)\n";
+        let f = setup_py(&ShellCommand, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // Error: the same tool writing a file, or piped into a shell, stays critical.
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.run(['curl', '-o', '/tmp/a', U])\n",
+        );
+        assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
+        // No error: `env` as an argv item is a folder name, not an environment dump.
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.check_call(['python3', '-m', 'venv', 'env'])\n",
+        );
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]

@@ -618,6 +618,16 @@ pub fn is_strong_command(s: &str) -> bool {
 
 /// Commands that fetch or launch things from a shell.
 pub fn dangerous_command(s: &str) -> Option<&'static str> {
+    dangerous(s, true)
+}
+
+/// Like [`dangerous_command`] for one string inside a command's arguments (an
+/// argv item, a path): a bare `env` or `ls` there is a word, not a command.
+pub fn dangerous_fragment(s: &str) -> Option<&'static str> {
+    dangerous(s, false)
+}
+
+fn dangerous(s: &str, whole: bool) -> Option<&'static str> {
     const PATTERNS: &[(&str, &str)] = &[
         ("curl ", "curl"),
         ("wget ", "wget"),
@@ -671,7 +681,7 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     if netcat_exec(&l) {
         return Some("netcat");
     }
-    if let Some(what) = recon_command(&l) {
+    if let Some(what) = recon_command(&l, whole) {
         return Some(what);
     }
     // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
@@ -710,7 +720,7 @@ fn piped_shell(l: &str) -> bool {
 /// Whole commands that survey the machine or its user (`whoami`, `systeminfo`,
 /// `cat /etc/passwd`) or start a desktop program (`calc.exe`): nothing a build
 /// or a library needs, the first step of a probe or a proof of concept.
-fn recon_command(l: &str) -> Option<&'static str> {
+fn recon_command(l: &str, whole: bool) -> Option<&'static str> {
     const WHOLE: &[(&str, &str)] = &[
         ("whoami", "whoami (reconnaissance)"),
         ("whoami /all", "whoami (reconnaissance)"),
@@ -742,7 +752,7 @@ fn recon_command(l: &str) -> Option<&'static str> {
         ("open -a calculator", "a desktop program"),
     ];
     let t = l.trim();
-    if let Some((_, what)) = WHOLE.iter().find(|(c, _)| *c == t) {
+    if let Some((_, what)) = WHOLE.iter().find(|(c, _)| whole && *c == t) {
         return Some(what);
     }
     ["/etc/passwd", "/etc/shadow", "net user ", "systeminfo", "whoami /"]
