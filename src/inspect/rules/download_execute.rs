@@ -121,8 +121,18 @@ impl Rule for DownloadExecute {
             // `pip install` of a package is resolved and verified by pip, not the file fetched
             // next to it (a self-updater checking its version on PyPI): review, not deny.
             let pip = !direct && !dropped_program && !runs_written && shady_source.is_none() && pip_install(run);
+            // What ties the launch to the download: the same path or variable in both, or
+            // the evidence above. Without it, a build fetching a toolchain from its release
+            // URL and running the tool it installed is `review`, not `deny` (issue 11).
+            let linked = direct
+                || dropped_program
+                || runs_written
+                || program_url
+                || shady_source.is_some()
+                || hidden(run)
+                || shares_target(download, run);
             let severity = match stage {
-                Stage::Install | Stage::Import if pip => Severity::High,
+                Stage::Install | Stage::Import if pip || !linked => Severity::High,
                 Stage::Install | Stage::Import => Severity::Critical,
                 Stage::Call if direct || shady_source.is_some() || dropped_program || runs_written || hidden(run) => {
                     Severity::High
@@ -142,6 +152,23 @@ impl Rule for DownloadExecute {
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
+}
+
+/// The launch names what the download wrote: a path string or a variable of
+/// the download's arguments (not its URL) reappears in the launch's.
+fn shares_target(download: &Call, run: &Call) -> bool {
+    let paths = download
+        .arg_strs
+        .iter()
+        .filter(|a| !a.contains("://") && a.len() >= 3 && a.replace("{}", "").trim().len() >= 3);
+    let names = download
+        .arg_names
+        .iter()
+        .filter(|n| !matches!(n.as_str(), "url" | "self" | "headers"));
+    paths
+        .clone()
+        .any(|p| run.arg_strs.iter().any(|r| r.contains(p.as_str())))
+        || names.clone().any(|n| run.arg_names.contains(n))
 }
 
 /// `curl`/`wget` run as a program: another download, not a launch of what was fetched.
@@ -417,6 +444,15 @@ mod tests {
         let src =
             "import subprocess\nopen('pkg/_version.py', 'w').write(V)\nsubprocess.check_call(['make', '-C', 'src'])\n";
         assert!(setup_py(&DownloadExecute, src).is_empty());
+    }
+
+    #[test]
+    fn toolchain_download_in_a_build_is_review() {
+        // Review, not deny (issue 11): a build fetching a toolchain archive from its release
+        // URL, then running a build tool that does not name what was fetched.
+        let src = "import urllib.request, subprocess, tarfile\nurllib.request.urlretrieve('https://github.com/org/tool/releases/download/v1.2/tool-linux.tar.gz', 'tool.tar.gz')\ntarfile.open('tool.tar.gz').extractall('build')\nsubprocess.check_call(['cmake', '--build', 'build'])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]

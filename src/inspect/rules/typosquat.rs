@@ -118,7 +118,11 @@ mod tests {
         let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: reqeusts>=2.0\nRequires-Dist: click\n\n";
         let f = findings(&Artifact::wheel("handy_tools", "1.0").with_metadata(md), "typosquat");
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(f[0].message.contains("dependency") && f[0].message.contains("`requests`"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("dependency") && f[0].message.contains("`requests`"),
+            "{}",
+            f[0].message
+        );
         // No error: ordinary dependencies, extras and markers.
         let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: requests[socks]>=2.0\nRequires-Dist: types-requests; extra == 'dev'\nRequires-Dist: flask-cors\n\n";
         assert!(findings(&Artifact::wheel("handy_tools", "1.0").with_metadata(md), "typosquat").is_empty());
