@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::human_count;
 use super::tricks::{self, Strength, Trick};
@@ -96,7 +95,9 @@ pub struct Detector {
     by_words: HashMap<String, Vec<u32>>,
     by_stem: HashMap<Box<str>, Vec<u32>>,
     /// Hashes of each eligible target and its one- (and, for long names, two-) character deletions.
-    deletions: HashMap<u64, Vec<u32>, BuildHasherDefault<PassThrough>>,
+    /// A sorted `(hash, entry)` array rather than a map of small vectors: one
+    /// allocation, built in a few milliseconds at start-up (issue 11).
+    deletions: Vec<(u64, u32)>,
     /// Downloads of the least popular listed project: what an unlisted name is assumed to have.
     floor: u64,
 }
@@ -162,7 +163,7 @@ impl Detector {
             by_skeleton: HashMap::new(),
             by_words: HashMap::new(),
             by_stem: HashMap::new(),
-            deletions: HashMap::default(),
+            deletions: Vec::new(),
             floor,
         };
         let least_ratio = d.config.min_ratio.iter().copied().min().unwrap_or(1);
@@ -187,14 +188,11 @@ impl Detector {
                 let two = d.config.two_edits_from != 0
                     && s.len() >= d.config.two_edits_from
                     && e.downloads >= floor.saturating_mul(weak_ratio);
-                for_each_deletion(s.as_bytes(), two, |h| {
-                    let ids = d.deletions.entry(h).or_default();
-                    if ids.last() != Some(&id) {
-                        ids.push(id);
-                    }
-                });
+                for_each_deletion(s.as_bytes(), two, |h| d.deletions.push((h, id)));
             }
         }
+        d.deletions.sort_unstable();
+        d.deletions.dedup();
         d
     }
 
@@ -390,9 +388,14 @@ impl Detector {
         let mut ids = Vec::new();
         let two = self.config.two_edits_from != 0 && s.len() + 2 >= self.config.two_edits_from && s.len() <= 64;
         for_each_deletion(s.as_bytes(), two, |h| {
-            if let Some(v) = self.deletions.get(&h) {
-                ids.extend(v.iter().copied().filter(|&id| Some(id) != skip));
-            }
+            let start = self.deletions.partition_point(|&(k, _)| k < h);
+            ids.extend(
+                self.deletions[start..]
+                    .iter()
+                    .take_while(|&&(k, _)| k == h)
+                    .map(|&(_, id)| id)
+                    .filter(|&id| Some(id) != skip),
+            );
         });
         ids.sort_unstable();
         ids.dedup();
@@ -440,22 +443,4 @@ fn hash_skipping(s: &[u8], a: usize, b: usize) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
-}
-
-/// Hasher for keys that are already good hashes.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
 }
