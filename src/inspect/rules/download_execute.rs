@@ -303,22 +303,62 @@ fn binary_drop(unit: &crate::inspect::Unit) -> Option<Finding> {
 /// writing and starting a program is a dropper whatever the file holds (issue 11).
 fn install_written_launch(unit: &crate::inspect::Unit) -> Option<Finding> {
     let code = unit.code;
+    let written: Vec<&str> = code
+        .calls
+        .iter()
+        .filter(|c| {
+            c.name == "open"
+                && c.stage == Stage::Install
+                && c.arg_strs.iter().any(|m| {
+                    m.len() <= 3 && (m.starts_with('w') || m.starts_with('a')) && m.chars().all(|c| "wabt+".contains(c))
+                })
+        })
+        .filter_map(|c| c.arg_strs.first().map(String::as_str))
+        .filter(|p| p.replace("{}", "").trim_matches(['/', '\\', '.']).len() >= 3)
+        .collect();
+    // Files opened for writing by a plain variable (`open(p, "w")`).
+    let written_vars: Vec<&str> = code
+        .calls
+        .iter()
+        .filter(|c| {
+            c.name == "open"
+                && c.stage == Stage::Install
+                && c.arg_strs
+                    .iter()
+                    .any(|m| m.len() <= 3 && (m.starts_with('w') || m.starts_with('a')))
+                && c.arg_names.len() == 1
+        })
+        .map(|c| c.arg_names[0].as_str())
+        .collect();
     let launch = code.calls.iter().find(|run| {
-        run.stage == Stage::Install
-            && (vocab::is_shell(&run.name) || run.name == "os.startfile")
-            && code.calls.iter().any(|c| {
-                c.name == "open"
-                    && c.stage == Stage::Install
-                    && c.arg_strs.iter().any(|m| {
-                        m.len() <= 3
-                            && (m.starts_with('w') || m.starts_with('a'))
-                            && m.chars().all(|c| "wabt+".contains(c))
-                    })
-                    && (c.arg_names.first().is_some_and(|p| run.arg_names.contains(p))
-                        || c.arg_strs.first().is_some_and(|p| {
-                            p.len() > 3 && !p.contains("{}") && run.arg_strs.iter().any(|a| a.contains(p.as_str()))
-                        }))
-            })
+        if run.stage != Stage::Install || !(vocab::is_shell(&run.name) || run.name == "os.startfile") {
+            return false;
+        }
+        // The command line: an interpreter or shell running the written file, or the file itself.
+        let line = run.arg_strs.first().map(String::as_str).unwrap_or("");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let first = words.first().copied().unwrap_or("");
+        let program = first.rsplit(['/', '\\']).next().unwrap_or(first).to_ascii_lowercase();
+        let interpreter = run.arg_refs.iter().any(|r| r == "sys.executable")
+            || [
+                "bash",
+                "sh",
+                "zsh",
+                "cmd",
+                "cmd.exe",
+                "powershell",
+                "pwsh",
+                "node",
+                "wscript",
+                "cscript",
+                "perl",
+            ]
+            .contains(&program.as_str())
+            || program.starts_with("python");
+        written
+            .iter()
+            .any(|w| (interpreter && words.iter().skip(1).take(3).any(|x| x == w)) || first == *w)
+            || (interpreter && written_vars.iter().any(|v| run.arg_names.iter().any(|n| n == v)))
     })?;
     let message = format!(
         "writes a file and runs it with {}() {}",
@@ -440,6 +480,9 @@ mod tests {
         let src = "import subprocess, sys, os\np = os.path.join(os.path.expanduser('~'), '.cache', 'u.py')\nopen(p, 'w').write(CODE)\nsubprocess.Popen([sys.executable, p])\n";
         let f = setup_py(&DownloadExecute, src);
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error: a custom command writing an entry point and handing it to a packager.
+        let src = "import subprocess, os\nd = T\nwith open(os.path.join(d, 'entry.py'), 'w') as f:\n    f.write(E)\nsubprocess.check_call([os.path.join(d, 'env/bin/pyinstaller'), '--onefile', os.path.join(d, 'entry.py')])\n";
+        assert!(setup_py(&DownloadExecute, src).is_empty());
         // No error: setup.py writing a version file and running a compiler on sources.
         let src =
             "import subprocess\nopen('pkg/_version.py', 'w').write(V)\nsubprocess.check_call(['make', '-C', 'src'])\n";

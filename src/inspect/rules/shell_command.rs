@@ -108,7 +108,7 @@ impl Rule for ShellCommand {
                 let severity = match call.stage {
                     // An argv that only fetches into the caller's memory (`["curl", "-fsSL", url]`,
                     // output captured) is a download at install time, not a command run: review.
-                    Stage::Install if !strong && plain_fetch(call) => Severity::High,
+                    Stage::Install if !strong && plain_fetch(call) => Severity::Medium,
                     Stage::Install => Severity::Critical,
                     Stage::Import if strong => Severity::Critical,
                     Stage::Import => Severity::High,
@@ -205,11 +205,12 @@ mod tests {
     }
 
     #[test]
-    fn install_time_fetch_into_memory_is_high() {
-        // Review, not deny (issue 11): a build hook fetching an asset with curl into memory.
+    fn install_time_fetch_into_memory_is_a_download() {
+        // Not a command (issue 11): a build hook fetching an asset with curl into memory is a
+        // download, which install-network reports.
         let src = "import subprocess\ndef dl(url):\n    return subprocess.run(['curl', '-fsSL', '--max-time', '30', url], capture_output=True).stdout\ndl(U)\n";
         let f = setup_py(&ShellCommand, src);
-        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
         // Error: the same tool writing a file, or piped into a shell, stays critical.
         let f = setup_py(
             &ShellCommand,
