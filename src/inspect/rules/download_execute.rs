@@ -124,13 +124,22 @@ impl Rule for DownloadExecute {
             // What ties the launch to the download: the same path or variable in both, or
             // the evidence above. Without it, a build fetching a toolchain from its release
             // URL and running the tool it installed is `review`, not `deny` (issue 11).
+            let untrusted_source = download.arg_strs.iter().any(|a| vocab::untrusted_host(a).is_some())
+                || scoped
+                    .iter()
+                    .any(|a| a.contains("://") && vocab::untrusted_host(a).is_some());
+            // A clone run by setup.py is code fetched and run at install time.
+            let install_clone = download.name.contains("clone") && stage == Stage::Install;
             let linked = direct
                 || dropped_program
                 || runs_written
                 || program_url
                 || shady_source.is_some()
+                || untrusted_source
+                || install_clone
                 || hidden(run)
-                || shares_target(download, run);
+                || shares_target(download, run)
+                || runs_a_written_name(code, run);
             let severity = match stage {
                 Stage::Install | Stage::Import if pip || !linked => Severity::High,
                 Stage::Install | Stage::Import => Severity::Critical,
@@ -169,6 +178,17 @@ fn shares_target(download: &Call, run: &Call) -> bool {
         .clone()
         .any(|p| run.arg_strs.iter().any(|r| r.contains(p.as_str())))
         || names.clone().any(|n| run.arg_names.contains(n))
+}
+
+/// The launch names a variable that the same function opened for writing
+/// (`open(path, "wb").write(r.content); os.chmod(path, …)`).
+fn runs_a_written_name(code: &crate::inspect::python::PyFile, run: &Call) -> bool {
+    code.calls.iter().any(|c| {
+        c.name == "open"
+            && c.scope == run.scope
+            && c.arg_strs.iter().any(|m| m.len() <= 3 && m.starts_with('w'))
+            && c.arg_names.iter().any(|n| run.arg_names.contains(n))
+    })
 }
 
 /// `curl`/`wget` run as a program: another download, not a launch of what was fetched.
