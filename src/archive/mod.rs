@@ -169,13 +169,15 @@ pub struct Listing {
 /// `Listing::error` and `Listing::hazards`.
 pub fn read(filename: &str, bytes: &[u8], limits: &Limits) -> Listing {
     let mut listing = Listing::default();
-    let Some((named, _)) = Format::detect(filename) else {
+    let Some((named, kind)) = Format::detect(filename) else {
         listing.error = Some(Error::UnsupportedFormat(filename.to_string()));
         return listing;
     };
-    // Read what the bytes are, and say so when the name claims otherwise.
+    // Read what the bytes are, and say so when the name claims otherwise. pip
+    // sniffs source archives the same way; a wheel or egg it only opens as a zip,
+    // so those stay what their name says (and fail closed when they are not).
     let format = match Format::sniff(bytes) {
-        Some(actual) if actual != named => {
+        Some(actual) if actual != named && kind == Kind::Sdist => {
             listing.hazards.push(Hazard::FormatMismatch {
                 named: named.describe(),
                 actual: actual.describe(),
