@@ -54,6 +54,20 @@ impl Rule for Typosquat {
                         .then(|| names::check_name(&name))
                         .flatten()
                 })
+                // Only slips of the finger: a dependency named like a successor or
+                // a port (`httpx2`, `python-foo`) is how new projects are named too.
+                .filter(|s| {
+                    s.severity == crate::inspect::Severity::High
+                        && !matches!(
+                            s.trick,
+                            names::Trick::VersionSuffix
+                                | names::Trick::PythonAffix
+                                | names::Trick::WordOrder
+                                | names::Trick::TwoEdits
+                                | names::Trick::Substitution
+                                | names::Trick::Bitflip
+                        )
+                })
                 .max_by_key(|s| (s.severity, s.target_downloads));
             if let Some(squat) = squat {
                 out.push(Finding {
@@ -124,7 +138,7 @@ mod tests {
             f[0].message
         );
         // No error: ordinary dependencies, extras and markers.
-        let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: requests[socks]>=2.0\nRequires-Dist: types-requests; extra == 'dev'\nRequires-Dist: flask-cors\n\n";
+        let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: requests[socks]>=2.0\nRequires-Dist: types-requests; extra == 'dev'\nRequires-Dist: flask-cors\nRequires-Dist: httpx2\n\n";
         assert!(findings(&Artifact::wheel("handy_tools", "1.0").with_metadata(md), "typosquat").is_empty());
     }
 
