@@ -44,6 +44,8 @@ impl Rule for Typosquat {
             let squat = meta
                 .requires_dist
                 .iter()
+                // Extras are opt-in tooling (`precommit; extra == "dev"`).
+                .filter(|req| !req.contains("extra"))
                 .filter_map(|req| {
                     let name: String = req
                         .trim()
@@ -54,19 +56,11 @@ impl Rule for Typosquat {
                         .then(|| names::check_name(&name))
                         .flatten()
                 })
-                // Only slips of the finger: a dependency named like a successor or
-                // a port (`httpx2`, `python-foo`) is how new projects are named too.
+                // Only the telling slips (swapped, doubled or look-alike letters): a
+                // dependency one letter from a popular name is often a real project of
+                // its own (`antio`, `precommit`, `httpx2` were measured on popular packages).
                 .filter(|s| {
-                    s.severity == crate::inspect::Severity::High
-                        && !matches!(
-                            s.trick,
-                            names::Trick::VersionSuffix
-                                | names::Trick::PythonAffix
-                                | names::Trick::WordOrder
-                                | names::Trick::TwoEdits
-                                | names::Trick::Substitution
-                                | names::Trick::Bitflip
-                        )
+                    s.severity == crate::inspect::Severity::High && s.trick.strength() == names::Strength::Strong
                 })
                 .max_by_key(|s| (s.severity, s.target_downloads));
             if let Some(squat) = squat {
@@ -138,7 +132,7 @@ mod tests {
             f[0].message
         );
         // No error: ordinary dependencies, extras and markers.
-        let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: requests[socks]>=2.0\nRequires-Dist: types-requests; extra == 'dev'\nRequires-Dist: flask-cors\nRequires-Dist: httpx2\n\n";
+        let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: requests[socks]>=2.0\nRequires-Dist: types-requests; extra == 'dev'\nRequires-Dist: flask-cors\nRequires-Dist: httpx2\nRequires-Dist: antio\n\n";
         assert!(findings(&Artifact::wheel("handy_tools", "1.0").with_metadata(md), "typosquat").is_empty());
     }
 
