@@ -1,6 +1,26 @@
 //! The reference list, its lookup indexes and the squat decision.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The name indexes are rebuilt by every run: a fast non-cryptographic hash
+/// (FxHash's multiply-rotate) instead of SipHash keeps start-up short. The
+/// keys are names from the embedded list, not attacker-chosen in bulk.
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fx>>;
+
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7cc1_b727_220a_95);
+        }
+    }
+}
 use std::fmt;
 
 use super::human_count;
@@ -136,9 +156,16 @@ impl Detector {
 
     /// Builds the indexes over `entries` (names are normalized again; duplicates keep the larger count).
     pub fn new(entries: Vec<Entry>, config: Config) -> Detector {
-        let mut merged: HashMap<String, u64> = HashMap::new();
+        let mut merged: HashMap<String, u64> = HashMap::default();
         for e in entries {
-            let name = normalize(&e.name);
+            // `from_csv` normalized already; normalizing is the costliest step of start-up.
+            let normalized = !e.name.contains("--")
+                && !e.name.starts_with('-')
+                && !e.name.ends_with('-')
+                && e.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let name = if normalized { e.name } else { normalize(&e.name) };
             if valid_name(&name) {
                 let d = merged.entry(name).or_default();
                 *d = (*d).max(e.downloads);
@@ -158,11 +185,11 @@ impl Detector {
                 .collect(),
             config,
             entries,
-            exact: HashMap::new(),
-            by_squashed: HashMap::new(),
-            by_skeleton: HashMap::new(),
-            by_words: HashMap::new(),
-            by_stem: HashMap::new(),
+            exact: HashMap::default(),
+            by_squashed: HashMap::default(),
+            by_skeleton: HashMap::default(),
+            by_words: HashMap::default(),
+            by_stem: HashMap::default(),
             deletions: Vec::new(),
             floor,
         };
