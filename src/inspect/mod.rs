@@ -122,16 +122,17 @@ pub fn cap_call_time(findings: &mut [Finding]) {
     {
         return;
     }
-    // Findings of flow rules (a secret to an untrusted host, decoded data run) are a flow by
-    // themselves; two rules on the same lines corroborate one flow.
-    const FLOWS: &[&str] = &["secret-upload", "exec-decoded-payload", "reverse-shell"];
-    let same_flow = highs.iter().any(|a| {
-        FLOWS.contains(&a.rule)
-            || highs.iter().any(|b| {
-                a.rule != b.rule && a.file == b.file && a.line.zip(b.line).is_some_and(|(x, y)| x.abs_diff(y) <= 5)
-            })
-    });
-    if same_flow {
+    // Findings of flow rules (a secret or host data sent to an untrusted host, decoded
+    // data run, a download launched, a shell handed to a socket) are a flow by
+    // themselves. Two rules describing one act (a scheduled task via `schtasks`) are not.
+    const FLOWS: &[&str] = &[
+        "download-execute",
+        "exec-decoded-payload",
+        "exfiltration",
+        "reverse-shell",
+        "secret-upload",
+    ];
+    if highs.iter().any(|f| FLOWS.contains(&f.rule)) {
         return;
     }
     let mut first = true;
@@ -490,7 +491,7 @@ mod cap_tests {
     fn call_time_highs_of_two_rules_cap_at_review() {
         // No error (issue 11): two call-time highs in a library → one stays high.
         let mut v = vec![
-            f("download-execute", Severity::High, "downloads and runs when called"),
+            f("obfuscation", Severity::High, "uses mangled names when called"),
             Finding {
                 line: Some(40),
                 ..f("shell-command", Severity::High, "runs a piped shell when called")
@@ -498,7 +499,28 @@ mod cap_tests {
         ];
         cap_call_time(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
-        // Error: two rules on the same flow keep both.
+        // Error: a flow rule keeps both.
+        let mut v = vec![
+            f("exfiltration", Severity::High, "sends data to a webhook when called"),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert!(v.iter().all(|f| f.severity == Severity::High));
+        // No error: two rules describing one act in a library function (a service installer).
+        let mut v = vec![
+            f(
+                "shell-command",
+                Severity::High,
+                "runs a shell command using schtasks when called",
+            ),
+            f(
+                "startup-persistence",
+                Severity::High,
+                "installs itself into a scheduled task when called",
+            ),
+        ];
+        cap_call_time(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
         let mut v = vec![
             f("exfiltration", Severity::High, "sends data to a webhook when called"),
             f("shell-command", Severity::High, "runs a piped shell when called"),
