@@ -387,9 +387,10 @@ impl Detector {
             Trick::Substitution => self.config.min_len_substitution,
             _ => self.config.min_len,
         };
+        // Any other substitution in a short word makes a new word (`cefi` is not `cffi`).
         let single = matches!(
             trick,
-            Trick::OmittedChar | Trick::InsertedChar | Trick::KeyboardAdjacent | Trick::Substitution | Trick::Bitflip
+            Trick::OmittedChar | Trick::InsertedChar | Trick::KeyboardAdjacent | Trick::Bitflip
         );
         let (cw, tw) = (candidate.split('-'), target.split('-'));
         if cw.clone().count() != tw.clone().count() {

@@ -239,6 +239,8 @@ const LEGIT: &[&str] = &[
     "wheel",
     "setuptools-scm",
     "packaging",
+    // Unlisted words one arbitrary letter from a short popular name (issue 11: measured).
+    "cefi",
     // Unlisted, plausible new projects near popular names.
     "requests-retry-session",
     "django-tenant-tools",
