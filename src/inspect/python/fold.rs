@@ -232,7 +232,8 @@ impl<'s, 'a> Folder<'s, 'a> {
                     return v;
                 }
                 let target = self.scope.constant(name)?;
-                if history.is_empty() {
+                // Only reassigned names can refer back to an earlier value of themselves.
+                if history.len() < 2 {
                     return self.eval_assigned(target, d);
                 }
                 self.evaluating.push((name.to_string(), history.len() - 1));
