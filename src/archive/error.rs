@@ -63,7 +63,4 @@ pub enum Hazard {
     Oversized { member: String, size: u64 },
     /// The local and central zip headers disagree about a member.
     HeaderMismatch { member: String, detail: String },
-    /// The file name says one container format and the bytes another (a zip
-    /// named `.tar.gz`); the archive was read as what its bytes are.
-    FormatMismatch { named: &'static str, actual: &'static str },
 }

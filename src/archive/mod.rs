@@ -163,6 +163,9 @@ pub struct Listing {
     pub error: Option<Error>,
     /// Total uncompressed bytes read.
     pub expanded: u64,
+    /// `(named, actual)` when the file name says one container format and the
+    /// bytes another (a zip named `.tar.gz`); the archive was read as `actual`.
+    pub format_mismatch: Option<(&'static str, &'static str)>,
 }
 
 /// Reads an artifact from memory. Never fails: problems land in
@@ -178,10 +181,7 @@ pub fn read(filename: &str, bytes: &[u8], limits: &Limits) -> Listing {
     // so those stay what their name says (and fail closed when they are not).
     let format = match Format::sniff(bytes) {
         Some(actual) if actual != named && kind == Kind::Sdist => {
-            listing.hazards.push(Hazard::FormatMismatch {
-                named: named.describe(),
-                actual: actual.describe(),
-            });
+            listing.format_mismatch = Some((named.describe(), actual.describe()));
             actual
         }
         _ => named,

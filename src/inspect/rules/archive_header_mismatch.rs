@@ -32,18 +32,23 @@ impl Rule for ArchiveHeaderMismatch {
     }
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        // pip reads a source archive's bytes, not its name: so does guard, and says so.
+        if let Some((named, actual)) = analysis.listing.format_mismatch {
+            out.push(Finding {
+                rule: Self::META.id,
+                severity: Severity::Low,
+                file: None,
+                line: None,
+                message: format!("named as a {named} archive but its bytes are a {actual} archive; read as {actual}"),
+                snippet: None,
+            });
+        }
         hazard_findings(Self::META.id, analysis, out, |hazard| {
             Some(match hazard {
                 Hazard::HeaderMismatch { member, detail } => {
                     (Severity::Critical, Some(member), format!("`{member}`: {detail}"))
                 }
                 Hazard::ExtraData { detail } => (Severity::Critical, None, format!("hidden data: {detail}")),
-                // pip reads the bytes, not the name: so does guard, and says so.
-                Hazard::FormatMismatch { named, actual } => (
-                    Severity::Low,
-                    None,
-                    format!("named as a {named} archive but its bytes are a {actual} archive; read as {actual}"),
-                ),
                 _ => return None,
             })
         });
