@@ -9,6 +9,12 @@ a table of rule hits (high/critical findings of flagged artifacts), and with
 --list the misses (malicious) and false flags (benign).
 Defaults: ../shared/corpus/malicious and ~/.cache/guard-eval/top1000 (made by
 ../shared/tools/fetch-benign.py ../shared/corpus/benign-top1000.txt ~/.cache/guard-eval/top1000).
+Calibration sets of issue 11 (fetched with ../shared/tools/fetch-benign.py from
+../shared/corpus/benign-calibration-{popular,longtail}.txt): tune on the first
+halves (pop-a, lt-a), measure the second halves (pop-b, lt-b) only at the end:
+  scripts/eval.py --list --benign ~/.cache/guard-eval/lt-a --benign ~/.cache/guard-eval/pop-a --benign ~/.cache/guard-eval/top1000
+For malware, "by content" counts artifacts flagged by a finding other than
+`unreadable-archive` (an artifact guard could not read is denied, not detected).
 A second benign set that the rules were not tuned on (projects ranked 1001-1600):
   sed -n 1002,1601p ../shared/corpus/top-pypi-packages.csv | cut -d, -f2 > /tmp/next600.txt
   python3 ../shared/tools/fetch-benign.py /tmp/next600.txt ~/.cache/guard-eval/next600 12
@@ -39,6 +45,9 @@ def report(label, doc, malicious, show):
     print(f"\n== {label}: {n} artifacts in {doc['summary']['seconds']:.1f}s")
     word = "recall" if malicious else "false flags"
     print(f"  {word}: {len(flagged)}/{n} = {100 * len(flagged) / max(n, 1):.2f}%   deny: {len(deny)}/{n} = {100 * len(deny) / max(n, 1):.2f}%")
+    if malicious:
+        content = [a for a in flagged if any(f["rule"] != "unreadable-archive" and f["severity"] in ("high", "critical") for f in a["findings"])]
+        print(f"  flagged by content (not only unreadable): {len(content)}/{n} = {100 * len(content) / max(n, 1):.2f}%")
     if not malicious:
         for k in ("sdist", "wheel"):
             sub = [a for a in arts if kind(a["path"]) == k]

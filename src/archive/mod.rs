@@ -66,6 +66,34 @@ pub enum Kind {
 }
 
 impl Format {
+    /// The format the bytes themselves have, by magic number: what pip and
+    /// `tarfile` go by, whatever the file is called (issue 11).
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+            Some(Format::Zip)
+        } else if bytes.starts_with(&[0x1f, 0x8b]) {
+            Some(Format::TarGz)
+        } else if bytes.starts_with(b"BZh") {
+            Some(Format::TarBz2)
+        } else if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Some(Format::TarXz)
+        } else if bytes.get(257..262) == Some(b"ustar") {
+            Some(Format::Tar)
+        } else {
+            None
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Zip => "zip",
+            Format::TarGz => "gzip tar",
+            Format::TarBz2 => "bzip2 tar",
+            Format::TarXz => "xz tar",
+            Format::Tar => "tar",
+        }
+    }
+
     /// Picks the format and kind from a file name, or `None` if it is not an artifact.
     pub fn detect(filename: &str) -> Option<(Format, Kind)> {
         let lower = filename.to_ascii_lowercase();
@@ -135,15 +163,28 @@ pub struct Listing {
     pub error: Option<Error>,
     /// Total uncompressed bytes read.
     pub expanded: u64,
+    /// `(named, actual)` when the file name says one container format and the
+    /// bytes another (a zip named `.tar.gz`); the archive was read as `actual`.
+    pub format_mismatch: Option<(&'static str, &'static str)>,
 }
 
 /// Reads an artifact from memory. Never fails: problems land in
 /// `Listing::error` and `Listing::hazards`.
 pub fn read(filename: &str, bytes: &[u8], limits: &Limits) -> Listing {
     let mut listing = Listing::default();
-    let Some((format, _)) = Format::detect(filename) else {
+    let Some((named, kind)) = Format::detect(filename) else {
         listing.error = Some(Error::UnsupportedFormat(filename.to_string()));
         return listing;
+    };
+    // Read what the bytes are, and say so when the name claims otherwise. pip
+    // sniffs source archives the same way; a wheel or egg it only opens as a zip,
+    // so those stay what their name says (and fail closed when they are not).
+    let format = match Format::sniff(bytes) {
+        Some(actual) if actual != named && kind == Kind::Sdist => {
+            listing.format_mismatch = Some((named.describe(), actual.describe()));
+            actual
+        }
+        _ => named,
     };
     if bytes.len() as u64 > limits.max_archive {
         listing.error = Some(Error::TooLarge {

@@ -148,6 +148,26 @@ impl Role {
     }
 }
 
+/// The first folder of a member path that cannot be a package name
+/// (`docs-sphinx`, `+project_dir+`), skipping the sdist's top folder and a
+/// wheel's `*.data/purelib/` prefix.
+pub fn non_package_dir(path: &str, kind: Kind) -> Option<&str> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let dirs = &parts[..parts.len().saturating_sub(1)];
+    let skip = match kind {
+        Kind::Sdist => 1,
+        Kind::Wheel | Kind::Egg if dirs.first().is_some_and(|p| p.ends_with(".data")) => 2,
+        Kind::Wheel | Kind::Egg => 0,
+    };
+    dirs.iter().skip(skip).find(|d| !is_identifier(d)).copied()
+}
+
+/// A valid Python identifier: the only names an importable package folder has.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +182,16 @@ mod tests {
         assert_eq!(Role::of("foo-1.0.data/scripts/run", Kind::Wheel), Role::Script);
         assert_eq!(Role::of("foo-1.0/tools/release.py", Kind::Sdist), Role::Auxiliary);
         assert_eq!(Role::of("foo/tools/release.py", Kind::Wheel), Role::Module);
+        assert_eq!(
+            non_package_dir("foo-1.0/docs-sphinx/conf.py", Kind::Sdist),
+            Some("docs-sphinx")
+        );
+        assert_eq!(
+            non_package_dir("foo-1.0/src/foo/t/+dir+/b.py", Kind::Sdist),
+            Some("+dir+")
+        );
+        assert_eq!(non_package_dir("foo-1.0/src/foo/core.py", Kind::Sdist), None);
+        assert_eq!(non_package_dir("foo-1.0.data/purelib/foo/core.py", Kind::Wheel), None);
         assert_eq!(Role::SetupImport.stage(true), Stage::Install);
         assert_eq!(Role::SetupImport.stage(false), Stage::Call);
         assert_eq!(Role::SetupScript.stage(false), Stage::Install);

@@ -114,6 +114,7 @@ pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     }
     rules::metadata_signals::combine(&mut findings);
     sort_findings(&mut findings);
+    cap_call_time(&mut findings);
     Inspection {
         name: analysis.name,
         version: analysis.version,
@@ -133,6 +134,57 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
+/// `deny` needs install- or import-time evidence or a critical flow: `high`
+/// findings of different rules that all sit in functions nobody runs at
+/// install or import time (a library's `upload()` and its `run()` helper) are
+/// two things to look at, not proof. All but the first are lowered to
+/// `medium`, so they add up to `review` at most (issue 11).
+pub fn cap_call_time(findings: &mut [Finding]) {
+    if findings.iter().any(|f| f.severity == Severity::Critical) {
+        return;
+    }
+    let call_time = |f: &Finding| {
+        f.file.is_some()
+            && f.line.is_some()
+            && f.message.contains(Stage::Call.describe())
+            && !f.message.contains(Stage::Install.describe())
+            && !f.message.contains(Stage::Import.describe())
+    };
+    let highs: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::High).collect();
+    if !highs.iter().all(|f| call_time(f))
+        || highs
+            .iter()
+            .map(|f| f.rule)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            < 2
+    {
+        return;
+    }
+    // Findings of flow rules (a secret or host data sent to an untrusted host, decoded
+    // data run, a download launched, a shell handed to a socket) are a flow by
+    // themselves. Two rules describing one act (a scheduled task via `schtasks`) are not.
+    const FLOWS: &[&str] = &[
+        "download-execute",
+        "exec-decoded-payload",
+        "exfiltration",
+        "reverse-shell",
+        "secret-upload",
+    ];
+    if highs.iter().any(|f| FLOWS.contains(&f.rule)) {
+        return;
+    }
+    let mut first = true;
+    for f in findings.iter_mut().filter(|f| f.severity == Severity::High) {
+        if first {
+            first = false;
+            continue;
+        }
+        f.severity = Severity::Medium;
+        f.message.push_str(" (lowered: call-time only)");
+    }
+}
+
 fn unreadable(message: String) -> Finding {
     Finding {
         rule: rules::unreadable_archive::UnreadableArchive::META.id,
@@ -146,25 +198,69 @@ fn unreadable(message: String) -> Finding {
 
 /// Reads the archive and analyses every file of interest.
 pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
-    let kind = archive::Format::detect(filename).map(|(_, k)| k).unwrap_or(Kind::Sdist);
+    let mut kind = archive::Format::detect(filename).map(|(_, k)| k).unwrap_or(Kind::Sdist);
     let listing = archive::read(filename, bytes, limits);
+    // A wheel under another name (`x-1.0.tar.gz` holding `x-1.0.dist-info/WHEEL`) is a wheel.
+    if kind == Kind::Sdist
+        && listing.members.iter().any(|m| {
+            let lower = m.path.to_ascii_lowercase();
+            m.depth() == 2
+                && (lower.ends_with("/wheel") || lower.ends_with("/metadata"))
+                && lower.split('/').next().is_some_and(|d| d.ends_with(".dist-info"))
+        })
+        && !listing
+            .members
+            .iter()
+            .any(|m| m.file_name().eq_ignore_ascii_case("PKG-INFO"))
+    {
+        kind = Kind::Wheel;
+    }
     let metadata = find_metadata(&listing, kind);
     let (file_name, file_version) = metadata::from_filename(filename);
     let name = metadata.as_ref().and_then(|(_, m)| m.name.clone()).or(file_name);
     let version = metadata.as_ref().and_then(|(_, m)| m.version.clone()).or(file_version);
     let setup_imports = setup_imports(&listing, kind);
-    let mut files: Vec<python::PyFile> = listing
-        .members
-        .iter()
-        .filter(|m| m.entry == EntryType::File && python::is_source(&m.path))
+    let declared = Declared::of(&listing, name.as_deref());
+    let sources = || {
+        listing
+            .members
+            .iter()
+            .filter(|m| m.entry == EntryType::File && python::is_source(&m.path))
+    };
+    // Code in folders that cannot be package names (`docs-sphinx/`, `+project_dir+/`)
+    // is never imported, unless the build config names the folder or there is no
+    // other code to install (issue 11).
+    let importable = sources().any(|m| {
+        matches!(Role::of(&m.path, kind), Role::Module | Role::PackageInit)
+            && context::non_package_dir(&m.path, kind).is_none()
+    });
+    let mut files: Vec<python::PyFile> = sources()
         .map(|m| {
             let mut role = Role::of(&m.path, kind);
+            if importable
+                && matches!(role, Role::Module | Role::PackageInit)
+                && context::non_package_dir(&m.path, kind).is_some_and(|d| !declared.names(d))
+            {
+                role = Role::Auxiliary;
+            }
             // A module next to setup.py that setup.py imports runs at install time too.
             if role == Role::Module
                 && m.depth() <= 2
                 && setup_imports.iter().any(|i| m.file_name() == format!("{i}.py"))
             {
                 role = Role::SetupImport;
+            } else if role == Role::Module
+                && kind == Kind::Sdist
+                && m.depth() == 2
+                && declared.setup.contains(&m.file_name().to_ascii_lowercase())
+            {
+                // A script next to setup.py that setup.py names by file (`python post.py`,
+                // `exec(open("x.py").read())`) runs at install time.
+                role = Role::SetupImport;
+            } else if role == Role::Module && kind == Kind::Sdist && m.depth() == 2 && !declared.declares(&m.path) {
+                // A loose script next to setup.py (`bootstrap.py`, `ez_setup.py`,
+                // `make_docs.py`) is installed only when the build config names it.
+                role = Role::Auxiliary;
             }
             python::analyse_member(m, role)
         })
@@ -182,6 +278,62 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         files,
         name,
         version,
+    }
+}
+
+/// What an sdist's build configuration says it installs, read as text:
+/// `setup.py`, `setup.cfg`, `pyproject.toml` at the root, and the project name.
+struct Declared {
+    config: String,
+    /// `setup.py` alone, lowercased.
+    setup: String,
+    name: String,
+}
+
+impl Declared {
+    fn of(listing: &Listing, name: Option<&str>) -> Declared {
+        let mut config = String::new();
+        let mut setup = String::new();
+        for m in &listing.members {
+            if m.entry == EntryType::File && m.depth() == 2 && m.file_name() == "setup.py" {
+                setup = String::from_utf8_lossy(&m.data).to_ascii_lowercase();
+            }
+            if m.entry == EntryType::File
+                && m.depth() == 2
+                && matches!(m.file_name(), "setup.py" | "setup.cfg" | "pyproject.toml")
+            {
+                config.push_str(&String::from_utf8_lossy(&m.data).to_ascii_lowercase());
+                config.push('\n');
+            }
+        }
+        let name = name.unwrap_or("").to_ascii_lowercase().replace(['-', '.'], "_");
+        Declared { config, setup, name }
+    }
+
+    /// Whether the build config names `word` (a module or folder name).
+    fn names(&self, word: &str) -> bool {
+        let word = word.to_ascii_lowercase();
+        self.config.match_indices(word.as_str()).any(|(i, _)| {
+            let before = self.config[..i].chars().next_back();
+            let after = self.config[i + word.len()..].chars().next();
+            let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '-'));
+            edge(before) && edge(after)
+        })
+    }
+
+    /// Whether a root-level module (`name-1.0/mod.py`) is part of what gets
+    /// installed: named by the build config (`py_modules=["mod"]`, `module = "mod"`),
+    /// the project's own module (`flit`, `hatch`), or no config to tell.
+    fn declares(&self, path: &str) -> bool {
+        let stem = path.rsplit('/').next().unwrap_or(path);
+        let stem = stem.strip_suffix(".py").unwrap_or(stem).to_ascii_lowercase();
+        // Without an explicit list, setuptools' auto-discovery and other backends
+        // install a flat layout's modules: only an explicit list leaves one out.
+        let explicit = ["packages", "py_modules", "py-modules"].iter().any(|k| self.names(k));
+        if !explicit || stem == self.name || self.name.replace('_', "") == stem.replace('_', "") {
+            return true;
+        }
+        self.names(&stem)
     }
 }
 
@@ -356,5 +508,70 @@ pub mod testing {
         let mut out = Vec::new();
         rule.check(&a, &mut out);
         out
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    fn f(rule: &'static str, severity: Severity, message: &str) -> Finding {
+        Finding {
+            rule,
+            severity,
+            file: Some("pkg/x.py".into()),
+            line: Some(3),
+            message: message.into(),
+            snippet: None,
+        }
+    }
+
+    #[test]
+    fn call_time_highs_of_two_rules_cap_at_review() {
+        // No error (issue 11): two call-time highs in a library → one stays high.
+        let mut v = vec![
+            f("obfuscation", Severity::High, "uses mangled names when called"),
+            Finding {
+                line: Some(40),
+                ..f("shell-command", Severity::High, "runs a piped shell when called")
+            },
+        ];
+        cap_call_time(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
+        // Error: a flow rule keeps both.
+        let mut v = vec![
+            f("exfiltration", Severity::High, "sends data to a webhook when called"),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert!(v.iter().all(|f| f.severity == Severity::High));
+        // No error: two rules describing one act in a library function (a service installer).
+        let mut v = vec![
+            f(
+                "shell-command",
+                Severity::High,
+                "runs a shell command using schtasks when called",
+            ),
+            f(
+                "startup-persistence",
+                Severity::High,
+                "installs itself into a scheduled task when called",
+            ),
+        ];
+        cap_call_time(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
+        let mut v = vec![
+            f("exfiltration", Severity::High, "sends data to a webhook when called"),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert!(v.iter().all(|f| f.severity == Severity::High));
+        // Error: one of them at import time keeps both.
+        let mut v = vec![
+            f("secret-upload", Severity::High, "sends `token` to a tunnel on import"),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert!(v.iter().all(|f| f.severity == Severity::High));
     }
 }

@@ -1,8 +1,27 @@
 //! The reference list, its lookup indexes and the squat decision.
 
-use std::collections::HashMap;
-use std::fmt;
+use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+
+/// The name indexes are rebuilt by every run: a fast non-cryptographic hash
+/// (FxHash's multiply-rotate) instead of SipHash keeps start-up short. The
+/// keys are names from the embedded list, not attacker-chosen in bulk.
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fx>>;
+
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+}
+use std::fmt;
 
 use super::human_count;
 use super::tricks::{self, Strength, Trick};
@@ -27,6 +46,12 @@ pub struct Config {
     pub min_ratio: [u64; 3],
     /// Ratio from which a squat is `high` rather than `medium`, indexed by [`Strength`].
     pub high_ratio: [u64; 3],
+    /// Shortest target word checked for any one-character edit (insertion,
+    /// omission, substitution) when the target is far more popular than the
+    /// name: `numpi`, `flasck` (issue 11).
+    pub min_len_short: usize,
+    /// The popularity ratio "far more popular" means for those short words.
+    pub short_ratio: u64,
 }
 
 impl Default for Config {
@@ -38,6 +63,8 @@ impl Default for Config {
             two_edits_from: 10,
             min_ratio: [2000, 500, 100],
             high_ratio: [5000, 2000, 500],
+            min_len_short: 4,
+            short_ratio: 2_000,
         }
     }
 }
@@ -88,7 +115,9 @@ pub struct Detector {
     by_words: HashMap<String, Vec<u32>>,
     by_stem: HashMap<Box<str>, Vec<u32>>,
     /// Hashes of each eligible target and its one- (and, for long names, two-) character deletions.
-    deletions: HashMap<u64, Vec<u32>, BuildHasherDefault<PassThrough>>,
+    /// A sorted `(hash, entry)` array rather than a map of small vectors: one
+    /// allocation, built in a few milliseconds at start-up (issue 11).
+    deletions: Vec<(u64, u32)>,
     /// Downloads of the least popular listed project: what an unlisted name is assumed to have.
     floor: u64,
 }
@@ -127,9 +156,16 @@ impl Detector {
 
     /// Builds the indexes over `entries` (names are normalized again; duplicates keep the larger count).
     pub fn new(entries: Vec<Entry>, config: Config) -> Detector {
-        let mut merged: HashMap<String, u64> = HashMap::new();
+        let mut merged: HashMap<String, u64> = HashMap::default();
         for e in entries {
-            let name = normalize(&e.name);
+            // `from_csv` normalized already; normalizing is the costliest step of start-up.
+            let normalized = !e.name.contains("--")
+                && !e.name.starts_with('-')
+                && !e.name.ends_with('-')
+                && e.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let name = if normalized { e.name } else { normalize(&e.name) };
             if valid_name(&name) {
                 let d = merged.entry(name).or_default();
                 *d = (*d).max(e.downloads);
@@ -149,12 +185,12 @@ impl Detector {
                 .collect(),
             config,
             entries,
-            exact: HashMap::new(),
-            by_squashed: HashMap::new(),
-            by_skeleton: HashMap::new(),
-            by_words: HashMap::new(),
-            by_stem: HashMap::new(),
-            deletions: HashMap::default(),
+            exact: HashMap::default(),
+            by_squashed: HashMap::default(),
+            by_skeleton: HashMap::default(),
+            by_words: HashMap::default(),
+            by_stem: HashMap::default(),
+            deletions: Vec::new(),
             floor,
         };
         let least_ratio = d.config.min_ratio.iter().copied().min().unwrap_or(1);
@@ -179,14 +215,11 @@ impl Detector {
                 let two = d.config.two_edits_from != 0
                     && s.len() >= d.config.two_edits_from
                     && e.downloads >= floor.saturating_mul(weak_ratio);
-                for_each_deletion(s.as_bytes(), two, |h| {
-                    let ids = d.deletions.entry(h).or_default();
-                    if ids.last() != Some(&id) {
-                        ids.push(id);
-                    }
-                });
+                for_each_deletion(s.as_bytes(), two, |h| d.deletions.push((h, id)));
             }
         }
+        d.deletions.sort_unstable();
+        d.deletions.dedup();
         d
     }
 
@@ -234,6 +267,8 @@ impl Detector {
         let own = downloads.unwrap_or(self.floor).max(1);
         let s = tricks::squash(n);
         let mut found: Vec<(u32, Trick)> = Vec::new();
+        // One-character edits of short words: only against far more popular targets.
+        let mut short: Vec<(u32, Trick)> = Vec::new();
         let others = |ids: Option<&Vec<u32>>| -> Vec<u32> {
             ids.map(|v| v.iter().copied().filter(|&id| Some(id) != skip).collect())
                 .unwrap_or_default()
@@ -281,13 +316,20 @@ impl Detector {
                     && tricks::osa_distance(s.as_bytes(), t, 2) == Some(2))
                 .then_some(Trick::TwoEdits),
             };
-            if let Some(trick) = trick.filter(|&trick| self.words_allow(n, &self.entries[id as usize].name, trick)) {
-                found.push((id, trick));
+            let Some(trick) = trick else { continue };
+            match self.words_allow(n, &self.entries[id as usize].name, trick) {
+                Some(false) => found.push((id, trick)),
+                Some(true) => short.push((id, trick)),
+                None => {}
             }
         }
 
+        let short = short
+            .into_iter()
+            .filter(|&(id, _)| self.entries[id as usize].downloads / own >= self.config.short_ratio);
         found
             .into_iter()
+            .chain(short)
             .filter_map(|(id, trick)| self.judge(id, trick, own))
             .max_by(|a, b| {
                 (a.severity, a.trick.strength(), a.target_downloads)
@@ -310,7 +352,18 @@ impl Detector {
         if !long_enough || ratio < c.min_ratio[strength] {
             return None;
         }
-        let severity = if ratio >= c.high_ratio[strength] {
+        // One edit of a far more popular name is a squat, not a near-name: `high` as
+        // soon as it flags (issue 11). Affixes, versions and two edits keep the scale.
+        let one_edit = !matches!(
+            trick,
+            Trick::PythonAffix | Trick::VersionSuffix | Trick::TwoEdits | Trick::WordOrder
+        );
+        let high_from = if one_edit {
+            c.min_ratio[strength].max(c.high_ratio[Strength::Strong as usize])
+        } else {
+            c.high_ratio[strength]
+        };
+        let severity = if ratio >= high_from {
             Severity::High
         } else {
             Severity::Medium
@@ -325,27 +378,37 @@ impl Detector {
     }
 
     /// An edit must stay inside one word of the target (two words for two
-    /// edits), and that word must be long enough for the trick to be telling.
-    fn words_allow(&self, candidate: &str, target: &str, trick: Trick) -> bool {
+    /// edits), and that word must be long enough for the trick to be telling:
+    /// `Some(false)`. `Some(true)` when the word is only long enough for a
+    /// one-character edit against a far more popular target; `None` otherwise.
+    fn words_allow(&self, candidate: &str, target: &str, trick: Trick) -> Option<bool> {
         let need = match trick {
             Trick::AdjacentSwap | Trick::RepeatedChar | Trick::LookAlike => self.config.min_len_strong,
             Trick::Substitution => self.config.min_len_substitution,
             _ => self.config.min_len,
         };
+        // Any other substitution in a short word makes a new word (`cefi` is not `cffi`).
+        let single = matches!(
+            trick,
+            Trick::OmittedChar | Trick::InsertedChar | Trick::KeyboardAdjacent | Trick::Bitflip
+        );
         let (cw, tw) = (candidate.split('-'), target.split('-'));
         if cw.clone().count() != tw.clone().count() {
-            return false;
+            return None;
         }
-        let mut changed = 0;
+        let (mut changed, mut short) = (0, false);
         for (c, t) in cw.zip(tw) {
             if c != t {
                 changed += 1;
                 if t.len() < need {
-                    return false;
+                    if !single || t.len() < self.config.min_len_short || changed > 1 {
+                        return None;
+                    }
+                    short = true;
                 }
             }
         }
-        changed == 1 || (changed == 2 && trick == Trick::TwoEdits)
+        (changed == 1 || (changed == 2 && trick == Trick::TwoEdits && !short)).then_some(short)
     }
 
     /// Entries within one (or, for long names, two) deletions of `s` on either side.
@@ -353,9 +416,14 @@ impl Detector {
         let mut ids = Vec::new();
         let two = self.config.two_edits_from != 0 && s.len() + 2 >= self.config.two_edits_from && s.len() <= 64;
         for_each_deletion(s.as_bytes(), two, |h| {
-            if let Some(v) = self.deletions.get(&h) {
-                ids.extend(v.iter().copied().filter(|&id| Some(id) != skip));
-            }
+            let start = self.deletions.partition_point(|&(k, _)| k < h);
+            ids.extend(
+                self.deletions[start..]
+                    .iter()
+                    .take_while(|&&(k, _)| k == h)
+                    .map(|&(_, id)| id)
+                    .filter(|&id| Some(id) != skip),
+            );
         });
         ids.sort_unstable();
         ids.dedup();
@@ -403,22 +471,4 @@ fn hash_skipping(s: &[u8], a: usize, b: usize) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
-}
-
-/// Hasher for keys that are already good hashes.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
 }

@@ -20,7 +20,7 @@ mod tricks;
 use std::sync::OnceLock;
 
 pub use detect::{Config, Detector, Entry, Squat};
-pub use tricks::Trick;
+pub use tricks::{Strength, Trick};
 
 /// The embedded reference list: `download_count,project` lines, most popular first.
 pub static EMBEDDED_LIST: &str = include_str!("../../data/top-pypi-packages.csv");

@@ -67,6 +67,9 @@ pub struct Folder<'s, 'a> {
     pub steps: Vec<&'static str>,
     /// Nodes [`Folder::fold_partial`] may still visit (names fan out).
     budget: u32,
+    /// Names being evaluated, with the index of the assignment in use: inside
+    /// `Z = zlib.decompress(Z)`, `Z` is the value before that line.
+    evaluating: Vec<(String, usize)>,
 }
 
 impl<'s, 'a> Folder<'s, 'a> {
@@ -76,6 +79,7 @@ impl<'s, 'a> Folder<'s, 'a> {
             bindings: Vec::new(),
             steps: Vec::new(),
             budget: 0,
+            evaluating: Vec::new(),
         }
     }
 
@@ -216,8 +220,26 @@ impl<'s, 'a> Folder<'s, 'a> {
                 if let Some((_, v)) = self.bindings.iter().rev().find(|(k, _)| k == n.id.as_str()) {
                     return Some(v.clone());
                 }
-                let target = self.scope.constant(n.id.as_str())?;
-                return self.eval_assigned(target, d);
+                let name = n.id.as_str();
+                // A name reassigned from itself (`Z = b64decode(Z); Z = zlib.decompress(Z)`)
+                // is followed back one assignment per level (issue 11).
+                let history = self.scope.history(name);
+                if let Some(&(_, i)) = self.evaluating.iter().rev().find(|(k, _)| k == name) {
+                    let prev = i.checked_sub(1)?;
+                    self.evaluating.push((name.to_string(), prev));
+                    let v = self.eval(history.get(prev)?, d);
+                    self.evaluating.pop();
+                    return v;
+                }
+                let target = self.scope.constant(name)?;
+                // Only reassigned names can refer back to an earlier value of themselves.
+                if history.len() < 2 {
+                    return self.eval_assigned(target, d);
+                }
+                self.evaluating.push((name.to_string(), history.len() - 1));
+                let v = self.eval_assigned(target, d);
+                self.evaluating.pop();
+                return v;
             }
             Expr::BinOp(b) => {
                 let (l, r) = (self.eval(&b.left, d)?, self.eval(&b.right, d)?);

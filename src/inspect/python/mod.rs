@@ -13,6 +13,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_python_parser::{parse_unchecked, Mode, ParseOptions};
 
 use crate::archive::Member;
+use crate::inspect::rules::vocab;
 use crate::inspect::{Role, Stage};
 
 /// Deepest nesting of decoded payloads analysed (payload in payload in …).
@@ -448,6 +449,11 @@ pub struct Scope<'a> {
     constants: HashMap<&'a str, Vec<&'a Expr>>,
     /// One-line helper functions: name → (parameters, returned expression).
     helpers: HashMap<&'a str, Helper<'a>>,
+    /// Every plain `name = expr` of a name, in source order (reassignments from
+    /// the name itself are followed back through it).
+    history: HashMap<&'a str, Vec<&'a Expr>>,
+    /// Local functions that pass a parameter to a launch, exec or send: name → wrapped callee.
+    wrappers: HashMap<&'a str, String>,
 }
 
 /// A small helper function guard can evaluate: positional parameters, a few
@@ -545,7 +551,83 @@ impl<'a> Scope<'a> {
     pub fn build(body: &'a [Stmt]) -> Scope<'a> {
         let mut scope = Scope::default();
         scope.collect(body);
+        scope.find_wrappers(body);
         scope
+    }
+
+    /// Module-level functions that hand a parameter straight to a process
+    /// launch, `exec` or a network send (`def run(c): Popen(c, shell=True)`):
+    /// a call of the wrapper is a call of what it wraps, one level deep (issue 11).
+    fn find_wrappers(&mut self, body: &'a [Stmt]) {
+        use ruff_python_ast::visitor::{self as v, Visitor};
+        struct Sinks<'s, 'a> {
+            scope: &'s Scope<'a>,
+            params: Vec<&'a str>,
+            found: Option<String>,
+        }
+        impl<'b> Visitor<'b> for Sinks<'_, '_> {
+            fn visit_expr(&mut self, expr: &'b Expr) {
+                if self.found.is_some() {
+                    return;
+                }
+                if let Expr::Call(call) = expr {
+                    if let Some(q) = self.scope.qualify(&call.func) {
+                        // Sends, not fetches: a `get(url)` helper is every client's first function.
+                        let sink = vocab::is_shell(&q)
+                            || vocab::is_exec(&q)
+                            || (vocab::is_network(&q)
+                                && !(q.ends_with(".get") || q.ends_with("urlretrieve") || q.contains("clone"))
+                                && q != "wget.download");
+                        let param = |e: &Expr| matches!(e, Expr::Name(n) if self.params.contains(&n.id.as_str()));
+                        let passes = call.arguments.args.iter().take(1).any(|a| {
+                            param(a)
+                                || matches!(a, Expr::List(l) if l.elts.iter().any(param))
+                                || matches!(a, Expr::Starred(st) if param(&st.value))
+                        }) || call.arguments.keywords.iter().any(|k| {
+                            k.arg
+                                .as_ref()
+                                .is_some_and(|a| matches!(a.as_str(), "args" | "url" | "cmd"))
+                                && param(&k.value)
+                        });
+                        if sink && passes {
+                            self.found = Some(q);
+                            return;
+                        }
+                    }
+                }
+                v::walk_expr(self, expr);
+            }
+        }
+        let mut found = Vec::new();
+        for stmt in body {
+            let Stmt::FunctionDef(f) = stmt else { continue };
+            if f.body.len() > 12 || self.aliases.contains_key(f.name.as_str()) {
+                continue;
+            }
+            let p = &f.parameters;
+            let params: Vec<&'a str> = p
+                .posonlyargs
+                .iter()
+                .chain(&p.args)
+                .map(|a| a.parameter.name.as_str())
+                .chain(p.vararg.as_ref().map(|a| a.name.as_str()))
+                .collect();
+            if params.is_empty() {
+                continue;
+            }
+            let mut sinks = Sinks {
+                scope: self,
+                params,
+                found: None,
+            };
+            for stmt in &f.body {
+                sinks.visit_stmt(stmt);
+            }
+            if let Some(q) = sinks.found {
+                found.push((f.name.as_str(), q));
+            }
+        }
+        self.wrappers.extend(found);
     }
 
     fn collect(&mut self, body: &'a [Stmt]) {
@@ -672,9 +754,27 @@ impl<'a> Scope<'a> {
             Expr::Name(n) => {
                 let name = n.id.as_str();
                 if let Some(q) = self.qualify(value) {
+                    // `x = b64decode(BLOB)` is both a call result and data guard can fold:
+                    // `exec(x)` must see the decoded value (issue 11).
+                    let decoded = q
+                        .strip_suffix("()")
+                        .is_some_and(|f| walk::DECODERS.contains(&f) || f == "marshal.loads" || f.ends_with(".decode"));
+                    if decoded {
+                        self.constants.insert(name, vec![value]);
+                        let h = self.history.entry(name).or_default();
+                        if h.len() >= 64 {
+                            h.remove(0);
+                        }
+                        h.push(value);
+                    }
                     self.aliases.insert(name, q);
                 } else {
                     self.constants.insert(name, vec![value]);
+                    let h = self.history.entry(name).or_default();
+                    if h.len() >= 64 {
+                        h.remove(0);
+                    }
+                    h.push(value);
                 }
             }
             Expr::Tuple(t) => {
@@ -702,6 +802,11 @@ impl<'a> Scope<'a> {
             .map(|(l, q)| (*l, q.as_str()))
     }
 
+    /// The plain assignments of `name`, in source order.
+    pub fn history(&self, name: &str) -> &[&'a Expr] {
+        self.history.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     pub fn constant(&self, name: &str) -> Option<&[&'a Expr]> {
         self.constants.get(name).map(Vec::as_slice)
     }
@@ -721,6 +826,7 @@ impl<'a> Scope<'a> {
                 match self.aliases.get(id) {
                     Some(q) => q.clone(),
                     None if BUILTINS.contains(&id) => id.to_string(),
+                    None if self.wrappers.contains_key(id) => self.wrappers[id].clone(),
                     // A well-known module used without a visible import (imported in
                     // code guard could not see, or by `exec`): still that module.
                     None if WELL_KNOWN.contains(&id) && !self.constants.contains_key(id) => id.to_string(),
@@ -747,6 +853,8 @@ impl<'a> Scope<'a> {
                         let mut folder = fold::Folder::new(self);
                         folder.fold_str(first?)?
                     }
+                    // `vars(os)` is `os.__dict__`; `vars()` alone stays the local namespace.
+                    "vars" if first.is_some() => format!("{}.__dict__", self.qualify_depth(first?, depth + 1)?),
                     "getattr" => {
                         let obj = self.qualify_depth(first?, depth + 1)?;
                         let mut folder = fold::Folder::new(self);
@@ -762,7 +870,9 @@ impl<'a> Scope<'a> {
                 let key = folder.fold_str(&s.slice)?;
                 match base.as_str() {
                     "sys.modules" => key,
-                    "__builtins__" | "globals()" | "vars()" | "locals()" | "builtins.__dict__" => key,
+                    "__builtins__" | "globals()" | "vars()" | "locals()" | "builtins.__dict__" | "__dict__" => key,
+                    // `os.__dict__['system']`, `vars(os)['system']` are attributes (issue 11).
+                    _ if base.ends_with(".__dict__") => format!("{}.{key}", &base[..base.len() - ".__dict__".len()]),
                     _ => format!("{base}[{key}]"),
                 }
             }

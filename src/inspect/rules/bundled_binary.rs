@@ -59,6 +59,8 @@ pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
 
 const NATIVE_EXT: &[&str] = &[
     ".so", ".pyd", ".dll", ".dylib", ".lib", ".a", ".o", ".node", ".exe", ".bin", ".elf",
+    // Other names Windows gives its PE images: drivers, controls, EFI applications.
+    ".sys", ".ocx", ".drv", ".efi", ".mui", ".cpl",
 ];
 
 impl Rule for BundledBinary {
@@ -164,6 +166,12 @@ mod tests {
             &mut out,
         );
         assert!(out.is_empty());
+        // No error (issue 11): a Windows driver shipped as `.sys` is a PE under its own name.
+        let mut pe = b"MZ".to_vec();
+        pe.resize(128, 0);
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Wheel, "p/WinDivert64.sys", pe), &mut out);
+        assert!(out.iter().all(|f| f.severity < Severity::High), "{out:?}");
         let mut out = Vec::new();
         BundledBinary.check(
             &analysis_with(Kind::Sdist, "p-1/README.md", b"MZ is a state".to_vec()),

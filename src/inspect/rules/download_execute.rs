@@ -69,7 +69,7 @@ impl Rule for DownloadExecute {
                             .filter(same)
                             .find(|c| vocab::is_exec(&c.name) && fed_by_network(code, c));
                         let launch = code.calls.iter().filter(same).find(|c| {
-                            vocab::is_shell(&c.name)
+                            (vocab::is_shell(&c.name) && !fetch_tool(c))
                                 || matches!(
                                     c.name.as_str(),
                                     "os.startfile" | "os.chmod" | "ctypes.windll.shell32.ShellExecuteW"
@@ -118,7 +118,30 @@ impl Rule for DownloadExecute {
             }
             let stage = download.stage.max(run.stage);
             let runs_written = runs_what_it_wrote(code, run);
+            // `pip install` of a package is resolved and verified by pip, not the file fetched
+            // next to it (a self-updater checking its version on PyPI): review, not deny.
+            let pip = !direct && !dropped_program && !runs_written && shady_source.is_none() && pip_install(run);
+            // What ties the launch to the download: the same path or variable in both, or
+            // the evidence above. Without it, a build fetching a toolchain from its release
+            // URL and running the tool it installed is `review`, not `deny` (issue 11).
+            let untrusted_source = download.arg_strs.iter().any(|a| vocab::untrusted_host(a).is_some())
+                || scoped
+                    .iter()
+                    .any(|a| a.contains("://") && vocab::untrusted_host(a).is_some());
+            // A clone run by setup.py is code fetched and run at install time.
+            let install_clone = download.name.contains("clone") && stage == Stage::Install;
+            let linked = direct
+                || dropped_program
+                || runs_written
+                || program_url
+                || shady_source.is_some()
+                || untrusted_source
+                || install_clone
+                || hidden(run)
+                || shares_target(download, run)
+                || runs_a_written_name(code, run);
             let severity = match stage {
+                Stage::Install | Stage::Import if pip || !linked => Severity::High,
                 Stage::Install | Stage::Import => Severity::Critical,
                 Stage::Call if direct || shady_source.is_some() || dropped_program || runs_written || hidden(run) => {
                     Severity::High
@@ -138,6 +161,53 @@ impl Rule for DownloadExecute {
             out.push(unit.finding(Self::META.id, severity, run.line, message));
         }
     }
+}
+
+/// The launch names what the download wrote: a path string or a variable of
+/// the download's arguments (not its URL) reappears in the launch's.
+fn shares_target(download: &Call, run: &Call) -> bool {
+    let paths = download
+        .arg_strs
+        .iter()
+        .filter(|a| !a.contains("://") && a.len() >= 3 && a.replace("{}", "").trim().len() >= 3);
+    let names = download
+        .arg_names
+        .iter()
+        .filter(|n| !matches!(n.as_str(), "url" | "self" | "headers"));
+    paths
+        .clone()
+        .any(|p| run.arg_strs.iter().any(|r| r.contains(p.as_str())))
+        || names.clone().any(|n| run.arg_names.contains(n))
+}
+
+/// The launch names a variable that the same function opened for writing
+/// (`open(path, "wb").write(r.content); os.chmod(path, …)`).
+fn runs_a_written_name(code: &crate::inspect::python::PyFile, run: &Call) -> bool {
+    code.calls.iter().any(|c| {
+        c.name == "open"
+            && c.scope == run.scope
+            && c.arg_strs.iter().any(|m| m.len() <= 3 && m.starts_with('w'))
+            && c.arg_names.iter().any(|n| run.arg_names.contains(n))
+    })
+}
+
+/// `curl`/`wget` run as a program: another download, not a launch of what was fetched.
+fn fetch_tool(c: &Call) -> bool {
+    c.arg_strs.first().is_some_and(|a| {
+        let word = a.split_whitespace().next().unwrap_or("");
+        let word = word.rsplit(['/', '\\']).next().unwrap_or(word);
+        matches!(word, "curl" | "wget" | "curl.exe" | "wget.exe") && !vocab::is_strong_command(a)
+    })
+}
+
+/// A launch that runs `pip install …` (`[sys.executable, "-m", "pip", "install", …]`).
+fn pip_install(c: &Call) -> bool {
+    c.arg_strs.iter().any(|a| a.contains("pip install"))
+        || (c
+            .arg_strs
+            .iter()
+            .any(|a| a == "pip" || a.ends_with("/pip") || a == "-m")
+            && c.arg_strs.iter().any(|a| a == "install"))
 }
 
 /// The launch runs the very file the same function opened for binary
@@ -215,8 +285,114 @@ fn hidden(run: &Call) -> bool {
     }) || run.arg_strs.iter().any(|a| vocab::is_strong_command(a))
 }
 
+/// A native program decoded from a literal in the code (MZ, ELF, Mach-O),
+/// written to disk and launched by the same unit: an embedded-binary dropper,
+/// however small the blob (issue 11).
+fn binary_drop(unit: &crate::inspect::Unit) -> Option<Finding> {
+    let code = unit.code;
+    let blob = code.payloads.iter().find(|p| p.binary)?;
+    let writes = blob.sink == Sink::Write
+        || code
+            .calls
+            .iter()
+            .any(|c| c.name.ends_with(".write") || c.name.ends_with(".write_bytes"));
+    if !writes {
+        return None;
+    }
+    let launch = code.calls.iter().find(|c| {
+        vocab::is_shell(&c.name) || matches!(c.name.as_str(), "os.startfile" | "ctypes.windll.shell32.ShellExecuteW")
+    })?;
+    let stage = blob.stage.max(launch.stage);
+    let severity = match stage {
+        Stage::Install | Stage::Import => Severity::Critical,
+        Stage::Call => Severity::High,
+        Stage::Auxiliary => Severity::Low,
+    };
+    let message = format!(
+        "writes a native program decoded from {} ({} bytes) to disk and launches it with {}() {}",
+        blob.steps.join(" → "),
+        blob.size,
+        launch.name,
+        stage.describe()
+    );
+    Some(unit.finding(DownloadExecute::META.id, severity, launch.line, message))
+}
+
+/// At install time, a file the script itself wrote, run by a shell or an
+/// interpreter (`bash /tmp/x.sh`, `[sys.executable, path]`): setup.py
+/// writing and starting a program is a dropper whatever the file holds (issue 11).
+fn install_written_launch(unit: &crate::inspect::Unit) -> Option<Finding> {
+    let code = unit.code;
+    let written: Vec<&str> = code
+        .calls
+        .iter()
+        .filter(|c| {
+            c.name == "open"
+                && c.stage == Stage::Install
+                && c.arg_strs.iter().any(|m| {
+                    m.len() <= 3 && (m.starts_with('w') || m.starts_with('a')) && m.chars().all(|c| "wabt+".contains(c))
+                })
+        })
+        .filter_map(|c| c.arg_strs.first().map(String::as_str))
+        .filter(|p| p.replace("{}", "").trim_matches(['/', '\\', '.']).len() >= 3)
+        .collect();
+    // Files opened for writing by a plain variable (`open(p, "w")`).
+    let written_vars: Vec<&str> = code
+        .calls
+        .iter()
+        .filter(|c| {
+            c.name == "open"
+                && c.stage == Stage::Install
+                && c.arg_strs
+                    .iter()
+                    .any(|m| m.len() <= 3 && (m.starts_with('w') || m.starts_with('a')))
+                && c.arg_names.len() == 1
+        })
+        .map(|c| c.arg_names[0].as_str())
+        .collect();
+    let launch = code.calls.iter().find(|run| {
+        if run.stage != Stage::Install || !(vocab::is_shell(&run.name) || run.name == "os.startfile") {
+            return false;
+        }
+        // The command line: an interpreter or shell running the written file, or the file itself.
+        let line = run.arg_strs.first().map(String::as_str).unwrap_or("");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let first = words.first().copied().unwrap_or("");
+        let program = first.rsplit(['/', '\\']).next().unwrap_or(first).to_ascii_lowercase();
+        let interpreter = run.arg_refs.iter().any(|r| r == "sys.executable")
+            || [
+                "bash",
+                "sh",
+                "zsh",
+                "cmd",
+                "cmd.exe",
+                "powershell",
+                "pwsh",
+                "node",
+                "wscript",
+                "cscript",
+                "perl",
+            ]
+            .contains(&program.as_str())
+            || program.starts_with("python");
+        written
+            .iter()
+            .any(|w| (interpreter && words.iter().skip(1).take(3).any(|x| x == w)) || first == *w)
+            || (interpreter && written_vars.iter().any(|v| run.arg_names.iter().any(|n| n == v)))
+    })?;
+    let message = format!(
+        "writes a file and runs it with {}() {}",
+        launch.name,
+        launch.stage.describe()
+    );
+    Some(unit.finding(DownloadExecute::META.id, Severity::Critical, launch.line, message))
+}
+
 /// Code written to disk from a string or decoded blob, then launched by the same unit.
 fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
+    if let Some(f) = binary_drop(unit).or_else(|| install_written_launch(unit)) {
+        return Some(f);
+    }
     let code = unit.code;
     let dropped = code
         .payloads
@@ -225,7 +401,13 @@ fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
     let launch = code.calls.iter().find(|c| {
         (vocab::is_shell(&c.name) || c.name == "os.startfile")
             && (c.arg_refs.iter().any(|r| r == "sys.executable")
-                || c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
+                || c.arg_strs.iter().enumerate().any(|(i, s)| {
+                    if i == 0 {
+                        vocab::dangerous_command(s).is_some()
+                    } else {
+                        vocab::dangerous_fragment(s).is_some()
+                    }
+                }))
     })?;
     let stage = dropped.stage.max(launch.stage);
     let severity = match stage {
@@ -296,6 +478,44 @@ mod tests {
         let src = "import os, sys\nclass I:\n    def run(self):\n        content = '''\nimport os\nos.system('whoami')\n'''\n        p = os.path.join(os.getenv('APPDATA'), 'x.py')\n        with open(p, 'w') as f:\n            f.write(content)\n        os.system(sys.executable + ' ' + p)\n";
         let f = setup_py(&DownloadExecute, src);
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_embedded_binary() {
+        // Error (issue 11): a 16-byte MZ blob written to %TEMP% and started at install time.
+        let src = "import base64, os, subprocess\nb = 'TVqQAAMAAAAEAAAA//8AAA=='\ndata = base64.b64decode(b)\n\
+                   p = os.path.join(os.getenv('TEMP'), 'svc.exe')\nwith open(p, 'wb') as f:\n    f.write(data)\n\
+                   subprocess.Popen(p, shell=True)\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        assert!(f[0].message.contains("native program"), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_running_a_written_file_at_install() {
+        // Error (issue 11): `bash written_file` and `sys.executable written_file` in setup.py.
+        let src = "import subprocess\nwith open('/tmp/x.sh', 'w') as f:\n    f.write(SCRIPT)\nsubprocess.call(['bash', '/tmp/x.sh'])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        let src = "import subprocess, sys, os\np = os.path.join(os.path.expanduser('~'), '.cache', 'u.py')\nopen(p, 'w').write(CODE)\nsubprocess.Popen([sys.executable, p])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error: a custom command writing an entry point and handing it to a packager.
+        let src = "import subprocess, os\nd = T\nwith open(os.path.join(d, 'entry.py'), 'w') as f:\n    f.write(E)\nsubprocess.check_call([os.path.join(d, 'env/bin/pyinstaller'), '--onefile', os.path.join(d, 'entry.py')])\n";
+        assert!(setup_py(&DownloadExecute, src).is_empty());
+        // No error: setup.py writing a version file and running a compiler on sources.
+        let src =
+            "import subprocess\nopen('pkg/_version.py', 'w').write(V)\nsubprocess.check_call(['make', '-C', 'src'])\n";
+        assert!(setup_py(&DownloadExecute, src).is_empty());
+    }
+
+    #[test]
+    fn toolchain_download_in_a_build_is_review() {
+        // Review, not deny (issue 11): a build fetching a toolchain archive from its release
+        // URL, then running a build tool that does not name what was fetched.
+        let src = "import urllib.request, subprocess, tarfile\nurllib.request.urlretrieve('https://github.com/org/tool/releases/download/v1.2/tool-linux.tar.gz', 'tool.tar.gz')\ntarfile.open('tool.tar.gz').extractall('build')\nsubprocess.check_call(['cmake', '--build', 'build'])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]

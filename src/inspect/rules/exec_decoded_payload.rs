@@ -107,6 +107,20 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Critical);
         assert!(f[0].message.contains("base64"), "{}", f[0].message);
+        // Error (issue 11): the decoded data reaches exec through a variable.
+        let f = setup_py(
+            &ExecDecodedPayload,
+            "import base64\nx = base64.b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImlkIik=')\nexec(x)\n",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Critical);
+        // Error (issue 11): reassigned from itself, decoder by decoder.
+        let f = setup_py(
+            &ExecDecodedPayload,
+            "import base64, zlib\nZ = 'eJzLzC3ILypRyC+2zi/WK64sLknN1VDKTFHSBAB9Wwjw'\nZ = base64.b64decode(Z)\nZ = zlib.decompress(Z)\nexec(Z)\n",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Critical);
         // Error: encrypted payload, not decodable statically.
         let f = setup_py(
             &ExecDecodedPayload,

@@ -80,7 +80,13 @@ impl Rule for InstallHook {
                     vocab::is_network(&c.name)
                         || vocab::is_exec(&c.name)
                         || (vocab::is_shell(&c.name)
-                            && c.arg_strs.iter().any(|s| vocab::dangerous_command(s).is_some()))
+                            && c.arg_strs.iter().enumerate().any(|(i, s)| {
+                                if i == 0 {
+                                    vocab::dangerous_command(s).is_some()
+                                } else {
+                                    vocab::dangerous_fragment(s).is_some()
+                                }
+                            }))
                 });
                 let (severity, message) = match bad {
                     Some(call) => (

@@ -276,9 +276,15 @@ pub const WEAK_RULES: [&str; 3] = ["dependency-confusion", "metadata-mismatch", 
 pub fn combine(findings: &mut [Finding]) {
     let weak = |f: &Finding| WEAK_RULES.contains(&f.rule);
     let squat = findings.iter().any(|f| f.rule == super::typosquat::Typosquat::META.id);
+    // An empty package is a placeholder, not code: placeholder metadata next to
+    // it says the same thing twice (issue 11).
     let code = findings
         .iter()
-        .filter(|f| !weak(f) && f.rule != super::typosquat::Typosquat::META.id)
+        .filter(|f| {
+            !weak(f)
+                && f.rule != super::typosquat::Typosquat::META.id
+                && f.rule != super::empty_package::EmptyPackage::META.id
+        })
         .map(|f| f.severity)
         .max();
     let signs = findings.iter().filter(|f| weak(f)).count();
@@ -412,6 +418,14 @@ mod tests {
         ];
         combine(&mut v);
         assert!(v[1..].iter().all(|f| f.severity == Severity::High));
+        // An empty package is no code finding: placeholder metadata stays low (issue 11).
+        let mut v = vec![
+            f("empty-package", Severity::High),
+            f("metadata-signals", Severity::Low),
+            f("metadata-signals", Severity::Low),
+        ];
+        combine(&mut v);
+        assert!(v[1..].iter().all(|f| f.severity == Severity::Low));
         // A low code finding raises nothing.
         let mut v = vec![f("some-code-rule", Severity::Low), f("metadata-signals", Severity::Low)];
         combine(&mut v);

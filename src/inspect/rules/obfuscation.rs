@@ -34,7 +34,9 @@ declare_rule! {
 
 fn mangled_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\b(?:[lI]{8,}|[O0]{2}[O0o]{6,}|_0x[0-9a-f]{4,}|__[lI1]{6,})\b").unwrap())
+    // Identifiers start with a letter or `_`: `O0O0OO0O`, never `00000000` (a hex
+    // dump or a netmask in a string, issue 11).
+    RE.get_or_init(|| Regex::new(r"\b(?:[lI]{8,}|O[O0o]{7,}|_0x[0-9a-f]{4,}|__[lI1]{6,})\b").unwrap())
 }
 
 /// Assignments to identifiers made of non-ASCII letters only (`馬女水 = …`).
@@ -215,7 +217,12 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
     if has_exec {
         let mut offset = 0;
         for line in src.split_inclusive('\n') {
-            if line.len() > 2000 && (entropy(line.as_bytes()) > 5.0 || longest_blob(line) >= 1000) {
+            // Dense: one long unbroken blob, or high entropy with hardly any spaces
+            // (a long dict or table literal has both spaces and low entropy).
+            let spaces = line.bytes().filter(|b| *b == b' ').count();
+            if line.len() > 2000
+                && ((entropy(line.as_bytes()) > 5.0 && spaces * 50 < line.len()) || longest_blob(line) >= 1000)
+            {
                 sign(
                     code.line_of(offset),
                     format!("has a {}-character line of dense data next to exec/eval", line.len()),
@@ -313,6 +320,17 @@ mod tests {
     fn quiet_on_underscore_rules_in_docstrings() {
         let src = "def f(x):\n    \"\"\"Doc.\n\n    ___\n    ____\n    _____\n    ______\n    _______\n    \"\"\"\n    return eval(x)\n";
         assert!(check(&Obfuscation, Kind::Wheel, &[("pkg/m.py", src)]).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_zeros_and_tables() {
+        // No error (issue 11): netmasks and hex dumps of zeros are not mangled names.
+        let src = "T = {'hostmask': '00000000000000000000000000000000', 'a': '000000000000', 'b': '0000000000', 'c': '00000000000000', 'd': '000000000000000000', 'e': '0000000000000000000000'}\n";
+        assert!(check(&Obfuscation, Kind::Wheel, &[("pkg/ip.py", src)]).is_empty());
+        // No error (issue 11): a long dict literal on one line next to eval.
+        let row: String = (0..300).map(|i| format!("'Ad Field {i}': 'value {i}', ")).collect();
+        let src = format!("D = {{{row}}}\ndef f(x):\n    return eval(x)\n");
+        assert!(check(&Obfuscation, Kind::Wheel, &[("pkg/t.py", &src)]).is_empty());
     }
 
     #[test]

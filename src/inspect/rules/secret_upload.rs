@@ -30,6 +30,8 @@ declare_rule! {
     ///
     /// ## False positives
     /// A client that logs in to its own service hosted on a free platform.
+    /// Credentials count only when the send itself names the untrusted host,
+    /// and a bot token in the token slot of its own bot URL is its owner's.
     /// Wallet code sends signed transactions, not keys, so it stays quiet.
     SecretUpload, id = "secret-upload", severity = High,
     summary = "sends a private key, recovery phrase or credential to the network"
@@ -59,6 +61,15 @@ impl Rule for SecretUpload {
                         .map(String::as_str)
                 };
                 let host = vocab::untrusted_destination(code, call);
+                // A credential goes to an untrusted host only when the call itself names it:
+                // a URL met elsewhere in the function (`if secret.startswith("https://hooks…")`)
+                // may be the very secret being used, and a bot API URL whose token is the
+                // unknown part (`…/bot{}/getMe`) is a client using its own token (issue 11).
+                let own_call_host = call
+                    .arg_strs
+                    .iter()
+                    .any(|a| vocab::untrusted_host(a).is_some() && !(a.contains("/bot{}") || a.starts_with("{}")));
+                let credential_host = host.filter(|_| own_call_host);
                 let message = match (named(SecretName::Wallet), named(SecretName::Credential), host) {
                     (Some(key), _, host) => format!(
                         "sends `{key}` (a wallet key or recovery phrase) with {}(){} {}",
@@ -66,7 +77,7 @@ impl Rule for SecretUpload {
                         host.map(|h| format!(" to {h}")).unwrap_or_default(),
                         call.stage.describe()
                     ),
-                    (None, Some(secret), Some(host)) => format!(
+                    (None, Some(secret), Some(host)) if credential_host.is_some() => format!(
                         "sends `{secret}` with {}() to {host} {}",
                         call.name,
                         call.stage.describe()
@@ -123,6 +134,11 @@ mod tests {
         assert!(lib("import requests\ndef login(user, password):\n    return requests.post('https://api.example.com/login', json={'user': user, 'password': password})\n").is_empty());
         // Sending a signed transaction or a public key.
         assert!(lib("import requests\ndef send(signed_tx, public_key):\n    return requests.post(RPC, json={'tx': signed_tx, 'pub': public_key})\n").is_empty());
+        // Issue 11: a secret scanner verifying a Telegram token and a Slack webhook it found.
+        assert!(lib("import requests\ndef verify(secret):\n    return requests.get('https://api.telegram.org/bot{}/getMe'.format(secret))\n").is_empty());
+        assert!(lib("import requests\ndef verify(secret):\n    if secret.startswith('https://hooks.slack.com/services/T'):\n        return requests.post(secret, json={'text': ''})\n").is_empty());
+        // Issue 11: an Atlas API key pair is a service credential, not a wallet key.
+        assert!(lib("import requests\ndef auth(atlas_public_key, atlas_private_key):\n    return requests.post('https://cloud.mongodb.com/api', json={'k': atlas_private_key})\n").is_empty());
         // A token *URL* or token *type* is not the token.
         assert!(lib(
             "import requests\ndef f(token_url):\n    return requests.get('https://x.herokuapp.com/' + token_url)\n"

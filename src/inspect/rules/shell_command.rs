@@ -55,6 +55,10 @@ impl Rule for ShellCommand {
                 .filter_map(|p| p.text.as_deref())
                 .filter(|t| vocab::dangerous_command(t).is_some())
                 .collect();
+            let bot = unit.code.imports.iter().any(|(m, _)| {
+                let root = m.split('.').next().unwrap_or(m);
+                BOT_FRAMEWORKS.contains(&root)
+            });
             for call in unit.code.calls.iter().filter(|c| vocab::is_shell(&c.name)) {
                 // A command taken from an HTTP request: a web shell.
                 if let Some(source) = call.arg_refs.iter().find(|r| from_http_request(r)) {
@@ -67,12 +71,24 @@ impl Rule for ShellCommand {
                     out.push(unit.finding(Self::META.id, severity, call.line, message));
                     continue;
                 }
+                // A command taken from a chat message: a bot that runs what it is sent (issue 11).
+                if bot && call.arg_names.iter().any(|n| MESSAGE_TEXT.contains(&n.as_str())) {
+                    let severity = unambiguous(call.stage);
+                    let message = format!(
+                        "{}() runs a command taken from a chat-bot message: whoever messages the bot runs commands {}",
+                        call.name,
+                        call.stage.describe()
+                    );
+                    out.push(unit.finding(Self::META.id, severity, call.line, message));
+                    continue;
+                }
+                // The command line as a whole (the first string), then its parts.
                 let what = call
                     .arg_strs
-                    .iter()
-                    .map(String::as_str)
-                    .chain(decoded_commands.iter().copied())
-                    .find_map(vocab::dangerous_command);
+                    .first()
+                    .and_then(|c| vocab::dangerous_command(c))
+                    .or_else(|| call.arg_strs.iter().skip(1).find_map(|s| vocab::dangerous_fragment(s)))
+                    .or_else(|| decoded_commands.iter().find_map(|c| vocab::dangerous_command(c)));
                 let Some(what) = what else {
                     // `pip install x` from setup.py: packages fetched outside pip's resolver (and guard).
                     let pip = call.arg_strs.iter().any(|a| a.contains("pip install"))
@@ -90,6 +106,9 @@ impl Rule for ShellCommand {
                 let strong = call.arg_strs.iter().any(|a| vocab::is_strong_command(a))
                     || decoded_commands.iter().any(|t| vocab::is_strong_command(t));
                 let severity = match call.stage {
+                    // An argv that only fetches into the caller's memory (`["curl", "-fsSL", url]`,
+                    // output captured) is a download at install time, not a command run: review.
+                    Stage::Install if !strong && plain_fetch(call) => Severity::Medium,
                     Stage::Install => Severity::Critical,
                     Stage::Import if strong => Severity::Critical,
                     Stage::Import => Severity::High,
@@ -121,6 +140,52 @@ fn unambiguous(stage: Stage) -> Severity {
 
 /// Request data of the common web frameworks: `flask.request.args.get()`,
 /// `bottle.request.query`, `fastapi.Request`…
+/// Chat-bot frameworks: their handlers receive messages from anyone.
+const BOT_FRAMEWORKS: &[&str] = &[
+    "telebot",
+    "telegram",
+    "aiogram",
+    "pyrogram",
+    "telethon",
+    "discord",
+    "vk_api",
+    "slack_bolt",
+    "nextcord",
+    "interactions",
+];
+
+/// Attribute names of a message's text in those frameworks (`m.text`, `message.content`).
+const MESSAGE_TEXT: &[&str] = &["text", "content", "raw_text", "message_text", "caption"];
+
+/// `["curl", "-fsSL", "--max-time", "30", url]`: an argv list (not a shell
+/// line) running curl or wget to stdout, sending nothing and writing no file.
+fn plain_fetch(call: &crate::inspect::python::Call) -> bool {
+    let items = &call.arg_strs;
+    let tool = items.iter().skip(1).any(|a| matches!(a.as_str(), "curl" | "wget"));
+    let quiet = !items.iter().skip(1).any(|a| {
+        matches!(
+            a.as_str(),
+            "-o" | "-O"
+                | "--output"
+                | "-d"
+                | "--data"
+                | "--data-binary"
+                | "-F"
+                | "--form"
+                | "-T"
+                | "--upload-file"
+                | "--post-data"
+                | "--post-file"
+                | "-P"
+        ) || a.contains(['|', ';', '&', '>'])
+    });
+    let fetched_to_stdout = items
+        .iter()
+        .skip(1)
+        .any(|a| a == "-" || a == "-qO-" || a == "-fsSL" || a.starts_with("http"));
+    tool && quiet && (fetched_to_stdout || items.iter().any(|a| a.contains("{}")))
+}
+
 fn from_http_request(r: &str) -> bool {
     ["flask.request.", "bottle.request.", "quart.request.", "sanic.request."]
         .iter()
@@ -137,6 +202,39 @@ mod tests {
         let src = "import subprocess\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/x')\ndef x():\n    return subprocess.Popen(request.args.get('c'), shell=True).communicate()\n";
         let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/srv.py", src)]);
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn install_time_fetch_into_memory_is_a_download() {
+        // Not a command (issue 11): a build hook fetching an asset with curl into memory is a
+        // download, which install-network reports.
+        let src = "import subprocess\ndef dl(url):\n    return subprocess.run(['curl', '-fsSL', '--max-time', '30', url], capture_output=True).stdout\ndl(U)\n";
+        let f = setup_py(&ShellCommand, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        // Error: the same tool writing a file, or piped into a shell, stays critical.
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.run(['curl', '-o', '/tmp/a', U])\n",
+        );
+        assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
+        // No error: `env` as an argv item is a folder name, not an environment dump.
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.check_call(['python3', '-m', 'venv', 'env'])\n",
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_bot_shell() {
+        // Error (issue 11): a Telegram handler running the message it receives.
+        let src = "import telebot, subprocess\nbot = telebot.TeleBot(T)\n@bot.message_handler(commands=['sh'])\ndef h(m):\n    out = subprocess.check_output(m.text, shell=True)\n    bot.reply_to(m, out)\n";
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/bot.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // No error: a bot that runs a fixed command.
+        let src = "import telebot, subprocess\ndef h(m):\n    subprocess.run(['git', 'pull'])\n";
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Wheel, &[("pkg/bot.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
     }
 
     #[test]

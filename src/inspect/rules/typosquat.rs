@@ -37,6 +37,43 @@ impl Rule for Typosquat {
     }
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
+        // A declared dependency that imitates a popular project: the package
+        // itself can be clean and still install the squat (issue 11).
+        if let Some((path, meta)) = &analysis.metadata {
+            let own = meta.name.as_deref().map(metadata::normalize);
+            let squat = meta
+                .requires_dist
+                .iter()
+                // Extras are opt-in tooling (`precommit; extra == "dev"`).
+                .filter(|req| !req.contains("extra"))
+                .filter_map(|req| {
+                    let name: String = req
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                        .collect();
+                    (!name.is_empty() && own.as_deref() != Some(metadata::normalize(&name).as_str()))
+                        .then(|| names::check_name(&name))
+                        .flatten()
+                })
+                // Only the telling slips (swapped, doubled or look-alike letters): a
+                // dependency one letter from a popular name is often a real project of
+                // its own (`antio`, `precommit`, `httpx2` were measured on popular packages).
+                .filter(|s| {
+                    s.severity == crate::inspect::Severity::High && s.trick.strength() == names::Strength::Strong
+                })
+                .max_by_key(|s| (s.severity, s.target_downloads));
+            if let Some(squat) = squat {
+                out.push(Finding {
+                    rule: Self::META.id,
+                    severity: squat.severity,
+                    file: Some(path.clone()),
+                    line: None,
+                    message: format!("declares a dependency whose name imitates a popular project: {squat}"),
+                    snippet: None,
+                });
+            }
+        }
         let from_metadata = analysis.metadata.as_ref().and_then(|(_, m)| m.name.clone());
         let (from_filename, _) = metadata::from_filename(&analysis.filename);
         let Some(squat) = [from_metadata, from_filename]
@@ -81,6 +118,22 @@ mod tests {
         a.filename = "urlib3-2.31.0.tar.gz".into();
         let f = findings(&a, "typosquat");
         assert!(f[0].message.contains("imitates `urllib3`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn fires_on_a_squatted_dependency() {
+        // Error (issue 11): a clean-looking package that depends on a look-alike.
+        let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: reqeusts>=2.0\nRequires-Dist: click\n\n";
+        let f = findings(&Artifact::wheel("handy_tools", "1.0").with_metadata(md), "typosquat");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.contains("dependency") && f[0].message.contains("`requests`"),
+            "{}",
+            f[0].message
+        );
+        // No error: ordinary dependencies, extras and markers.
+        let md = "Metadata-Version: 2.1\nName: handy-tools\nVersion: 1.0\nRequires-Dist: requests[socks]>=2.0\nRequires-Dist: types-requests; extra == 'dev'\nRequires-Dist: flask-cors\nRequires-Dist: httpx2\nRequires-Dist: antio\n\n";
+        assert!(findings(&Artifact::wheel("handy_tools", "1.0").with_metadata(md), "typosquat").is_empty());
     }
 
     #[test]

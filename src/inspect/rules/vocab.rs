@@ -289,7 +289,13 @@ pub fn secret_kind(s: &str) -> Option<Secret> {
     } else {
         s
     };
+    if !path_like(text) {
+        return None;
+    }
     let kind = m.best(text)?;
+    if kind == Secret::Browser && is_program_path(text) {
+        return None;
+    }
     if kind == Secret::Messenger {
         let l = text.to_ascii_lowercase();
         if !(l.contains("telegram") || l.contains("steam")) {
@@ -297,6 +303,24 @@ pub fn secret_kind(s: &str) -> Option<Secret> {
         }
     }
     Some(kind)
+}
+
+/// A path, a file or folder name, or a short key naming one (`Login Data`,
+/// `Local Storage/leveldb`) — not prose: a log message such as
+/// `"Posting login data to %s"` names no credential store.
+fn path_like(s: &str) -> bool {
+    if s.contains('/') {
+        return !s.contains("%s") && !s.contains("{}") || s.split_whitespace().count() <= 4;
+    }
+    let words = s.split_whitespace().count();
+    words <= 3 && !s.contains("%s") && !s.contains("{}") && !s.ends_with(['.', '!', '?', ':'])
+}
+
+/// The path of a browser's program (`…\Application\brave.exe`): launching
+/// a browser reads no passwords.
+fn is_program_path(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    l.ends_with(".exe") || l.ends_with(".app") || l.contains("program files") || l.contains("/applications/")
 }
 
 /// Case-insensitive multi-pattern matcher: the label of the earliest-listed
@@ -326,6 +350,23 @@ impl<T: Copy> Matcher<T> {
     pub fn best(&self, text: &str) -> Option<T> {
         self.ac
             .find_overlapping_iter(text)
+            .map(|m| self.labels[m.pattern().as_usize()])
+            .min_by_key(|(_, rank)| *rank)
+            .map(|(l, _)| l)
+    }
+
+    /// Like [`Matcher::best`], counting only matches that start a host label or
+    /// word: `oast.` matches `x.oast.fun` and `//oast.me`, never `toast.com`.
+    pub fn best_bounded(&self, text: &str) -> Option<T> {
+        let bytes = text.as_bytes();
+        self.ac
+            .find_overlapping_iter(text)
+            .filter(|m| {
+                m.start() == 0 || {
+                    let b = bytes[m.start() - 1];
+                    !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                }
+            })
             .map(|m| self.labels[m.pattern().as_usize()])
             .min_by_key(|(_, rank)| *rank)
             .map(|(l, _)| l)
@@ -467,14 +508,14 @@ pub fn endpoint_kind(s: &str) -> Option<Endpoint> {
             (IPLOOKUP, Endpoint::IpLookup),
         ])
     });
-    match m.best(s) {
+    match m.best_bounded(s) {
         Some(Endpoint::Collector) => {
             // A collector host inside a URL, a bare host, or a short command line
             // (`nslookup $(whoami).x.oast.fun`), not a word in prose.
             let l = s.to_ascii_lowercase();
             let token = l
                 .split_whitespace()
-                .any(|t| COLLECTOR.iter().any(|p| t.contains(p)) && t.contains('.'));
+                .any(|t| t.contains('.') && m.best_bounded(t) == Some(Endpoint::Collector));
             (token && (l.contains("://") || !l.contains(' ') || l.split_whitespace().count() <= 6))
                 .then_some(Endpoint::Collector)
         }
@@ -577,6 +618,16 @@ pub fn is_strong_command(s: &str) -> bool {
 
 /// Commands that fetch or launch things from a shell.
 pub fn dangerous_command(s: &str) -> Option<&'static str> {
+    dangerous(s, true)
+}
+
+/// Like [`dangerous_command`] for one string inside a command's arguments (an
+/// argv item, a path): a bare `env` or `ls` there is a word, not a command.
+pub fn dangerous_fragment(s: &str) -> Option<&'static str> {
+    dangerous(s, false)
+}
+
+fn dangerous(s: &str, whole: bool) -> Option<&'static str> {
     const PATTERNS: &[(&str, &str)] = &[
         ("curl ", "curl"),
         ("wget ", "wget"),
@@ -630,7 +681,7 @@ pub fn dangerous_command(s: &str) -> Option<&'static str> {
     if netcat_exec(&l) {
         return Some("netcat");
     }
-    if let Some(what) = recon_command(&l) {
+    if let Some(what) = recon_command(&l, whole) {
         return Some(what);
     }
     // `python -c "import requests; ..."`: inline Python that talks to the network or decodes.
@@ -669,7 +720,7 @@ fn piped_shell(l: &str) -> bool {
 /// Whole commands that survey the machine or its user (`whoami`, `systeminfo`,
 /// `cat /etc/passwd`) or start a desktop program (`calc.exe`): nothing a build
 /// or a library needs, the first step of a probe or a proof of concept.
-fn recon_command(l: &str) -> Option<&'static str> {
+fn recon_command(l: &str, whole: bool) -> Option<&'static str> {
     const WHOLE: &[(&str, &str)] = &[
         ("whoami", "whoami (reconnaissance)"),
         ("whoami /all", "whoami (reconnaissance)"),
@@ -701,7 +752,7 @@ fn recon_command(l: &str) -> Option<&'static str> {
         ("open -a calculator", "a desktop program"),
     ];
     let t = l.trim();
-    if let Some((_, what)) = WHOLE.iter().find(|(c, _)| *c == t) {
+    if let Some((_, what)) = WHOLE.iter().find(|(c, _)| whole && *c == t) {
         return Some(what);
     }
     ["/etc/passwd", "/etc/shadow", "net user ", "systeminfo", "whoami /"]
@@ -802,6 +853,9 @@ pub fn secret_name(ident: &str) -> Option<SecretName> {
         "wif",
     ];
     if WALLET.iter().any(|w| n.contains(w)) && !n.contains("public") && !n.ends_with("path") && !n.ends_with("file") {
+        if service_key(ident) {
+            return Some(SecretName::Credential);
+        }
         return Some(SecretName::Wallet);
     }
     const CREDENTIAL: &[&str] = &[
@@ -817,6 +871,106 @@ pub fn secret_name(ident: &str) -> Option<SecretName> {
     ];
     (CREDENTIAL.iter().any(|w| n.contains(w)) && !n.ends_with("url") && !n.ends_with("type") && !n.ends_with("name"))
         .then_some(SecretName::Credential)
+}
+
+/// A private key qualified by the service it belongs to (`atlas_private_key`,
+/// `ssh_private_key`, `apiPrivateKey`): an API or SSH credential, not a
+/// wallet key. Wallet words (`eth_private_key`, `wallet_privkey`) and plain
+/// `private_key` stay wallet keys.
+fn service_key(ident: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in ident.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    let Some(i) = words
+        .iter()
+        .position(|w| w == "private" || w == "privkey" || w == "privatekey")
+    else {
+        return false;
+    };
+    const WALLETISH: &[&str] = &[
+        "self",
+        "wallet",
+        "eth",
+        "btc",
+        "sol",
+        "tron",
+        "trx",
+        "bnb",
+        "evm",
+        "web3",
+        "solana",
+        "ethereum",
+        "bitcoin",
+        "crypto",
+        "account",
+        "acct",
+        "signer",
+        "sender",
+        "owner",
+        "user",
+        "my",
+        "your",
+        "the",
+        "raw",
+        "hex",
+        "from",
+        "to",
+        "new",
+        "old",
+        "master",
+        "main",
+        "hot",
+        "priv",
+        "secret",
+        "key",
+        "keys",
+        "base58",
+        "b58",
+        "phantom",
+        "metamask",
+        "ton",
+        "sui",
+        "aptos",
+        "near",
+        "polygon",
+        "matic",
+        "arb",
+        "avax",
+        "x",
+        "pk",
+        "input",
+        "get",
+        "set",
+        "send",
+        "encrypted",
+        "decrypted",
+        "bip39",
+        "hd",
+        "seed",
+        "wif",
+        "coin",
+        "cold",
+    ];
+    words[..i]
+        .iter()
+        .any(|w| !WALLETISH.contains(&w.as_str()) && w.chars().any(|c| c.is_ascii_alphabetic()))
 }
 
 /// Where a send goes, when it goes somewhere no project service lives
@@ -876,4 +1030,78 @@ pub fn untrusted_host(s: &str) -> Option<&'static str> {
     TLDS.iter()
         .any(|t| host.ends_with(t))
         .then_some("a host under a throw-away top-level domain")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_match_on_label_boundaries() {
+        // Error: collector hosts as hosts.
+        for s in [
+            "https://abc.oast.fun/x",
+            "x.oast.me",
+            "nslookup $(whoami).x.oast.pro",
+            "https://webhook.site/abc",
+        ] {
+            assert_eq!(endpoint_kind(s), Some(Endpoint::Collector), "{s}");
+        }
+        // No error: the same letters inside another label (issue 11).
+        for s in [
+            "https://api.toast.com/v1",
+            "https://broast.example.org",
+            "https://mywebhook.sites.net",
+        ] {
+            assert_eq!(endpoint_kind(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn secret_stores_are_paths_not_prose() {
+        // Error: paths and names of credential stores.
+        for s in [
+            "Login Data",
+            r"Google\Chrome\User Data\Default\Login Data",
+            "{}/BraveSoftware/Brave-Browser/User Data",
+            "discord/Local Storage/leveldb",
+            "~/.aws/credentials",
+        ] {
+            assert!(secret_kind(s).is_some(), "{s}");
+        }
+        // No error: log messages and browser programs (issue 11).
+        for s in [
+            "Posting login data to %s",
+            "Could not read the login data from the server.",
+            r"C:\Program Files\BraveSoftware\Brave-Browser\Application\brave.exe",
+        ] {
+            assert_eq!(secret_kind(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn private_keys_of_services_are_credentials() {
+        for n in [
+            "private_key",
+            "privateKey",
+            "eth_private_key",
+            "wallet_privkey",
+            "self.private_key",
+            "mnemonic",
+        ] {
+            assert_eq!(secret_name(n), Some(SecretName::Wallet), "{n}");
+        }
+        for n in [
+            "atlas_private_key",
+            "ssh_private_key",
+            "apiPrivateKey",
+            "api_token",
+            "password",
+        ] {
+            assert_eq!(secret_name(n), Some(SecretName::Credential), "{n}");
+        }
+        for n in ["public_key", "key_path", "private_key_file", "token_url"] {
+            assert_eq!(secret_name(n), None, "{n}");
+        }
+    }
 }
