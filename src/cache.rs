@@ -17,15 +17,18 @@ pub enum Bucket {
     Interpreter,
     /// Downloads in progress (`.guard-<pid>-<random>.part`).
     Tmp,
+    /// Inspection results by sha256 and build: `inspections-v1/ab/<sha256>-<build>.json`.
+    Inspections,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 5] = [
+    pub const ALL: [Bucket; 6] = [
         Bucket::Artifacts,
         Bucket::Metadata,
         Bucket::Simple,
         Bucket::Interpreter,
         Bucket::Tmp,
+        Bucket::Inspections,
     ];
 
     /// The directory name.
@@ -36,6 +39,7 @@ impl Bucket {
             Bucket::Simple => "simple-v1",
             Bucket::Interpreter => "interpreter-v2",
             Bucket::Tmp => "tmp",
+            Bucket::Inspections => "inspections-v1",
         }
     }
 

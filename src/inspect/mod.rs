@@ -575,3 +575,200 @@ mod cap_tests {
         assert!(v.iter().all(|f| f.severity == Severity::High));
     }
 }
+
+/// Inspection results kept by artifact sha256, so a warm install does not
+/// analyse the same bytes again. The bytes are always read and hashed: a
+/// cached result is used only for the sha256 of the bytes read now, and only
+/// when it was made by this very build of guard (its rule ids, severities and
+/// executable). Anything unreadable or unexpected in the cache means: inspect.
+pub mod memo {
+    use std::path::{Path, PathBuf};
+
+    use serde::{Deserialize, Serialize};
+    use sha2::{Digest, Sha256};
+
+    use super::{inspect_bytes, rules, Finding, Inspected, Inspection, Severity};
+
+    #[derive(Serialize, Deserialize)]
+    struct Entry {
+        name: Option<String>,
+        version: Option<String>,
+        findings: Vec<Stored>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Stored {
+        rule: String,
+        severity: String,
+        file: Option<String>,
+        line: Option<u32>,
+        message: String,
+        snippet: Option<String>,
+    }
+
+    /// This build's identity: rule ids and severities, guard's version, and the
+    /// executable itself (a rebuilt binary never trusts an older result).
+    fn build_key() -> &'static str {
+        static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| {
+            let mut h = Sha256::new();
+            h.update(env!("CARGO_PKG_VERSION").as_bytes());
+            for m in rules::all_meta() {
+                h.update(m.id.as_bytes());
+                h.update(m.severity.as_str().as_bytes());
+            }
+            if let Some(meta) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
+                h.update(meta.len().to_le_bytes());
+                if let Ok(t) = meta.modified().and_then(|t| {
+                    t.duration_since(std::time::UNIX_EPOCH)
+                        .map_err(|e| std::io::Error::other(e.to_string()))
+                }) {
+                    h.update(t.as_nanos().to_le_bytes());
+                }
+            }
+            hex::encode(&h.finalize()[..12])
+        })
+    }
+
+    fn entry_path(dir: &Path, sha256: &str) -> PathBuf {
+        crate::cache::Bucket::Inspections
+            .under(dir)
+            .join(&sha256[..2])
+            .join(format!("{sha256}-{}.json", build_key()))
+    }
+
+    /// [`super::inspect_path`], with results kept under `cache_dir`.
+    pub fn inspect_path(path: &Path, cache_dir: &Path) -> Inspection {
+        let filename = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(_) => return super::inspect_path(path),
+        };
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let at = entry_path(cache_dir, &sha256);
+        if let Some(found) = load(&at) {
+            return Inspection {
+                name: found.0,
+                version: found.1,
+                findings: found.2,
+                inspected: Inspected {
+                    sha256,
+                    path: Some(path.to_path_buf()),
+                },
+            };
+        }
+        let mut inspection = inspect_bytes(&filename, &bytes);
+        inspection.inspected.path = Some(path.to_path_buf());
+        store(&at, &inspection);
+        inspection
+    }
+
+    type Loaded = (Option<String>, Option<String>, Vec<Finding>);
+
+    fn load(at: &Path) -> Option<Loaded> {
+        let entry: Entry = serde_json::from_slice(&std::fs::read(at).ok()?).ok()?;
+        let ids = rules::all_meta();
+        let mut findings = Vec::new();
+        for f in entry.findings {
+            // Only ids this build can emit; anything else means the entry is not ours.
+            let rule = ids.iter().map(|m| m.id).find(|id| *id == f.rule)?;
+            findings.push(Finding {
+                rule,
+                severity: Severity::parse(&f.severity)?,
+                file: f.file,
+                line: f.line,
+                message: f.message,
+                snippet: f.snippet,
+            });
+        }
+        Some((entry.name, entry.version, findings))
+    }
+
+    fn store(at: &Path, inspection: &Inspection) {
+        let entry = Entry {
+            name: inspection.name.clone(),
+            version: inspection.version.clone(),
+            findings: inspection
+                .findings
+                .iter()
+                .map(|f| Stored {
+                    rule: f.rule.to_string(),
+                    severity: f.severity.as_str().to_string(),
+                    file: f.file.clone(),
+                    line: f.line,
+                    message: f.message.clone(),
+                    snippet: f.snippet.clone(),
+                })
+                .collect(),
+        };
+        let (Some(dir), Ok(text)) = (at.parent(), serde_json::to_vec(&entry)) else {
+            return;
+        };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let tmp = dir.join(format!(".{}.{}.part", std::process::id(), rand_suffix()));
+        if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, at).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    fn rand_suffix() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_cached_result_is_used_only_for_the_same_bytes() {
+            let dir = tempfile::tempdir().unwrap();
+            let art = dir.path().join("evil-1.0.tar.gz");
+            std::fs::write(
+                &art,
+                crate::resolve::metadata::tests::sdist(&[(
+                    "evil-1.0/setup.py",
+                    "import base64\nexec(base64.b64decode('aW1wb3J0IG9z'))\n",
+                )]),
+            )
+            .unwrap();
+            let cache = dir.path().join("cache");
+            let first = inspect_path(&art, &cache);
+            let again = inspect_path(&art, &cache);
+            assert!(!first.findings.is_empty());
+            assert_eq!(first.findings, again.findings);
+            assert_eq!(first.inspected.sha256(), again.inspected.sha256());
+            // Other bytes under the same name: inspected afresh, not taken from the cache.
+            std::fs::write(
+                &art,
+                crate::resolve::metadata::tests::sdist(&[(
+                    "evil-1.0/PKG-INFO",
+                    "Metadata-Version: 2.2\nName: evil\nVersion: 1.0\n",
+                )]),
+            )
+            .unwrap();
+            let other = inspect_path(&art, &cache);
+            assert_ne!(other.inspected.sha256(), first.inspected.sha256());
+            assert!(!other.findings.iter().any(|f| f.rule == "exec-decoded-payload"));
+            // A damaged entry is ignored.
+            let entry = entry_path(&cache, first.inspected.sha256());
+            std::fs::write(&entry, "{not json").unwrap();
+            std::fs::write(
+                &art,
+                crate::resolve::metadata::tests::sdist(&[(
+                    "evil-1.0/setup.py",
+                    "import base64\nexec(base64.b64decode('aW1wb3J0IG9z'))\n",
+                )]),
+            )
+            .unwrap();
+            assert_eq!(inspect_path(&art, &cache).findings, first.findings);
+        }
+    }
+}

@@ -196,7 +196,7 @@ impl<'a> Steps<'a> {
 
     fn inspect_one(&self, d: &Downloaded, squat: Option<&String>, direct: Option<&String>) -> PlannedPackage {
         let (r, file, artifact) = (&d.resolved, &d.file, &d.artifact);
-        let (inspected, mut findings) = crate::inspect::inspect_path(&artifact.path).into_parts();
+        let (inspected, mut findings) = crate::inspect::memo::inspect_path(&artifact.path, &d.cache_dir).into_parts();
         let name = r.name.to_string();
         if let Some(message) = squat {
             findings.push(Finding {
@@ -458,6 +458,8 @@ struct Downloaded {
     build: bool,
     file: DistFile,
     artifact: Artifact,
+    /// Where inspection results are kept (by sha256).
+    cache_dir: PathBuf,
 }
 
 impl Session {
@@ -783,6 +785,7 @@ impl Session {
                 build: *build,
                 file,
                 artifact,
+                cache_dir: self.cache_path.clone(),
             });
         }
         Ok(out)
