@@ -44,8 +44,13 @@ impl Serve {
         let start = Instant::now();
         loop {
             let text = std::fs::read_to_string(&serve.log).unwrap_or_default();
-            if let Some(rest) = text.split("listening on http://").nth(1) {
-                serve.addr = rest.split('/').next().unwrap().to_string();
+            // Only a complete line: the log may be read while guard is still writing it.
+            if let Some((addr, _)) = text
+                .split("listening on http://")
+                .nth(1)
+                .and_then(|rest| rest.split_once("/simple/ "))
+            {
+                serve.addr = addr.to_string();
                 return serve;
             }
             if let Ok(Some(status)) = serve.child.try_wait() {
