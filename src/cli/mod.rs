@@ -315,8 +315,9 @@ pub struct ServeArgs {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
     #[arg(long, default_value = "127.0.0.1:3141", value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
-    /// Upstream index (repeatable; the first that has a project wins).
-    #[arg(long = "upstream", value_name = "URL", default_value = "https://pypi.org/simple/")]
+    /// Upstream index (repeatable; the first that has a project wins). Replaces
+    /// the policy's `[serve] search` list; default: the policy's, else PyPI.
+    #[arg(long = "upstream", value_name = "URL")]
     pub upstreams: Vec<String>,
     /// Look names matching PATTERN (`*` wildcards) up on URL only, never on the
     /// other upstreams (repeatable): `--pin 'acme-*=https://pypi.internal/simple/'`.
@@ -369,6 +370,13 @@ pub struct ReviewStore {
     /// The cache directory whose SQLite store to use (default: guard's).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Ask a running `guard serve` instead of the store (its `/-/reviews`
+    /// endpoints; needs a token of scope `review` in $GUARD_TOKEN or --token-file).
+    #[arg(long, value_name = "URL", env = "GUARD_SERVER")]
+    pub server: Option<String>,
+    /// A file holding the token for --server (default: $GUARD_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,7 +6,7 @@ mod policy;
 mod review;
 mod rules;
 mod scan;
-mod serve;
+pub(crate) mod serve;
 mod shell;
 
 use crate::cli::{Cli, Command, PolicyCommand};

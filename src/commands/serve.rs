@@ -1,4 +1,5 @@
-//! `guard serve`: parse the flags, open the store, run the server until
+//! `guard serve`: parse the flags, merge them with the policy's `[serve]`
+//! table, read the secrets it names, open the store, run the server until
 //! SIGINT or SIGTERM.
 
 use std::sync::Arc;
@@ -9,14 +10,52 @@ use url::Url;
 
 use crate::cli::ServeArgs;
 use crate::index::HttpOptions;
+use crate::policy::serve::{Secret, ServePolicy};
 use crate::policy::{self, Policy};
-use crate::serve::{self, Config};
+use crate::serve::{self, Access, Config, Token};
 use crate::ExitStatus;
 
+const PYPI: &str = "https://pypi.org/simple/";
+
 fn parse_url(s: &str, what: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(s).with_context(|| format!("invalid {what} URL `{s}`"))?;
+    let url = Url::parse(s).map_err(|e| anyhow::anyhow!("invalid {what} URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        bail!("invalid {what} URL `{s}`: only http and https upstreams are supported");
+        bail!(
+            "invalid {what} URL `{}`: only http and https upstreams are supported",
+            crate::index::http::redact(&url)
+        );
+    }
+    Ok(url)
+}
+
+/// A secret's value: never printed, only where it comes from.
+pub(crate) fn read_secret(s: &Secret, what: &str) -> anyhow::Result<String> {
+    let value = match s {
+        Secret::Env(var) => std::env::var(var).map_err(|_| {
+            anyhow::anyhow!("{what}: environment variable {var} is not set (the policy reads the secret from it)")
+        })?,
+        Secret::File(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("{what}: cannot read the secret from {}", path.display()))?,
+    };
+    let value = value.trim().to_string();
+    if value.is_empty() {
+        bail!("{what}: {} is empty", s.describe());
+    }
+    Ok(value)
+}
+
+/// The upstream URL of a policy upstream, with its credentials filled in.
+fn upstream_url(sp: &ServePolicy, name: &str) -> anyhow::Result<Url> {
+    let spec = sp
+        .upstream(name)
+        .with_context(|| format!("[serve] names upstream `{name}`, which is not defined"))?;
+    let mut url = spec.url.clone();
+    if let Some(user) = &spec.username {
+        let _ = url.set_username(user);
+        if let Some(secret) = &spec.password {
+            let pw = read_secret(secret, &format!("upstream `{name}`"))?;
+            let _ = url.set_password(Some(&pw));
+        }
     }
     Ok(url)
 }
@@ -26,11 +65,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
         Some(path) => policy::load(path)?,
         None => Policy::default(),
     };
-    let upstreams = args
-        .upstreams
-        .iter()
-        .map(|u| parse_url(u, "--upstream"))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    for w in &policy.warnings {
+        eprintln!("warning: {w}");
+    }
+    let sp = policy.serve.clone();
+    let upstreams = if !args.upstreams.is_empty() {
+        args.upstreams
+            .iter()
+            .map(|u| parse_url(u, "--upstream"))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    } else if !sp.upstreams.is_empty() {
+        sp.search
+            .iter()
+            .map(|n| upstream_url(&sp, n))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    } else {
+        vec![Url::parse(PYPI).expect("a valid URL")]
+    };
     let mut pins = Vec::new();
     for p in &args.pins {
         let Some((pattern, url)) = p.split_once('=') else {
@@ -41,6 +92,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
         }
         pins.push((pattern.trim().to_string(), parse_url(url.trim(), "--pin")?));
     }
+    for (pattern, name) in &sp.projects {
+        pins.push((pattern.clone(), upstream_url(&sp, name)?));
+    }
+    let mut tokens = Vec::new();
+    for t in &sp.tokens {
+        tokens.push(Token {
+            name: t.name.clone(),
+            secret: read_secret(&t.secret, &format!("token `{}`", t.name))?,
+            scope: t.scope,
+        });
+    }
+    let access = Access {
+        downloads: sp.downloads,
+        tokens,
+    };
     let cache_dir = match args.cache_dir.clone().or_else(crate::download::default_cache_dir) {
         Some(d) => d,
         None => bail!("no cache directory: pass --cache-dir (neither XDG_CACHE_HOME nor HOME is set)"),
@@ -62,6 +128,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
         store: Arc::from(store),
         http,
         page_ttl: Duration::from_secs(args.page_ttl),
+        access,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -187,6 +187,8 @@ pub struct Policy {
     pub locked: BTreeSet<String>,
     /// The files this policy was read from, lowest layer first.
     pub sources: Vec<PathBuf>,
+    /// `[serve]`: `guard serve`'s upstreams, pins and tokens (see `policy/serve.rs`).
+    pub serve: super::serve::ServePolicy,
     /// Non-fatal remarks (expired allow entries, ignored loosening of locked keys).
     pub warnings: Vec<String>,
 }
@@ -213,6 +215,7 @@ impl Default for Policy {
             locked: BTreeSet::new(),
             sources: Vec::new(),
             warnings: Vec::new(),
+            serve: Default::default(),
         }
     }
 }
@@ -286,6 +289,8 @@ struct Layer {
     non_interactive: Option<Verdict>,
     installer: Option<crate::cli::Installer>,
     locked: BTreeSet<String>,
+    /// A `[serve]` table replaces the lower layers' as a whole.
+    serve: Option<super::serve::ServePolicy>,
 }
 
 /// Every key that can be locked.
@@ -418,6 +423,9 @@ impl Layer {
         if let Some(v) = self.installer {
             // Not a loosening either way: both installers get the same hash-pinned files.
             p.installer = v;
+        }
+        if let Some(v) = self.serve {
+            p.serve = v;
         }
         ignored.dedup();
         p.warnings.extend(ignored);
@@ -778,8 +786,27 @@ fn check_root(c: &mut Checker<'_>, root: &Table<'_>, layer: &mut Layer, system: 
     c.keys(
         root,
         "",
-        &["verdict", "rules", "allow", "deny", "typosquat", "install", "locked"],
+        &[
+            "verdict",
+            "rules",
+            "allow",
+            "deny",
+            "typosquat",
+            "install",
+            "locked",
+            "serve",
+        ],
     );
+    if let Some(v) = root.get("serve") {
+        match super::serve::parse(v) {
+            Ok(s) => layer.serve = Some(s),
+            Err(mistakes) => {
+                for (at, message) in mistakes {
+                    c.error(at, message);
+                }
+            }
+        }
+    }
     if let Some(v) = root.get("verdict") {
         if let Some(t) = c.table(v, "verdict") {
             c.keys(t, "verdict", &["deny_at", "review_at", "combine"]);

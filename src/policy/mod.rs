@@ -3,6 +3,7 @@
 //! `verdict` decides.
 
 mod config;
+pub mod serve;
 mod verdict;
 
 pub use config::{

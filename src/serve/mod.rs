@@ -10,6 +10,9 @@
 //! approved version instead of failing. Upstream failures are answered with
 //! 502/504, a store failure with 503: never with an unapproved file.
 
+mod api;
+pub mod auth;
+mod log;
 pub mod pages;
 
 use std::collections::HashMap;
@@ -20,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
@@ -29,8 +33,11 @@ use url::Url;
 use crate::download::{CacheRoot, Downloader, Quiet};
 use crate::index::{DistFile, HttpOptions, IndexClient, IndexSettings};
 use crate::metadata::normalize;
+use crate::policy::serve::{glob, normalize_pattern};
 use crate::policy::{self, Candidate, Policy, Verdict};
 use crate::store::{self, AuditEvent, Review, Store, VerdictRecord};
+
+pub use auth::{Access, Token};
 
 /// Everything `guard serve` runs with.
 pub struct Config {
@@ -46,6 +53,8 @@ pub struct Config {
     pub http: HttpOptions,
     /// How long a project page from upstream is reused.
     pub page_ttl: Duration,
+    /// Tokens, and whether downloads need one.
+    pub access: Access,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +125,7 @@ struct State {
     verified: Mutex<HashMap<String, PathBuf>>,
     inspections: tokio::sync::Semaphore,
     who: String,
+    access: Access,
 }
 
 /// Runs the server until `shutdown` resolves, then finishes the requests in
@@ -127,7 +137,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
             return Ok(i);
         }
         let http = crate::index::Http::new(config.http.clone(), HashMap::new()).map_err(|e| Error::Upstream {
-            url: crate::index::http::redact(url),
+            url: public(url),
             message: e.to_string(),
         })?;
         let settings = IndexSettings {
@@ -136,7 +146,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
         };
         upstreams.push(Upstream {
             url: url.clone(),
-            shown: crate::index::http::redact(url),
+            shown: public(url),
             client: Arc::new(IndexClient::new(http, settings, None)),
         });
         Ok(upstreams.len() - 1)
@@ -166,6 +176,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
         verified: Mutex::default(),
         inspections: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         who: store::instance(),
+        access: config.access,
     });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -218,44 +229,25 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
     {
         eprintln!("guard serve: requests still running after 10 s; stopping anyway");
     }
+    log::flush();
     Ok(())
 }
 
-/// `acme-*` → `acme-*` with the name part normalized (`Acme_*` → `acme-*`).
-fn normalize_pattern(p: &str) -> String {
-    let mut out = String::with_capacity(p.len());
-    for c in p.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+/// An upstream URL as clients and logs may see it: no user name, no password.
+fn public(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
 }
 
-fn glob(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
-}
+/// Response bodies: small ones in memory, artifacts streamed from disk.
+type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+type Resp = Response<Body>;
 
-type Resp = Response<Full<Bytes>>;
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+}
 
 /// An answer other than a file or a page, with a one-line reason: it goes in
 /// the status line (pip prints it) and the body (for curl and logs).
@@ -273,13 +265,33 @@ impl Refusal {
     }
 }
 
+/// `https://user:****@host/…` → `https://host/…`: messages to clients name
+/// upstreams without their credentials (not even the user name).
+fn scrub(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("://") {
+        out.push_str(&rest[..i + 3]);
+        rest = &rest[i + 3..];
+        let end = rest
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '`' || c == '"' || c == '\'')
+            .unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn text(status: StatusCode, reason: &str) -> Resp {
+    let reason = &scrub(reason);
     let line: String = reason
         .chars()
         .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
         .take(300)
         .collect();
-    let mut resp = Response::new(Full::new(Bytes::from(format!("{reason}\n"))));
+    let mut resp = Response::new(full(format!("{reason}\n")));
     *resp.status_mut() = status;
     resp.headers_mut().insert(
         "content-type",
@@ -296,7 +308,7 @@ fn text(status: StatusCode, reason: &str) -> Resp {
 }
 
 fn body(content_type: &str, bytes: impl Into<Bytes>) -> Resp {
-    let mut resp = Response::new(Full::new(bytes.into()));
+    let mut resp = Response::new(full(bytes));
     if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
         resp.headers_mut().insert("content-type", v);
     }
@@ -305,44 +317,84 @@ fn body(content_type: &str, bytes: impl Into<Bytes>) -> Resp {
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Infallible> {
     let start = Instant::now();
-    let path = req.uri().path().to_string();
-    let accept = req
-        .headers()
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let resp = if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    let method = &parts.method;
+    let mut who = None;
+    let resp = if path.starts_with("/-/") {
+        match api::scope(path) {
+            None => text(StatusCode::NOT_FOUND, "guard serve: no such endpoint"),
+            Some(needs) => match state.access.check(parts.headers.get("authorization"), Some(needs)) {
+                Err(denied) => refuse(&denied),
+                Ok(None) => refuse(&auth::Denied::Missing),
+                Ok(Some(token)) => {
+                    who = Some(token.name.as_str());
+                    match api::route(&state, method, path, parts.uri.query(), body, token).await {
+                        Ok(r) => r,
+                        Err(refusal) => text(refusal.status, &refusal.reason),
+                    }
+                }
+            },
+        }
+    } else if method != hyper::Method::GET && method != hyper::Method::HEAD {
         text(StatusCode::METHOD_NOT_ALLOWED, "guard serve: only GET and HEAD")
+    } else if path == "/healthz" {
+        health(&state).await
     } else {
-        match route(&state, &path, accept.as_deref()).await {
-            Ok(r) => r,
-            Err(refusal) => text(refusal.status, &refusal.reason),
+        match state.access.check(parts.headers.get("authorization"), None) {
+            Err(denied) => refuse(&denied),
+            Ok(token) => {
+                who = token.map(|t| t.name.as_str());
+                let accept = parts.headers.get("accept").and_then(|v| v.to_str().ok());
+                match route(&state, path, accept).await {
+                    Ok(r) => r,
+                    Err(refusal) => text(refusal.status, &refusal.reason),
+                }
+            }
         }
     };
-    eprintln!(
-        "{}",
-        serde_json::json!({
-            "at": store::now(),
-            "method": req.method().as_str(),
-            "path": path,
-            "status": resp.status().as_u16(),
-            "ms": (start.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
-        })
-    );
+    // Built by hand: this runs for every request.
+    let mut line = String::with_capacity(128 + path.len());
+    line.push_str("{\"at\":");
+    line.push_str(&store::now().to_string());
+    line.push_str(",\"method\":");
+    line.push_str(&log::quote(method.as_str()));
+    line.push_str(",\"path\":");
+    line.push_str(&log::quote(path));
+    line.push_str(",\"status\":");
+    line.push_str(&resp.status().as_u16().to_string());
+    if let Some(w) = who {
+        line.push_str(",\"token\":");
+        line.push_str(&log::quote(w));
+    }
+    line.push_str(&format!(",\"ms\":{:.1}}}", start.elapsed().as_secs_f64() * 1000.0));
+    log::line(line);
     Ok(resp)
 }
 
-async fn route(state: &Arc<State>, path: &str, accept: Option<&str>) -> Result<Resp, Refusal> {
-    if path == "/healthz" {
-        let st = state.store.clone();
-        return match blocking(move || st.verdict("", "")).await {
-            Ok(_) => Ok(text(StatusCode::OK, "ok")),
-            Err(e) => Err(Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("guard serve: {e}"),
-            )),
-        };
+/// 401 (with a challenge pip and uv answer with the URL's credentials) or 403.
+fn refuse(denied: &auth::Denied) -> Resp {
+    if denied.unauthorized() {
+        let mut r = text(StatusCode::UNAUTHORIZED, &denied.message());
+        r.headers_mut().insert(
+            "www-authenticate",
+            hyper::header::HeaderValue::from_static("Basic realm=\"guard serve\", charset=\"UTF-8\""),
+        );
+        r
+    } else {
+        text(StatusCode::FORBIDDEN, &denied.message())
     }
+}
+
+async fn health(state: &Arc<State>) -> Resp {
+    let st = state.store.clone();
+    match blocking(move || st.verdict("", "")).await {
+        Ok(_) => text(StatusCode::OK, "ok"),
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, &format!("guard serve: {e}")),
+    }
+}
+
+async fn route(state: &Arc<State>, path: &str, accept: Option<&str>) -> Result<Resp, Refusal> {
     if path == "/simple" || path == "/simple/" || path == "/" {
         let kind = pages::negotiate(accept).ok_or_else(not_acceptable)?;
         return Ok(page(kind, pages::root(kind)));
@@ -920,7 +972,7 @@ async fn inspect_and_store(
         };
         let st = state.store.clone();
         let stored = blocking(move || st.put_verdict(&record)).await.map_err(store_down)?;
-        eprintln!(
+        log::line(format!(
             "{}",
             serde_json::json!({
                 "at": store::now(),
@@ -931,7 +983,7 @@ async fn inspect_and_store(
                 "reason": reason,
                 "ms": started.elapsed().as_millis() as u64,
             })
-        );
+        ));
         audit(
             state,
             "inspected",

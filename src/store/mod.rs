@@ -11,7 +11,7 @@ mod sqlite;
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use pg::Postgres;
 pub use sqlite::Sqlite;
@@ -27,7 +27,7 @@ pub enum Error {
 }
 
 /// The inspection outcome of one artifact under one rule set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictRecord {
     pub sha256: String,
     pub ruleset: String,
@@ -48,7 +48,7 @@ pub struct VerdictRecord {
 }
 
 /// A person's decision about `name` `version`, or a pending request for one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     pub name: String,
     pub version: String,
@@ -73,7 +73,7 @@ impl Review {
 }
 
 /// One audit log line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub at: i64,
     pub who: String,

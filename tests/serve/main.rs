@@ -3,6 +3,7 @@
 //! real uv as clients, and (postgres.rs) a throw-away PostgreSQL cluster.
 //! Nothing leaves the machine; no package code is run by guard.
 
+mod access;
 #[path = "../common/mod.rs"]
 mod common;
 mod postgres;
@@ -24,12 +25,18 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(cache: &Path, args: &[&str]) -> Serve {
+        Serve::start_env(cache, args, &[])
+    }
+
+    /// With extra environment variables (token secrets).
+    pub fn start_env(cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Serve {
         std::fs::create_dir_all(cache).unwrap();
         let log = cache.with_extension(format!("{}.log", std::process::id()));
         let child = Command::new(env!("CARGO_BIN_EXE_guard"))
             .args(["serve", "--listen", "127.0.0.1:0", "--cache-dir"])
             .arg(cache)
             .args(args)
+            .envs(env.iter().copied())
             .env_remove("GUARD_DATABASE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -130,14 +137,21 @@ impl Reply {
 
 /// A plain HTTP/1.1 GET (Connection: close).
 pub fn get(addr: &str, path: &str, accept: Option<&str>) -> Reply {
+    let accept = accept.map(|a| format!("Accept: {a}\r\n")).unwrap_or_default();
+    request(addr, "GET", path, &accept, b"")
+}
+
+/// One HTTP/1.1 request; `headers` are complete `Name: value\r\n` lines.
+pub fn request(addr: &str, method: &str, path: &str, headers: &str, body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let accept = accept.map(|a| format!("Accept: {a}\r\n")).unwrap_or_default();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
     )
     .unwrap();
+    s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -166,7 +180,7 @@ pub fn guard(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn venv(dir: &Path) -> PathBuf {
+pub fn venv(dir: &Path) -> PathBuf {
     let venv = dir.join("venv");
     let ok = Command::new("python3")
         .args(["-m", "venv"])
@@ -190,7 +204,7 @@ fn uv() -> PathBuf {
         .expect("uv is needed for these tests: `pip install uv` (.ci/run does)")
 }
 
-fn pip(python: &Path, index: &str, args: &[&str]) -> Output {
+pub fn pip(python: &Path, index: &str, args: &[&str]) -> Output {
     Command::new(python)
         .args([
             "-m",
@@ -225,7 +239,7 @@ fn uv_install(python: &Path, cache: &Path, index: &str, args: &[&str]) -> Output
         .unwrap()
 }
 
-fn both(out: &Output) -> String {
+pub fn both(out: &Output) -> String {
     format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -280,7 +294,7 @@ pub fn plain_sdist(name: &str) -> (String, Vec<u8>) {
     )
 }
 
-fn file_path(reply: &Reply, filename: &str) -> String {
+pub fn file_path(reply: &Reply, filename: &str) -> String {
     let page: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     let url = page["files"]
         .as_array()
