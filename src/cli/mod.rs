@@ -40,12 +40,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Add guard's shell integration to your shell's start-up file (idempotent).
+    /// Add guard's shell integration to your shell's start-up file, or (`--index
+    /// URL`) point pip and uv at a `guard serve` index (idempotent).
     Setup(SetupArgs),
     /// Remove guard's shell integration from your shell's start-up files.
     Teardown(SetupArgs),
-    /// Check that `pip install` is routed through guard in this shell and pip is usable.
-    Doctor,
+    /// Check that `pip install` is routed through guard in this shell and pip is
+    /// usable, and that pip, uv and pdm use the `guard serve` index and it answers.
+    Doctor(DoctorArgs),
     /// Serve a guarded package index (PEP 503/691) in front of upstream indexes.
     Serve(Box<ServeArgs>),
     /// Pending reviews of `guard serve` and people's decisions about them.
@@ -82,9 +84,21 @@ pub enum Shell {
 
 #[derive(Debug, clap::Args)]
 pub struct SetupArgs {
-    /// Shells to set up (default: the one in $SHELL).
+    /// Shells to set up (default: the one in $SHELL; none when --index is given).
     #[arg(long, value_enum)]
     pub shell: Vec<Shell>,
+    /// A `guard serve` index (`http://host:3141/simple/`) to write into pip's
+    /// user `pip.conf` and uv's `uv.toml`; prints the lines for poetry and pdm.
+    #[arg(long, value_name = "URL")]
+    pub index: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Check the clients against this `guard serve` index only (default: the
+    /// shell integration, and the index `guard setup --index` wrote, if any).
+    #[arg(long, value_name = "URL")]
+    pub index: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,6 +1,7 @@
 //! Orchestration of each subcommand: no parsing or scanning logic lives here.
 
 mod check_name;
+mod clients;
 mod install;
 mod policy;
 mod review;
@@ -23,7 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::ShellInit { shell } => shell::init(shell),
         Command::Setup(args) => shell::setup(args),
         Command::Teardown(args) => shell::teardown(args),
-        Command::Doctor => shell::doctor(),
+        Command::Doctor(args) => clients::doctor(args),
         Command::Serve(args) => serve::run(*args),
         Command::Review(cmd) => review::run(cmd),
         Command::Shim { program, args } => shell::shim(&program, args),

@@ -35,6 +35,12 @@ fn shells(args: &SetupArgs) -> anyhow::Result<Vec<Shell>> {
 }
 
 pub fn setup(args: SetupArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(url) = &args.index {
+        super::clients::setup(url)?;
+        if args.shell.is_empty() {
+            return Ok(ExitStatus::Success);
+        }
+    }
     let guard = guard_exe()?;
     let home = home()?;
     for shell in shells(&args)? {

@@ -12,6 +12,7 @@
 
 mod api;
 pub mod auth;
+pub mod clients;
 mod log;
 pub mod pages;
 

@@ -7,6 +7,7 @@ mod access;
 #[path = "../common/mod.rs"]
 mod common;
 mod postgres;
+mod setup;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -193,7 +194,7 @@ pub fn venv(dir: &Path) -> PathBuf {
 }
 
 /// The uv that `.ci/run` installs (GUARD_UV, else `uv` on PATH).
-fn uv() -> PathBuf {
+pub fn uv() -> PathBuf {
     if let Some(p) = std::env::var_os("GUARD_UV") {
         return PathBuf::from(p);
     }
