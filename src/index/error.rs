@@ -23,6 +23,9 @@ pub enum Error {
     },
     #[error("{url} answered HTTP {status}{}", retried_note(*.attempts))]
     Status { url: String, status: u16, attempts: u32 },
+    /// A 403 with a one-line text reason (`guard serve` refusing a file).
+    #[error("{url} answered HTTP {status}: {reason}")]
+    Refused { url: String, status: u16, reason: String },
     #[error(
         "{url} answered HTTP {status} and asks to retry after {asked} s; guard waits at most {limit} s (try again later)"
     )]

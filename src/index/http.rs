@@ -183,6 +183,15 @@ impl Http {
                         tokio::time::sleep(wait).await;
                         continue;
                     }
+                    if status == StatusCode::FORBIDDEN {
+                        if let Some(reason) = refusal_reason(resp).await {
+                            return Err(Error::Refused {
+                                url: redact(url),
+                                status: status.as_u16(),
+                                reason,
+                            });
+                        }
+                    }
                     return Err(Error::Status {
                         url: redact(url),
                         status: status.as_u16(),
@@ -338,6 +347,32 @@ fn host_key(url: &Url) -> String {
 }
 
 /// The URL without its password, for messages.
+/// The first line of a short `text/plain` 403 body (a guarded index says why
+/// it refuses a file there), printable characters only.
+async fn refusal_reason(resp: Response) -> Option<String> {
+    let plain = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || resp.content_length().is_some_and(|n| n > 4096) {
+        return None;
+    }
+    let body = tokio::time::timeout(std::time::Duration::from_secs(5), resp.bytes())
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let line: String = text
+        .lines()
+        .next()?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(500)
+        .collect();
+    (!line.trim().is_empty()).then(|| line.trim().to_string())
+}
+
 pub fn redact(url: &Url) -> String {
     let mut u = url.clone();
     if u.password().is_some() {

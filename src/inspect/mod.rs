@@ -101,6 +101,34 @@ pub fn inspect_path(path: &Path) -> Inspection {
     inspection
 }
 
+/// A file a trusted `guard serve` index already inspected and approved (the
+/// policy's `[serve] trusted_indexes`): its bytes are read and hashed here,
+/// so the plan still pins exactly them, but not analysed again. Unreadable
+/// bytes become an `unreadable-archive` finding as in [`inspect_path`].
+pub fn served_path(path: &Path) -> Inspection {
+    let filename = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (name, version) = metadata::from_filename(&filename);
+    let (sha256, findings) = match std::fs::read(path) {
+        Ok(bytes) => (hex::encode(Sha256::digest(&bytes)), Vec::new()),
+        Err(e) => (
+            String::new(),
+            vec![unreadable(format!("cannot read {}: {e}", path.display()))],
+        ),
+    };
+    Inspection {
+        name,
+        version,
+        findings,
+        inspected: Inspected {
+            sha256,
+            path: Some(path.to_path_buf()),
+        },
+    }
+}
+
 /// Inspects an artifact held in memory. `filename` decides the format.
 pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     let sha256 = hex::encode(Sha256::digest(bytes));

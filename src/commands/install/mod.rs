@@ -164,6 +164,12 @@ impl<'a> Steps<'a> {
         fetched: &[Fetched],
     ) -> anyhow::Result<Vec<PlannedPackage>> {
         let shown: HashMap<String, String> = fetched.iter().map(|f| (f.name.to_string(), f.shown.clone())).collect();
+        let trusted = downloaded.iter().filter(|d| self.trusted(d)).count();
+        if trusted > 0 {
+            self.printer.info(&format!(
+                "{trusted} file(s) from a trusted guard serve index: its verdicts are used, the files are hashed but not inspected again (policy [serve] trusted_indexes)"
+            ));
+        }
         let pool = crate::inspect::thread_pool(None).context("failed to start the scanning threads")?;
         let packages: Vec<PlannedPackage> = pool.install(|| {
             downloaded
@@ -194,9 +200,26 @@ impl<'a> Steps<'a> {
         Ok(packages)
     }
 
+    /// Whether `d` came from a `guard serve` index the policy trusts.
+    fn trusted(&self, d: &Downloaded) -> bool {
+        d.resolved
+            .index
+            .as_deref()
+            .and_then(|i| url::Url::parse(i).ok())
+            .is_some_and(|i| self.policy.serve.trusts(&i))
+    }
+
     fn inspect_one(&self, d: &Downloaded, squat: Option<&String>, direct: Option<&String>) -> PlannedPackage {
         let (r, file, artifact) = (&d.resolved, &d.file, &d.artifact);
-        let (inspected, mut findings) = crate::inspect::memo::inspect_path(&artifact.path, &d.cache_dir).into_parts();
+        // A `guard serve` index the policy trusts has inspected and approved
+        // what it served: the bytes are hashed, not analysed again.
+        let trusted = direct.is_none() && self.trusted(d);
+        let inspection = if trusted {
+            crate::inspect::served_path(&artifact.path)
+        } else {
+            crate::inspect::memo::inspect_path(&artifact.path, &d.cache_dir)
+        };
+        let (inspected, mut findings) = inspection.into_parts();
         let name = r.name.to_string();
         if let Some(message) = squat {
             findings.push(Finding {
