@@ -13,11 +13,13 @@
 mod api;
 pub mod auth;
 pub mod clients;
+mod files;
 mod log;
 pub mod pages;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -121,9 +123,9 @@ struct State {
     /// One inspection per sha256 at a time in this process.
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Stored verdicts seen by this process (immutable per sha256 and rule set).
-    verdicts: Mutex<HashMap<String, VerdictRecord>>,
-    /// Artifacts whose bytes on disk were verified (sha256 → path).
-    verified: Mutex<HashMap<String, PathBuf>>,
+    verdicts: Mutex<HashMap<String, Arc<VerdictRecord>>>,
+    /// Artifacts whose bytes on disk were verified (sha256 → path and what it looked like then).
+    verified: Mutex<HashMap<String, (PathBuf, files::Fingerprint)>>,
     inspections: tokio::sync::Semaphore,
     who: String,
     access: Access,
@@ -777,9 +779,15 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
             format!("guard: {n} {v} ({filename}) denied: {}", record.reason),
         ));
     }
-    let bytes = artifact_bytes(state, sha, upstream, &f).await?;
-    let mut resp = body("application/octet-stream", bytes);
-    resp.headers_mut().insert(
+    let (body, len) = artifact_body(state, sha, upstream, &f).await?;
+    let mut resp = Response::new(body);
+    let headers = resp.headers_mut();
+    headers.insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert("content-length", hyper::header::HeaderValue::from(len));
+    headers.insert(
         "cache-control",
         hyper::header::HeaderValue::from_static("private, max-age=0, must-revalidate"),
     );
@@ -802,13 +810,59 @@ async fn audit(state: &Arc<State>, event: &str, name: &str, version: &str, sha: 
     }
 }
 
-/// The verified bytes of an artifact, fetched from upstream into the cache if needed.
-async fn artifact_bytes(state: &Arc<State>, sha: &str, upstream: usize, f: &DistFile) -> Result<Vec<u8>, Refusal> {
+/// The response body of a verified artifact and its length: the hot path,
+/// one blocking hop for a file already verified.
+async fn artifact_body(state: &Arc<State>, sha: &str, upstream: usize, f: &DistFile) -> Result<(Body, u64), Refusal> {
+    let read_error = |e: std::io::Error| {
+        Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("guard serve: cannot read {}: {e}", f.filename),
+        )
+    };
     let known = state.verified.lock().unwrap().get(sha).cloned();
-    if let Some(path) = known {
-        if let Ok(bytes) = tokio::fs::read(&path).await {
-            if hex::encode(Sha256::digest(&bytes)) == sha {
-                return Ok(bytes);
+    if let Some((path, fp)) = known {
+        let s = sha.to_string();
+        let opened = tokio::task::spawn_blocking(move || {
+            let (file, now) = files::open_verified(&path, &s, Some(fp)).ok()?;
+            Some((files::body(file, now.len), now))
+        })
+        .await
+        .ok()
+        .flatten();
+        match opened {
+            Some((body, now)) if now == fp => return Ok((body.map_err(read_error)?, now.len)),
+            // Re-verified with a new fingerprint, or gone: check it again below.
+            _ => {
+                state.verified.lock().unwrap().remove(sha);
+            }
+        }
+    }
+    let (file, len) = artifact_file(state, sha, upstream, f).await?;
+    let body = tokio::task::spawn_blocking(move || files::body(file, len))
+        .await
+        .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("guard serve: {e}")))?
+        .map_err(read_error)?;
+    Ok((body, len))
+}
+
+/// An open handle on the verified artifact and its length, fetched from
+/// upstream into the cache first if needed. Never reads it whole.
+async fn artifact_file(
+    state: &Arc<State>,
+    sha: &str,
+    upstream: usize,
+    f: &DistFile,
+) -> Result<(std::fs::File, u64), Refusal> {
+    let known = state.verified.lock().unwrap().get(sha).cloned();
+    if let Some((path, fp)) = known {
+        let s = sha.to_string();
+        let opened = tokio::task::spawn_blocking(move || files::open_verified(&path, &s, Some(fp)))
+            .await
+            .ok()
+            .and_then(Result::ok);
+        if let Some((file, now)) = opened {
+            if now == fp {
+                return Ok((file, now.len));
             }
         }
         state.verified.lock().unwrap().remove(sha);
@@ -821,23 +875,20 @@ async fn artifact_bytes(state: &Arc<State>, sha: &str, upstream: usize, f: &Dist
         Arc::new(Quiet),
     );
     let artifact = downloader.fetch(f).await.map_err(|e| download_error(&e))?;
-    let bytes = tokio::fs::read(&artifact.path).await.map_err(|e| {
-        Refusal::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("guard serve: cannot read {}: {e}", artifact.path.display()),
-        )
-    })?;
-    if hex::encode(Sha256::digest(&bytes)) != sha {
-        return Err(Refusal::new(
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "guard serve: {} changed on disk after verification",
-                artifact.path.display()
-            ),
-        ));
-    }
-    state.verified.lock().unwrap().insert(sha.to_string(), artifact.path);
-    Ok(bytes)
+    let (path, s) = (artifact.path.clone(), sha.to_string());
+    let (file, fp) = tokio::task::spawn_blocking(move || files::open_verified(&path, &s, None))
+        .await
+        .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("guard serve: {e}")))?
+        .map_err(|e| match e {
+            files::Error::Changed { .. } => Refusal::new(StatusCode::BAD_GATEWAY, format!("guard serve: {e}")),
+            files::Error::Io { .. } => Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("guard serve: {e}")),
+        })?;
+    state
+        .verified
+        .lock()
+        .unwrap()
+        .insert(sha.to_string(), (artifact.path, fp));
+    Ok((file, fp.len))
 }
 
 /// The stored verdict for `sha`, inspecting the artifact first if no replica has.
@@ -847,7 +898,7 @@ async fn verdict_of(
     name: &str,
     upstream: usize,
     f: &DistFile,
-) -> Result<VerdictRecord, Refusal> {
+) -> Result<Arc<VerdictRecord>, Refusal> {
     let get = |state: &Arc<State>| {
         let st = state.store.clone();
         let (s, r) = (sha.to_string(), state.ruleset.clone());
@@ -857,6 +908,7 @@ async fn verdict_of(
         return Ok(v.clone());
     }
     if let Some(v) = get(state).await.map_err(store_down)? {
+        let v = Arc::new(v);
         state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
         return Ok(v);
     }
@@ -894,7 +946,8 @@ async fn verdict_of(
         }
         inspected
     }
-    .await;
+    .await
+    .map(Arc::new);
     if let Ok(v) = &result {
         state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
     }
@@ -913,7 +966,7 @@ async fn inspect_and_store(
     f: &DistFile,
 ) -> Result<VerdictRecord, Refusal> {
     {
-        let bytes = artifact_bytes(state, sha, upstream, f).await?;
+        let (file, _) = artifact_file(state, sha, upstream, f).await?;
         let _permit = state
             .inspections
             .acquire()
@@ -921,14 +974,29 @@ async fn inspect_and_store(
             .map_err(|_| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "guard serve: shutting down"))?;
         let filename = f.filename.clone();
         let started = Instant::now();
-        let inspection = tokio::task::spawn_blocking(move || crate::inspect::inspect_bytes(&filename, &bytes))
-            .await
-            .map_err(|e| {
-                Refusal::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("guard serve: inspection of {} failed: {e}", f.filename),
-                )
-            })?;
+        let expected = sha.to_string();
+        // The bytes inspected are hashed again: exactly the verified ones, or no verdict.
+        let inspection = tokio::task::spawn_blocking(move || {
+            let mut bytes = Vec::new();
+            (&file).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+            let inspection = crate::inspect::inspect_bytes(&filename, &bytes);
+            if inspection.sha256() != expected {
+                return Err(format!(
+                    "the file changed while it was read (sha256 {})",
+                    inspection.sha256()
+                ));
+            }
+            Ok(inspection)
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
+        .map_err(|e| {
+            Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("guard serve: inspection of {} failed: {e}", f.filename),
+            )
+        })?;
         let (n, v) = name_version(f, name);
         let mut findings = inspection.findings;
         // Release age is decided per request (it changes with time), not stored.
