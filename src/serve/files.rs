@@ -96,15 +96,20 @@ pub fn open_verified(
     Ok((file, fp))
 }
 
+/// The rest of a small file (at most `len` bytes), in one piece.
+pub fn read_small(file: std::fs::File, len: u64) -> Result<Bytes, std::io::Error> {
+    let mut buf = Vec::with_capacity(len as usize);
+    (&file).take(len).read_to_end(&mut buf)?;
+    Ok(Bytes::from(buf))
+}
+
 /// The response body for a verified file of `len` bytes: one piece when
 /// small, otherwise streamed in [`CHUNK`]s so memory per request is bounded.
 /// A file shorter than `len` ends the body early (the client sees a short
 /// read against Content-Length, never other bytes).
 pub fn body(file: std::fs::File, len: u64) -> Result<Body, std::io::Error> {
     if len <= CHUNK as u64 {
-        let mut buf = Vec::with_capacity(len as usize);
-        (&file).take(len).read_to_end(&mut buf)?;
-        return Ok(super::full(buf));
+        return Ok(super::full(read_small(file, len)?));
     }
     let file = tokio::fs::File::from_std(file);
     let stream = futures_util::stream::unfold((Some(file), len), |(file, left)| async move {

@@ -83,5 +83,37 @@ pub fn flush() {
 
 /// A JSON string literal (quotes included).
 pub fn quote(s: &str) -> String {
-    serde_json::Value::from(s).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// Appends `s` as a JSON string literal (per request: no intermediate values).
+pub fn push_quoted(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quotes_like_serde_json() {
+        for s in ["plain", "a\"b\\c", "tab\tnew\nline\u{1}", "ünïcode /files/x"] {
+            assert_eq!(super::quote(s), serde_json::Value::from(s).to_string());
+        }
+    }
 }

@@ -102,8 +102,31 @@ struct ProjectFiles {
     versions: Vec<String>,
 }
 
-/// A rendered page: (project, media type).
-type PageKey = (String, &'static str);
+/// A file guard learned from an upstream page.
+struct Known {
+    /// The project, normalized.
+    name: String,
+    /// Index into `State::upstreams`.
+    upstream: usize,
+    file: DistFile,
+}
+
+/// Artifacts up to this size are kept in memory once verified…
+const HOT_FILE: u64 = 256 * 1024;
+/// …up to this many bytes in all (then they are read from disk each time).
+const HOT_BYTES: usize = 64 << 20;
+
+/// A project's rendered pages, one slot per media type (see [`slot`]): when
+/// its upstream page was fetched, and the body.
+type Rendered = [Option<(Instant, Bytes)>; 3];
+
+fn slot(kind: &str) -> usize {
+    match kind {
+        pages::JSON => 0,
+        pages::HTML_V1 => 1,
+        _ => 2,
+    }
+}
 
 struct State {
     upstreams: Vec<Upstream>,
@@ -117,9 +140,11 @@ struct State {
     page_ttl: Duration,
     projects: Mutex<HashMap<String, Arc<ProjectFiles>>>,
     /// Rendered pages: (project, media type) → (when, body), for the page TTL.
-    rendered: Mutex<HashMap<PageKey, (Instant, Bytes)>>,
-    /// sha256 → (project, upstream index, file), learned from pages.
-    files: Mutex<HashMap<String, (String, usize, DistFile)>>,
+    rendered: Mutex<HashMap<String, Rendered>>,
+    /// sha256 → the file, learned from pages.
+    files: Mutex<HashMap<String, Arc<Known>>>,
+    /// Small verified artifacts kept in memory (sha256 → bytes), at most [`HOT_BYTES`] in all.
+    hot: Mutex<(usize, HashMap<String, Bytes>)>,
     /// One inspection per sha256 at a time in this process.
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Stored verdicts seen by this process (immutable per sha256 and rule set).
@@ -174,6 +199,7 @@ pub async fn run(config: Config, shutdown: impl std::future::Future<Output = ()>
         projects: Mutex::default(),
         rendered: Mutex::default(),
         files: Mutex::default(),
+        hot: Mutex::default(),
         inflight: Mutex::default(),
         verdicts: Mutex::default(),
         verified: Mutex::default(),
@@ -361,14 +387,14 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Infal
     line.push_str("{\"at\":");
     line.push_str(&store::now().to_string());
     line.push_str(",\"method\":");
-    line.push_str(&log::quote(method.as_str()));
+    log::push_quoted(&mut line, method.as_str());
     line.push_str(",\"path\":");
-    line.push_str(&log::quote(path));
+    log::push_quoted(&mut line, path);
     line.push_str(",\"status\":");
     line.push_str(&resp.status().as_u16().to_string());
     if let Some(w) = who {
         line.push_str(",\"token\":");
-        line.push_str(&log::quote(w));
+        log::push_quoted(&mut line, w);
     }
     line.push_str(&format!(",\"ms\":{:.1}}}", start.elapsed().as_secs_f64() * 1000.0));
     log::line(line);
@@ -433,7 +459,9 @@ fn not_acceptable() -> Refusal {
 }
 
 fn page(kind: &'static str, text: impl Into<Bytes>) -> Resp {
-    let mut resp = body(kind, text);
+    let mut resp = Response::new(full(text));
+    resp.headers_mut()
+        .insert("content-type", hyper::header::HeaderValue::from_static(kind));
     resp.headers_mut()
         .insert("vary", hyper::header::HeaderValue::from_static("Accept"));
     resp.headers_mut()
@@ -533,7 +561,14 @@ async fn project_files(state: &Arc<State>, name: &str) -> Result<Arc<ProjectFile
     {
         let mut map = state.files.lock().unwrap();
         for (sha, f) in &files {
-            map.insert(sha.clone(), (name.to_string(), upstream, f.clone()));
+            map.insert(
+                sha.clone(),
+                Arc::new(Known {
+                    name: name.to_string(),
+                    upstream,
+                    file: f.clone(),
+                }),
+            );
         }
     }
     let p = Arc::new(ProjectFiles {
@@ -591,15 +626,21 @@ fn name_version(f: &DistFile, project: &str) -> (String, String) {
 /// Drops a project's cached pages (a file on it was just refused).
 fn forget(state: &State, name: &str) {
     state.projects.lock().unwrap().remove(name);
-    state.rendered.lock().unwrap().retain(|(n, _), _| n != name);
+    state.rendered.lock().unwrap().remove(name);
 }
 
 async fn project_page(state: &Arc<State>, name: &str, kind: &'static str) -> Result<Resp, Refusal> {
-    let key = (name.to_string(), kind);
-    if let Some((when, text)) = state.rendered.lock().unwrap().get(&key) {
-        if when.elapsed() < state.page_ttl {
-            return Ok(page(kind, text.clone()));
-        }
+    // The hot path: a lookup by &str, a reference count, no allocation.
+    let cached = state
+        .rendered
+        .lock()
+        .unwrap()
+        .get(name)
+        .and_then(|r| r[slot(kind)].as_ref())
+        .filter(|(when, _)| when.elapsed() < state.page_ttl)
+        .map(|(_, text)| text.clone());
+    if let Some(text) = cached {
+        return Ok(page(kind, text));
     }
     let project = project_files(state, name).await?;
     let mut listed = Vec::new();
@@ -638,19 +679,16 @@ async fn project_page(state: &Arc<State>, name: &str, kind: &'static str) -> Res
     } else {
         pages::project_html(name, &listed)
     });
-    state
-        .rendered
-        .lock()
-        .unwrap()
-        .insert(key, (project.fetched, text.clone()));
+    state.rendered.lock().unwrap().entry(name.to_string()).or_default()[slot(kind)] =
+        Some((project.fetched, text.clone()));
     Ok(page(kind, text))
 }
 
 /// The upstream file behind `/files/<sha>/<filename>`, from a page this process
 /// served or (another replica served the page) from the project's page now.
-async fn lookup(state: &Arc<State>, sha: &str, filename: &str) -> Result<(String, usize, DistFile), Refusal> {
+async fn lookup(state: &Arc<State>, sha: &str, filename: &str) -> Result<Arc<Known>, Refusal> {
     let known = state.files.lock().unwrap().get(sha).cloned();
-    if let Some(k) = known.filter(|k| k.2.filename == filename) {
+    if let Some(k) = known.filter(|k| k.file.filename == filename) {
         return Ok(k);
     }
     let name = crate::index::name_of_file(filename).ok_or_else(|| {
@@ -665,7 +703,7 @@ async fn lookup(state: &Arc<State>, sha: &str, filename: &str) -> Result<(String
         .lock()
         .unwrap()
         .get(sha)
-        .filter(|k| k.2.filename == filename)
+        .filter(|k| k.file.filename == filename)
         .cloned()
         .ok_or_else(|| {
             Refusal::new(
@@ -675,22 +713,30 @@ async fn lookup(state: &Arc<State>, sha: &str, filename: &str) -> Result<(String
         })
 }
 
-async fn metadata(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Refusal> {
-    let (name, upstream, f) = lookup(state, sha, filename).await?;
-    if let Some(why) = too_young(&state.policy, &f) {
+/// The file behind a `/files/` URL and its version, if the policy lets it
+/// out at all now (not too new, not on the deny list): files and their
+/// metadata alike.
+async fn admit(state: &Arc<State>, sha: &str, filename: &str) -> Result<(Arc<Known>, String), Refusal> {
+    let k = lookup(state, sha, filename).await?;
+    if let Some(why) = too_young(&state.policy, &k.file) {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             format!("guard: {filename} is too new: {why}"),
         ));
     }
-    let (n, v) = name_version(&f, &name);
+    let (n, v) = name_version(&k.file, &k.name);
     if let Some(e) = state.policy.denied(&n, Some(&v)) {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             format!("guard: {n} {v} denied by policy: {}", e.reason),
         ));
     }
-    match state.upstreams[upstream].client.core_metadata(&f).await {
+    Ok((k, v))
+}
+
+async fn metadata(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Refusal> {
+    let (k, _) = admit(state, sha, filename).await?;
+    match state.upstreams[k.upstream].client.core_metadata(&k.file).await {
         Ok(Some(bytes)) => Ok(body("application/octet-stream", bytes)),
         Ok(None) => Err(Refusal::new(
             StatusCode::NOT_FOUND,
@@ -701,21 +747,10 @@ async fn metadata(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp,
 }
 
 async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Refusal> {
-    let (name, upstream, f) = lookup(state, sha, filename).await?;
-    let (n, v) = name_version(&f, &name);
-    if let Some(why) = too_young(&state.policy, &f) {
-        return Err(Refusal::new(
-            StatusCode::FORBIDDEN,
-            format!("guard: {filename} is too new: {why}"),
-        ));
-    }
-    if let Some(e) = state.policy.denied(&n, Some(&v)) {
-        return Err(Refusal::new(
-            StatusCode::FORBIDDEN,
-            format!("guard: {n} {v} denied by policy: {}", e.reason),
-        ));
-    }
-    let record = verdict_of(state, sha, &name, upstream, &f).await?;
+    let (k, v) = admit(state, sha, filename).await?;
+    let (name, upstream, f) = (k.name.as_str(), k.upstream, &k.file);
+    let n = k.name.clone();
+    let record = verdict_of(state, sha, name, upstream, f).await?;
     let allowed_by_policy = state.policy.allowed(&n, Some(&v), Some(sha)).is_some();
     let approved = allowed_by_policy
         || match record.verdict.as_str() {
@@ -736,7 +771,7 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
                             &format!("denied by {}: {}", r.who, r.reason),
                         )
                         .await;
-                        forget(state, &name);
+                        forget(state, name);
                         return Err(Refusal::new(
                             StatusCode::FORBIDDEN,
                             format!("guard: {n} {v} denied by reviewer {}: {}", r.who, r.reason),
@@ -773,13 +808,13 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
     if !approved {
         audit(state, "refused", &n, &v, sha, &record.reason).await;
         // Hide it from the next page.
-        forget(state, &name);
+        forget(state, name);
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             format!("guard: {n} {v} ({filename}) denied: {}", record.reason),
         ));
     }
-    let (body, len) = artifact_body(state, sha, upstream, &f).await?;
+    let (body, len) = artifact_body(state, sha, upstream, f).await?;
     let mut resp = Response::new(body);
     let headers = resp.headers_mut();
     headers.insert(
@@ -819,18 +854,27 @@ async fn artifact_body(state: &Arc<State>, sha: &str, upstream: usize, f: &DistF
             format!("guard serve: cannot read {}: {e}", f.filename),
         )
     };
+    if let Some(b) = state.hot.lock().unwrap().1.get(sha).cloned() {
+        let len = b.len() as u64;
+        return Ok((full(b), len));
+    }
     let known = state.verified.lock().unwrap().get(sha).cloned();
     if let Some((path, fp)) = known {
         let s = sha.to_string();
         let opened = tokio::task::spawn_blocking(move || {
             let (file, now) = files::open_verified(&path, &s, Some(fp)).ok()?;
-            Some((files::body(file, now.len), now))
+            Some((body_of(file, now.len), now))
         })
         .await
         .ok()
         .flatten();
         match opened {
-            Some((body, now)) if now == fp => return Ok((body.map_err(read_error)?, now.len)),
+            Some((Ok(Content::Small(b)), now)) if now == fp => {
+                keep_hot(state, sha, &b);
+                return Ok((full(b), now.len));
+            }
+            Some((Ok(Content::Stream(body)), now)) if now == fp => return Ok((body, now.len)),
+            Some((Err(e), _)) => return Err(read_error(e)),
             // Re-verified with a new fingerprint, or gone: check it again below.
             _ => {
                 state.verified.lock().unwrap().remove(sha);
@@ -838,11 +882,40 @@ async fn artifact_body(state: &Arc<State>, sha: &str, upstream: usize, f: &DistF
         }
     }
     let (file, len) = artifact_file(state, sha, upstream, f).await?;
-    let body = tokio::task::spawn_blocking(move || files::body(file, len))
+    let body = tokio::task::spawn_blocking(move || body_of(file, len))
         .await
         .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("guard serve: {e}")))?
         .map_err(read_error)?;
-    Ok((body, len))
+    Ok(match body {
+        Content::Small(b) => {
+            keep_hot(state, sha, &b);
+            (full(b), len)
+        }
+        Content::Stream(body) => (body, len),
+    })
+}
+
+/// Keeps verified bytes in memory while there is room.
+fn keep_hot(state: &State, sha: &str, b: &Bytes) {
+    let mut hot = state.hot.lock().unwrap();
+    if hot.0 + b.len() <= HOT_BYTES && !hot.1.contains_key(sha) {
+        hot.0 += b.len();
+        hot.1.insert(sha.to_string(), b.clone());
+    }
+}
+
+enum Content {
+    /// Kept in memory once verified (see [`HOT_FILE`]).
+    Small(Bytes),
+    Stream(Body),
+}
+
+fn body_of(file: std::fs::File, len: u64) -> std::io::Result<Content> {
+    if len <= HOT_FILE {
+        files::read_small(file, len).map(Content::Small)
+    } else {
+        files::body(file, len).map(Content::Stream)
+    }
 }
 
 /// An open handle on the verified artifact and its length, fetched from
