@@ -7,6 +7,7 @@ mod access;
 #[path = "../common/mod.rs"]
 mod common;
 mod install;
+mod memory;
 mod postgres;
 mod setup;
 
@@ -75,6 +76,10 @@ impl Serve {
 
     pub fn url(&self) -> String {
         format!("http://{}/simple/", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn get(&self, path: &str, accept: Option<&str>) -> Reply {

@@ -77,10 +77,18 @@ impl Cluster {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let sock = cluster.dir.path().to_str().unwrap().to_string();
+        cluster.start_again();
+        cluster
+    }
+
+    /// Starts the (stopped) cluster on the same port and data.
+    pub fn start_again(&self) {
+        let data_s = self.data.to_str().unwrap().to_string();
+        let sock = self.dir.path().to_str().unwrap().to_string();
+        let port = self.port;
         let opts = format!("-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off");
-        let log = cluster.dir.path().join("pg.log");
-        let out = cluster.run(
+        let log = self.dir.path().join("pg.log");
+        let out = self.run(
             "pg_ctl",
             &[
                 "-D",
@@ -101,7 +109,6 @@ impl Cluster {
             String::from_utf8_lossy(&out.stderr),
             std::fs::read_to_string(&log).unwrap_or_default()
         );
-        cluster
     }
 
     pub fn url(&self) -> String {
@@ -227,5 +234,17 @@ fn two_replicas_share_verdicts_and_reviews_through_postgres() {
         assert!(r.text().contains("verdict store"), "{}", r.text());
     }
     assert_eq!(a.get("/healthz", None).status, 503);
+    // Nothing unapproved got out while it was down.
+    assert!(!a
+        .log_text()
+        .contains("late_wheel-1.0-py3-none-any.whl\",\"status\":200"));
+
+    // The database comes back: the replicas reconnect, the approval still counts.
+    pg.start_again();
+    assert_eq!(a.get("/healthz", None).status, 200, "{}", a.log_text());
+    let r = a.get(&path, None);
+    assert_eq!(r.status, 200, "{} {}", r.reason, r.text());
+    let r = b.get(&late_path, None);
+    assert_eq!(r.status, 200, "{} {}", r.reason, r.text());
     let _ = pg.path();
 }
