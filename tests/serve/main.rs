@@ -626,6 +626,8 @@ fn upstream_failures_are_502_or_504_and_nothing_is_cached() {
     index.add("flaky", wheel("flaky", "1.0", &[]), Fault::FailFirst(1000));
     index.add("hangs", wheel("hangs", "1.0", &[]), Fault::Hang);
     index.add("cut", wheel("cut", "1.0", &[]), Fault::Truncate(None));
+    // The page announces one sha256, the upstream sends other bytes.
+    index.add_with_hash("swapped", wheel("swapped", "1.0", &[]), Fault::None, &"ab".repeat(32));
     index.add("down", wheel("down", "1.0", &[]), Fault::None);
     index.page_fault("down", Fault::FailFirst(1000));
     index.add("slowpage", wheel("slowpage", "1.0", &[]), Fault::None);
@@ -642,7 +644,7 @@ fn upstream_failures_are_502_or_504_and_nothing_is_cached() {
             "0",
         ],
     );
-    for (project, status) in [("flaky", 502), ("hangs", 504), ("cut", 502)] {
+    for (project, status) in [("flaky", 502), ("hangs", 504), ("cut", 502), ("swapped", 502)] {
         let page = serve.get(&format!("/simple/{project}/"), Some(JSON));
         assert_eq!(page.status, 200);
         let path = file_path(&page, &wheel(project, "1.0", &[]).0);
