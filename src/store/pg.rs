@@ -96,6 +96,32 @@ fn verdict_row(r: &Row) -> VerdictRecord {
     }
 }
 
+fn get_verdict(c: &mut Client, sha256: &str, ruleset: &str) -> Result<Option<VerdictRecord>, postgres::Error> {
+    let row = c.query_opt(
+        &format!("SELECT {VERDICT_COLS} FROM verdicts WHERE sha256 = $1 AND ruleset = $2"),
+        &[&sha256, &ruleset],
+    )?;
+    Ok(row.as_ref().map(verdict_row))
+}
+
+/// Writes a review row; `on_conflict` decides what an existing row becomes.
+fn put_review(c: &mut Client, r: &Review, on_conflict: &str) -> Result<(), postgres::Error> {
+    c.execute(
+        &format!("INSERT INTO reviews ({REVIEW_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {on_conflict}"),
+        &[
+            &r.name,
+            &r.version,
+            &r.state,
+            &r.reason,
+            &r.who,
+            &r.at,
+            &r.expires,
+            &r.filename,
+        ],
+    )
+    .map(|_| ())
+}
+
 fn review_row(r: &Row) -> Review {
     Review {
         name: r.get(0),
@@ -115,13 +141,7 @@ impl Store for Postgres {
     }
 
     fn verdict(&self, sha256: &str, ruleset: &str) -> Result<Option<VerdictRecord>, Error> {
-        self.with(|c| {
-            let row = c.query_opt(
-                &format!("SELECT {VERDICT_COLS} FROM verdicts WHERE sha256 = $1 AND ruleset = $2"),
-                &[&sha256, &ruleset],
-            )?;
-            Ok(row.as_ref().map(verdict_row))
-        })
+        self.with(|c| get_verdict(c, sha256, ruleset))
     }
 
     fn put_verdict(&self, v: &VerdictRecord) -> Result<VerdictRecord, Error> {
@@ -143,11 +163,9 @@ impl Store for Postgres {
                     &v.inspected_by,
                 ],
             )?;
-            let row = c.query_one(
-                &format!("SELECT {VERDICT_COLS} FROM verdicts WHERE sha256 = $1 AND ruleset = $2"),
-                &[&v.sha256, &v.ruleset],
-            )?;
-            Ok(verdict_row(&row))
+            // The first writer's row (this one, or a replica's that won).
+            let stored = get_verdict(c, &v.sha256, &v.ruleset)?;
+            Ok(stored.unwrap_or_else(|| v.clone()))
         })
     }
 
@@ -184,47 +202,18 @@ impl Store for Postgres {
     }
 
     fn request_review(&self, r: &Review) -> Result<(), Error> {
-        self.with(|c| {
-            c.execute(
-                &format!(
-                    "INSERT INTO reviews ({REVIEW_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
-                ),
-                &[
-                    &r.name,
-                    &r.version,
-                    &r.state,
-                    &r.reason,
-                    &r.who,
-                    &r.at,
-                    &r.expires,
-                    &r.filename,
-                ],
-            )
-            .map(|_| ())
-        })
+        self.with(|c| put_review(c, r, "ON CONFLICT DO NOTHING"))
     }
 
     fn decide(&self, r: &Review) -> Result<(), Error> {
         self.with(|c| {
-            c.execute(
-                &format!(
-                    "INSERT INTO reviews ({REVIEW_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (name, version) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason,
-                     who = EXCLUDED.who, at = EXCLUDED.at, expires = EXCLUDED.expires,
-                     filename = CASE WHEN EXCLUDED.filename = '' THEN reviews.filename ELSE EXCLUDED.filename END"
-                ),
-                &[
-                    &r.name,
-                    &r.version,
-                    &r.state,
-                    &r.reason,
-                    &r.who,
-                    &r.at,
-                    &r.expires,
-                    &r.filename,
-                ],
+            put_review(
+                c,
+                r,
+                "ON CONFLICT (name, version) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason,
+                 who = EXCLUDED.who, at = EXCLUDED.at, expires = EXCLUDED.expires,
+                 filename = CASE WHEN EXCLUDED.filename = '' THEN reviews.filename ELSE EXCLUDED.filename END",
             )
-            .map(|_| ())
         })
     }
 
