@@ -653,17 +653,12 @@ async fn project_page(state: &Arc<State>, name: &str, kind: &'static str) -> Res
         if state.policy.denied(&n, Some(&v)).is_some() {
             continue;
         }
-        let st = state.store.clone();
-        let (s, r) = (sha.clone(), state.ruleset.clone());
-        let known = blocking(move || st.verdict(&s, &r)).await.map_err(store_down)?;
+        let known = stored_verdict(state, sha).await?;
         let refused = match known.as_ref().map(|k| k.verdict.as_str()) {
             Some("deny") => state.policy.allowed(&n, Some(&v), Some(sha)).is_none(),
             Some("review") => {
                 if !reviews.contains_key(&v) {
-                    let st = state.store.clone();
-                    let (n2, v2) = (n.clone(), v.clone());
-                    let r = blocking(move || st.review(&n2, &v2)).await.map_err(store_down)?;
-                    reviews.insert(v.clone(), r);
+                    reviews.insert(v.clone(), review_of(state, &n, &v).await?);
                 }
                 reviews[&v].as_ref().is_some_and(|r| r.state == "denied")
             }
@@ -755,54 +750,49 @@ async fn file(state: &Arc<State>, sha: &str, filename: &str) -> Result<Resp, Ref
     let approved = allowed_by_policy
         || match record.verdict.as_str() {
             "allow" => true,
-            "review" => {
-                let st = state.store.clone();
-                let (n2, v2) = (n.clone(), v.clone());
-                let review = blocking(move || st.review(&n2, &v2)).await.map_err(store_down)?;
-                match review {
-                    Some(r) if r.approves(store::now()) => true,
-                    Some(r) if r.state == "denied" => {
-                        audit(
-                            state,
-                            "refused",
-                            &n,
-                            &v,
-                            sha,
-                            &format!("denied by {}: {}", r.who, r.reason),
-                        )
-                        .await;
-                        forget(state, name);
-                        return Err(Refusal::new(
-                            StatusCode::FORBIDDEN,
-                            format!("guard: {n} {v} denied by reviewer {}: {}", r.who, r.reason),
-                        ));
-                    }
-                    _ => {
-                        let st = state.store.clone();
-                        let pending = Review {
-                            name: n.clone(),
-                            version: v.clone(),
-                            state: "pending".into(),
-                            reason: record.reason.clone(),
-                            who: String::new(),
-                            at: store::now(),
-                            expires: None,
-                            filename: filename.to_string(),
-                        };
-                        blocking(move || st.request_review(&pending))
-                            .await
-                            .map_err(store_down)?;
-                        audit(state, "review-requested", &n, &v, sha, &record.reason).await;
-                        return Err(Refusal::new(
+            "review" => match review_of(state, &n, &v).await? {
+                Some(r) if r.approves(store::now()) => true,
+                Some(r) if r.state == "denied" => {
+                    audit(
+                        state,
+                        "refused",
+                        &n,
+                        &v,
+                        sha,
+                        &format!("denied by {}: {}", r.who, r.reason),
+                    )
+                    .await;
+                    forget(state, name);
+                    return Err(Refusal::new(
+                        StatusCode::FORBIDDEN,
+                        format!("guard: {n} {v} denied by reviewer {}: {}", r.who, r.reason),
+                    ));
+                }
+                _ => {
+                    let st = state.store.clone();
+                    let pending = Review {
+                        name: n.clone(),
+                        version: v.clone(),
+                        state: "pending".into(),
+                        reason: record.reason.clone(),
+                        who: String::new(),
+                        at: store::now(),
+                        expires: None,
+                        filename: filename.to_string(),
+                    };
+                    blocking(move || st.request_review(&pending))
+                        .await
+                        .map_err(store_down)?;
+                    audit(state, "review-requested", &n, &v, sha, &record.reason).await;
+                    return Err(Refusal::new(
                             StatusCode::FORBIDDEN,
                             format!(
                                 "guard: {n} {v} ({filename}) is awaiting review: {} (guard review approve {n} {v} --reason ...)",
                                 record.reason
                             ),
                         ));
-                    }
                 }
-            }
+            },
             _ => false,
         };
     if !approved {
@@ -964,6 +954,29 @@ async fn artifact_file(
     Ok((file, fp.len))
 }
 
+/// The verdict stored for `sha` under this rule set, if any: from memory when
+/// this process has seen it (verdicts never change), else from the store.
+async fn stored_verdict(state: &Arc<State>, sha: &str) -> Result<Option<Arc<VerdictRecord>>, Refusal> {
+    if let Some(v) = state.verdicts.lock().unwrap().get(sha) {
+        return Ok(Some(v.clone()));
+    }
+    let st = state.store.clone();
+    let (s, r) = (sha.to_string(), state.ruleset.clone());
+    let found = blocking(move || st.verdict(&s, &r)).await.map_err(store_down)?;
+    Ok(found.map(|v| {
+        let v = Arc::new(v);
+        state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
+        v
+    }))
+}
+
+/// The review decision for a release (always from the store: it can change).
+async fn review_of(state: &Arc<State>, name: &str, version: &str) -> Result<Option<Review>, Refusal> {
+    let st = state.store.clone();
+    let (n, v) = (name.to_string(), version.to_string());
+    blocking(move || st.review(&n, &v)).await.map_err(store_down)
+}
+
 /// The stored verdict for `sha`, inspecting the artifact first if no replica has.
 async fn verdict_of(
     state: &Arc<State>,
@@ -977,12 +990,7 @@ async fn verdict_of(
         let (s, r) = (sha.to_string(), state.ruleset.clone());
         blocking(move || st.verdict(&s, &r))
     };
-    if let Some(v) = state.verdicts.lock().unwrap().get(sha) {
-        return Ok(v.clone());
-    }
-    if let Some(v) = get(state).await.map_err(store_down)? {
-        let v = Arc::new(v);
-        state.verdicts.lock().unwrap().insert(sha.to_string(), v.clone());
+    if let Some(v) = stored_verdict(state, sha).await? {
         return Ok(v);
     }
     let lock = state
