@@ -103,6 +103,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitStatus> {
             scope: t.scope,
         });
     }
+    if sp.downloads == crate::policy::serve::Downloads::Token && tokens.is_empty() {
+        bail!(
+            "[serve] downloads = \"token\" but the policy defines no [[serve.tokens]]: nobody could download anything"
+        );
+    }
     let access = Access {
         downloads: sp.downloads,
         tokens,

@@ -1152,16 +1152,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pins_match_normalized_globs() {
-        let p = normalize_pattern("Acme_*");
-        assert_eq!(p, "acme-*");
-        assert!(glob(&p, "acme-tools"));
-        assert!(!glob(&p, "acme"));
-        assert!(!glob(&p, "notacme-x"));
-        assert!(glob("exact", "exact"));
-        assert!(glob("*-internal", "x-internal"));
-        assert!(glob("a*b*c", "axxbyyc"));
-        assert!(!glob("a*b*c", "axxc"));
+    fn messages_name_upstreams_without_credentials() {
+        assert_eq!(
+            scrub("cannot reach https://svc:****@pypi.internal/simple/x/ (HTTP 500) and http://a@b:1/"),
+            "cannot reach https://pypi.internal/simple/x/ (HTTP 500) and http://b:1/"
+        );
+        assert_eq!(
+            scrub("guard: x 1.0 denied: mail me@example.com"),
+            "guard: x 1.0 denied: mail me@example.com"
+        );
+        let u = Url::parse("https://user:pw@host.example/simple/").unwrap();
+        assert_eq!(public(&u), "https://host.example/simple/");
     }
 
     #[test]
