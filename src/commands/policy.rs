@@ -70,6 +70,10 @@ fn describe(p: &Policy) -> String {
         }
     ));
     out.push_str(&format!("review without a terminal: {}\n", p.non_interactive.as_str()));
+    for line in p.serve.describe() {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out.push_str(&format!(
         "installer: {}\n",
         match p.installer {

@@ -128,6 +128,53 @@ impl ServePolicy {
         self.trusted_indexes.iter().any(|t| norm(t) == norm(index))
     }
 
+    /// One line per setting for `guard policy check` (secrets named by source only).
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if *self == ServePolicy::default() {
+            return out;
+        }
+        if !self.upstreams.is_empty() {
+            let ups: Vec<String> = self
+                .upstreams
+                .iter()
+                .map(|u| {
+                    let login = match (&u.username, &u.password) {
+                        (Some(user), Some(p)) => format!(" as {user}, password from {}", p.describe()),
+                        (Some(user), None) => format!(" as {user}"),
+                        _ => String::new(),
+                    };
+                    format!("{} ({}{login})", u.name, u.url)
+                })
+                .collect();
+            out.push(format!("serve upstreams: {}", ups.join(", ")));
+            out.push(format!("serve search order: {}", self.search.join(", ")));
+        }
+        for (pattern, up) in &self.projects {
+            out.push(format!("serve pin: {pattern} only from {up}"));
+        }
+        out.push(format!(
+            "serve downloads: {}",
+            match self.downloads {
+                Downloads::Anonymous => "anonymous",
+                Downloads::Token => "token required",
+            }
+        ));
+        for t in &self.tokens {
+            out.push(format!(
+                "serve token: {} (scope {}, from {})",
+                t.name,
+                t.scope.as_str(),
+                t.secret.describe()
+            ));
+        }
+        if !self.trusted_indexes.is_empty() {
+            let list: Vec<&str> = self.trusted_indexes.iter().map(|u| u.as_str()).collect();
+            out.push(format!("guard install trusts the verdicts of: {}", list.join(", ")));
+        }
+        out
+    }
+
     pub fn upstream(&self, name: &str) -> Option<&UpstreamSpec> {
         self.upstreams.iter().find(|u| u.name == name)
     }
@@ -518,6 +565,13 @@ scope = "review"
         assert_eq!(p.tokens[1].secret, Secret::Env("ALICE_TOKEN".into()));
         assert!(p.trusts(&url::Url::parse("http://127.0.0.1:3141/simple").unwrap()));
         assert!(!p.trusts(&url::Url::parse("http://127.0.0.1:3142/simple/").unwrap()));
+        let shown = p.describe().join("\n");
+        assert!(shown.contains("serve pin: acme-* only from internal"), "{shown}");
+        assert!(
+            shown.contains("password from environment variable INTERNAL_PW"),
+            "{shown}"
+        );
+        assert!(ServePolicy::default().describe().is_empty());
     }
 
     #[test]
