@@ -424,7 +424,12 @@ impl Layer {
             // Not a loosening either way: both installers get the same hash-pinned files.
             p.installer = v;
         }
-        if let Some(v) = self.serve {
+        if let Some(mut v) = self.serve {
+            // Trusting an index's verdicts is a broad allow: locked with `allow`.
+            if is_locked("allow") && v.trusted_indexes != p.serve.trusted_indexes {
+                warn("allow");
+                v.trusted_indexes = p.serve.trusted_indexes.clone();
+            }
             p.serve = v;
         }
         ignored.dedup();

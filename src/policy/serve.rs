@@ -575,6 +575,40 @@ scope = "review"
     }
 
     #[test]
+    fn a_system_lock_on_allow_keeps_its_trusted_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("system.toml");
+        std::fs::write(
+            &sys,
+            "locked = [\"allow\"]\n[serve]\ntrusted_indexes = [\"https://guard.corp.example/simple/\"]\n",
+        )
+        .unwrap();
+        let project = dir.path().join("guard.toml");
+        std::fs::write(
+            &project,
+            "[serve]\ntrusted_indexes = [\"https://attacker.example/simple/\"]\n",
+        )
+        .unwrap();
+        let lookup = |system: Option<std::path::PathBuf>| crate::policy::Lookup {
+            explicit: Some(project.clone()),
+            project_dir: None,
+            user: None,
+            system,
+        };
+        let p = crate::policy::load_layered(&lookup(Some(sys))).unwrap();
+        let trusted: Vec<&str> = p.serve.trusted_indexes.iter().map(|u| u.as_str()).collect();
+        assert_eq!(trusted, ["https://guard.corp.example/simple/"]);
+        assert!(
+            p.warnings.iter().any(|w| w.contains("`allow` is locked")),
+            "{:?}",
+            p.warnings
+        );
+        // Without the lock the project's list applies (like its [[allow]] entries).
+        let p = crate::policy::load_layered(&lookup(Some(dir.path().join("none.toml")))).unwrap();
+        assert_eq!(p.serve.trusted_indexes[0].as_str(), "https://attacker.example/simple/");
+    }
+
+    #[test]
     fn every_mistake_is_reported() {
         let errs = serve(
             r#"
