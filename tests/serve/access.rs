@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 
 use super::common::{wheel, Fault, Index};
-use super::{both, file_path, guard, pip, plain_sdist, request, venv, Reply, Serve, JSON};
+use super::{both, file_path, guard, pip, plain_sdist, request, uv_install, venv, Reply, Serve, JSON};
 
 const PASSWORD: &str = "upstream-pw-0451";
 const USER: &str = "svc-reader";
@@ -176,6 +176,13 @@ scope = "admin"
     assert!(!out.status.success(), "pip installed without a token:\n{}", both(&out));
     let with_token = serve.url().replace("http://", "http://__token__:ci-5ecret-token@");
     let out = pip(&python, &with_token, &["tok-wheel"]);
+    assert!(out.status.success(), "{}\n{}", both(&out), serve.log_text());
+    // uv too, into another environment; without the token it is refused.
+    let python2 = venv(&dir.path().join("uv-env"));
+    let uv_cache = dir.path().join("uv-cache");
+    let out = uv_install(&python2, &uv_cache, &serve.url(), &["tok-wheel"]);
+    assert!(!out.status.success(), "uv installed without a token:\n{}", both(&out));
+    let out = uv_install(&python2, &uv_cache, &with_token, &["tok-wheel"]);
     assert!(out.status.success(), "{}\n{}", both(&out), serve.log_text());
 
     // Review endpoints: no token 401, a download token 403, a review token 200.

@@ -230,7 +230,7 @@ pub fn pip(python: &Path, index: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn uv_install(python: &Path, cache: &Path, index: &str, args: &[&str]) -> Output {
+pub fn uv_install(python: &Path, cache: &Path, index: &str, args: &[&str]) -> Output {
     Command::new(uv())
         .args(["pip", "install", "--no-config", "--python"])
         .arg(python)
