@@ -3,10 +3,12 @@
 //! `verdict` decides.
 
 mod config;
+mod keys;
 mod verdict;
 
 pub use config::{
     find_project, load, load_layered, parse, AllowEntry, Date, DenyEntry, Error, Location, Lookup, Policy, Sdist,
-    Typosquat, LOCKABLE, SYSTEM_POLICY,
+    Typosquat, SYSTEM_POLICY,
 };
+pub use keys::{lockable, Key, Kind, KEYS};
 pub use verdict::{decide, decide_candidate, Candidate, Verdict, FINDINGS};
