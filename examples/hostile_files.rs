@@ -4,6 +4,9 @@
 //! `cargo run --release --example hostile_files -- DIR`
 
 #[allow(dead_code)]
+#[path = "../tests/common/artifacts.rs"]
+mod artifacts;
+#[allow(dead_code)]
 #[path = "../tests/common/hostile.rs"]
 mod hostile;
 

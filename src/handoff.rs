@@ -55,6 +55,16 @@ pub struct Options {
     pub wheel_cache: Option<WheelCache>,
 }
 
+/// The uv guard hands files to: `GUARD_UV` when set and not empty, else
+/// `uv` on PATH. The tests find it the same way.
+pub fn find_uv() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GUARD_UV").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|d| d.join("uv")).find(|p| p.is_file())
+}
+
 /// Which program installs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Installer {

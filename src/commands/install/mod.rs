@@ -839,14 +839,7 @@ fn dry_run(plan: &Plan, args: &InstallArgs, mode: confirm::Mode) -> anyhow::Resu
 
 /// The uv executable: `GUARD_UV`, else `uv` on `PATH`.
 fn find_uv() -> anyhow::Result<PathBuf> {
-    if let Some(p) = std::env::var_os("GUARD_UV").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("uv"))
-        .find(|p| p.is_file())
-        .context("installer `uv` was chosen, but there is no `uv` on PATH: install it (`pip install uv`), set GUARD_UV=/path/to/uv, or use --installer pip")
+    handoff::find_uv().context("installer `uv` was chosen, but there is no `uv` on PATH: install it (`pip install uv`), set GUARD_UV=/path/to/uv, or use --installer pip")
 }
 
 fn review_passes(mode: confirm::Mode) -> bool {
