@@ -161,10 +161,6 @@ fn copy_verified(from: &Path, dest: &Path, filename: &str, expected: &str) -> Re
     Ok(())
 }
 
-fn is_sdist(filename: &str) -> bool {
-    !filename.to_ascii_lowercase().ends_with(".whl")
-}
-
 /// The base command of the installer, with a scrubbed environment.
 fn installer_command(options: &Options) -> Command {
     let mut command = match &options.installer {
@@ -244,7 +240,7 @@ pub fn prepare(approved: &Approved, options: &Options) -> Result<Prepared, Error
         if f.build_dependency {
             continue;
         }
-        if is_sdist(&f.filename) {
+        if crate::metadata::is_sdist(&f.filename) {
             if let Some(cache) = &options.wheel_cache {
                 match cached_wheel(cache, &f.sha256, &links)? {
                     Some((wheel, sha)) => {

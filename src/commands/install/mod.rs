@@ -32,7 +32,7 @@ use crate::resolve::pinned::WithPinned;
 use crate::resolve::remote::RemoteSource;
 use crate::resolve::{self, Resolved, Resolver};
 use crate::ExitStatus;
-use crate::{audit, confirm, handoff, names};
+use crate::{audit, confirm, handoff, metadata, names};
 use settings::Settings;
 
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
@@ -217,7 +217,7 @@ impl<'a> Steps<'a> {
             name: &name,
             version: &version,
             sha256: inspected.sha256(),
-            sdist: !file.filename.to_ascii_lowercase().ends_with(".whl"),
+            sdist: metadata::is_sdist(&file.filename),
             upload_time: file.upload_time.as_deref(),
         };
         let mut verdict = policy::decide_candidate(&candidate, &mut findings, self.policy);
@@ -855,7 +855,5 @@ fn print_out(text: &str) -> anyhow::Result<()> {
 }
 
 fn is_sdist(r: &Resolved) -> bool {
-    r.file
-        .as_ref()
-        .is_some_and(|f| !f.filename.to_ascii_lowercase().ends_with(".whl"))
+    r.file.as_ref().is_some_and(|f| metadata::is_sdist(&f.filename))
 }
