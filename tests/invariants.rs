@@ -350,6 +350,13 @@ fn tls_verification_cannot_be_silently_disabled() {
         assert!(err.contains("TLS certificate problem"), "{err}");
         assert!(err.contains(&format!("127.0.0.1:{port}/simple/lib/")), "{err}");
         assert!(err.contains("--cert"), "the advice names the fix: {err}");
+        // Issue 14: the TLS library's own reason follows as `caused by:` lines.
+        assert!(
+            err.lines()
+                .filter(|l| l.starts_with("  caused by: "))
+                .any(|l| l.to_ascii_lowercase().contains("certificate")),
+            "{err}"
+        );
         assert!(out.stdout.is_empty());
     }
     let ca = format!("{TLS}/ca.pem");
