@@ -86,22 +86,7 @@ fn hardlink_and_device_entries() {
 #[test]
 fn gzip_bomb_is_denied_and_bounded() {
     // 300 MB of zeros compresses to ~300 KB: ratio ~1000 > 200 past the 64 MiB floor.
-    use std::io::Write;
-    let mut tar = Vec::new();
-    let mut h = tar::Header::new_gnu();
-    h.set_path("bomb-1.0/zeros.bin").unwrap();
-    h.set_size(300 << 20);
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_cksum();
-    tar.extend_from_slice(h.as_bytes());
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&tar).unwrap();
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..300 {
-        gz.write_all(&zeros).unwrap();
-    }
-    gz.write_all(&[0u8; 1024]).unwrap();
-    let bytes = gz.finish().unwrap();
+    let bytes = common::hostile::tar_gz_zeros("bomb-1.0/zeros.bin", 300 << 20);
     let start = std::time::Instant::now();
     let (verdict, rules) = verdict_and_rules("bomb-1.0.tar.gz", &bytes);
     assert!(has(&rules, "archive-bomb"), "{rules:?}");

@@ -215,6 +215,22 @@ pub fn gnu_long_name(name: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A `.tar.gz` holding one member of `size` zeros, compressed as it is
+/// written (a bomb of hundreds of MiB never sits in memory uncompressed).
+pub fn tar_gz_zeros(name: &str, size: usize) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&raw_tar_header(name.as_bytes(), b'0', b"", size as u64))
+        .unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = size.div_ceil(512) * 512 + 1024;
+    while left > 0 {
+        let n = left.min(zeros.len());
+        gz.write_all(&zeros[..n]).unwrap();
+        left -= n;
+    }
+    gz.finish().unwrap()
+}
+
 /// A tar holding one member of `size` zeros.
 pub fn tar_zeros(name: &str, size: usize) -> Vec<u8> {
     let mut t = raw_tar_header(name.as_bytes(), b'0', b"", size as u64);
