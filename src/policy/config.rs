@@ -5,6 +5,8 @@
 //! FILE`, the project (`guard.toml`, or `[tool.guard]` in `pyproject.toml`),
 //! the user config dir; the first one found is layered over the system file
 //! (`/etc/guard/policy.toml`), whose keys listed in `locked` cannot be loosened.
+//! The keys, their types, defaults and locking live in one table, `keys.rs`;
+//! this file finds the files, checks values with their places, and layers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

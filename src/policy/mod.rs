@@ -1,6 +1,6 @@
 //! The user's policy: which rules apply at what severity, which packages are
-//! allowed or denied, and how installs behave. `config` reads the TOML files;
-//! `verdict` decides.
+//! allowed or denied, and how installs behave. `keys` is the table of every
+//! key, `config` reads the TOML files with it; `verdict` decides.
 
 mod config;
 mod keys;
