@@ -1,6 +1,10 @@
-//! Test fixtures shared by the end-to-end tests: wheels and sdists built in
-//! code, and a PEP 691 index on 127.0.0.1:0 with fault modes (the same server
-//! as tests/install.rs).
+//! The test toolkit (issue 14), one of each:
+//! - `artifacts`: the artifact builder (`Package` → wheel or sdist) and the
+//!   zip/tar/gzip writers; `hostile`: broken and malicious variants on top;
+//! - this file: a PEP 503/691 index on 127.0.0.1:0 with fault modes, and the
+//!   isolated `guard install` command line;
+//! - `env`: the install environment, with a real venv or a recording pip;
+//! - `backend`: the in-tree PEP 517 backend and the projects built with it.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
