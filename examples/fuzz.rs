@@ -520,13 +520,45 @@ struct Spec {
 /// A tokio blocking thread's stack: where the resolver reads metadata.
 const RESOLVER_STACK: usize = 2 << 20;
 
-fn specs() -> Vec<Spec> {
-    let archives = archive_seeds();
-    vec![
+/// The file names the archive readers are given, in the order
+/// [`archive_name_index`] maps `archive_seeds` to.
+const ARCHIVE_NAMES: [&str; 6] = [
+    "pkg-1.0-py3-none-any.whl",
+    "pkg-1.0.tar.gz",
+    "pkg-1.0.tar.bz2",
+    "pkg-1.0.tar",
+    "pkg-1.0.zip",
+    "pkg-1.0.tar.xz",
+];
+
+impl Spec {
+    /// A target run on the scanner's large stack (`guard scan`, the inspector).
+    fn scanner(name: &'static str, seeds: Vec<Vec<u8>>, dict: &'static [&'static [u8]], run: Target) -> Spec {
         Spec {
-            name: "archive",
-            seeds: archives.iter().map(|(_, b)| b.clone()).collect(),
-            dict: &[
+            name,
+            seeds,
+            dict,
+            run,
+            stack: guard::inspect::STACK_SIZE,
+        }
+    }
+
+    /// A resolution-time reader, run on a tokio blocking thread's stack.
+    fn resolver(name: &'static str, seeds: Vec<Vec<u8>>, dict: &'static [&'static [u8]], run: Target) -> Spec {
+        Spec {
+            stack: RESOLVER_STACK,
+            ..Spec::scanner(name, seeds, dict, run)
+        }
+    }
+}
+
+fn specs() -> Vec<Spec> {
+    let archives: Vec<Vec<u8>> = archive_seeds().into_iter().map(|(_, b)| b).collect();
+    vec![
+        Spec::scanner(
+            "archive",
+            archives.clone(),
+            &[
                 b"PK\x03\x04",
                 b"PK\x01\x02",
                 b"PK\x05\x06",
@@ -536,114 +568,64 @@ fn specs() -> Vec<Spec> {
                 b"\\",
                 b"ustar\x00",
             ],
-            run: |data, pick| {
-                let names = [
-                    "pkg-1.0-py3-none-any.whl",
-                    "pkg-1.0.tar.gz",
-                    "pkg-1.0.tar.bz2",
-                    "pkg-1.0.tar",
-                    "pkg-1.0.zip",
-                    "pkg-1.0.tar.xz",
-                ];
+            |data, pick| {
                 // Mostly keep the name that matches the seed's format.
-                let name = names[pick % names.len()];
+                let name = ARCHIVE_NAMES[pick % ARCHIVE_NAMES.len()];
                 let inspection = guard::inspect::inspect_bytes(name, data);
                 let mut findings = inspection.findings;
                 let _ = guard::policy::decide(inspection.name.as_deref(), &mut findings, &Default::default());
             },
-            stack: guard::inspect::STACK_SIZE,
-        },
-        Spec {
-            name: "python",
-            seeds: python_seeds(),
-            dict: PY_DICT,
-            run: |data, pick| {
-                let roles = [Role::SetupScript, Role::Pth, Role::PackageInit, Role::Module];
-                let source = String::from_utf8_lossy(data).into_owned();
-                let file = python::analyse_source("pkg-1.0/setup.py", roles[pick % roles.len()], source, 0);
-                let _ = file.units().len();
-            },
-            stack: guard::inspect::STACK_SIZE,
-        },
-        Spec {
-            name: "requirements",
-            seeds: requirements_seeds(),
-            dict: REQ_DICT,
-            run: |data, _| {
-                let text = String::from_utf8_lossy(data);
-                // Nested -r/-c would read real files; keep the fuzzer off the file system.
-                if text.contains("-r")
-                    || text.contains("-c")
-                    || text.contains("requirement")
-                    || text.contains("constraint")
-                {
-                    return;
+        ),
+        Spec::scanner("python", python_seeds(), PY_DICT, |data, pick| {
+            let roles = [Role::SetupScript, Role::Pth, Role::PackageInit, Role::Module];
+            let source = String::from_utf8_lossy(data).into_owned();
+            let file = python::analyse_source("pkg-1.0/setup.py", roles[pick % roles.len()], source, 0);
+            let _ = file.units().len();
+        }),
+        Spec::scanner("requirements", requirements_seeds(), REQ_DICT, |data, _| {
+            let text = String::from_utf8_lossy(data);
+            // Nested -r/-c would read real files; keep the fuzzer off the file system.
+            if text.contains("-r") || text.contains("-c") || text.contains("requirement") || text.contains("constraint")
+            {
+                return;
+            }
+            let mut set = guard::requirements::RequirementSet::default();
+            let path = Path::new("/nonexistent-guard-fuzz/reqs.txt");
+            let _ = set.parse_text(path, &text, false, &mut Vec::new());
+            for line in text.lines().take(50) {
+                let _ = set.add_arg(line);
+            }
+        }),
+        Spec::scanner("index", index_seeds(), INDEX_DICT, |data, _| {
+            let page = url::Url::parse("https://pypi.example/simple/pkg/").unwrap();
+            let _ = guard::index::simple::parse_json(data, &page);
+            let _ = guard::index::simple::parse_html(&String::from_utf8_lossy(data), &page);
+        }),
+        Spec::resolver("core-metadata", core_metadata_seeds(), METADATA_DICT, |data, _| {
+            use guard::resolve::metadata::{from_core_metadata, Source};
+            let text = String::from_utf8_lossy(data);
+            parse_requirements(from_core_metadata("METADATA", &text, Source::CoreMetadataFile));
+            let _ = guard::metadata::CoreMetadata::parse(&text);
+        }),
+        Spec::resolver("pyproject", pyproject_seeds(), TOML_DICT, |data, _| {
+            sdist_text(data, |t, s| t.pyproject = Some(s))
+        }),
+        Spec::resolver("setup-cfg", setup_cfg_seeds(), CFG_DICT, |data, _| {
+            sdist_text(data, |t, s| t.setup_cfg = Some(s))
+        }),
+        Spec::resolver("setup-py", setup_py_seeds(), SETUP_DICT, |data, pick| {
+            sdist_text(data, |t, s| {
+                t.setup_py = Some(s);
+                // Half the time with a setup.cfg to fall back on.
+                if pick % 2 == 1 {
+                    t.setup_cfg = Some("[options]\ninstall_requires = a\n".into());
                 }
-                let mut set = guard::requirements::RequirementSet::default();
-                let path = Path::new("/nonexistent-guard-fuzz/reqs.txt");
-                let _ = set.parse_text(path, &text, false, &mut Vec::new());
-                for line in text.lines().take(50) {
-                    let _ = set.add_arg(line);
-                }
-            },
-            stack: guard::inspect::STACK_SIZE,
-        },
-        Spec {
-            name: "index",
-            seeds: index_seeds(),
-            dict: INDEX_DICT,
-            run: |data, _| {
-                let page = url::Url::parse("https://pypi.example/simple/pkg/").unwrap();
-                let _ = guard::index::simple::parse_json(data, &page);
-                let _ = guard::index::simple::parse_html(&String::from_utf8_lossy(data), &page);
-            },
-            stack: guard::inspect::STACK_SIZE,
-        },
-        Spec {
-            name: "core-metadata",
-            seeds: core_metadata_seeds(),
-            dict: METADATA_DICT,
-            run: |data, _| {
-                use guard::resolve::metadata::{from_core_metadata, Source};
-                let text = String::from_utf8_lossy(data);
-                parse_requirements(from_core_metadata("METADATA", &text, Source::CoreMetadataFile));
-                let _ = guard::metadata::CoreMetadata::parse(&text);
-            },
-            stack: RESOLVER_STACK,
-        },
-        Spec {
-            name: "pyproject",
-            seeds: pyproject_seeds(),
-            dict: TOML_DICT,
-            run: |data, _| sdist_text(data, |t, s| t.pyproject = Some(s)),
-            stack: RESOLVER_STACK,
-        },
-        Spec {
-            name: "setup-cfg",
-            seeds: setup_cfg_seeds(),
-            dict: CFG_DICT,
-            run: |data, _| sdist_text(data, |t, s| t.setup_cfg = Some(s)),
-            stack: RESOLVER_STACK,
-        },
-        Spec {
-            name: "setup-py",
-            seeds: setup_py_seeds(),
-            dict: SETUP_DICT,
-            run: |data, pick| {
-                sdist_text(data, |t, s| {
-                    t.setup_py = Some(s);
-                    // Half the time with a setup.cfg to fall back on.
-                    if pick % 2 == 1 {
-                        t.setup_cfg = Some("[options]\ninstall_requires = a\n".into());
-                    }
-                })
-            },
-            stack: RESOLVER_STACK,
-        },
-        Spec {
-            name: "dist-metadata",
-            seeds: archive_seeds().into_iter().map(|(_, b)| b).collect(),
-            dict: &[
+            })
+        }),
+        Spec::resolver(
+            "dist-metadata",
+            archives,
+            &[
                 b"PK\x03\x04",
                 b"../",
                 b"/",
@@ -653,24 +635,15 @@ fn specs() -> Vec<Spec> {
                 b"pyproject.toml",
                 b"setup.cfg",
             ],
-            run: |data, pick| {
+            |data, pick| {
                 use guard::resolve::metadata::{from_sdist, from_wheel};
                 // The same file names, picked the same way, as the archive target.
-                let names = [
-                    "pkg-1.0-py3-none-any.whl",
-                    "pkg-1.0.tar.gz",
-                    "pkg-1.0.tar.bz2",
-                    "pkg-1.0.tar",
-                    "pkg-1.0.zip",
-                    "pkg-1.0.tar.xz",
-                ];
-                match names[pick % names.len()] {
+                match ARCHIVE_NAMES[pick % ARCHIVE_NAMES.len()] {
                     wheel if wheel.ends_with(".whl") => parse_requirements(from_wheel(wheel, data)),
                     sdist => parse_requirements(from_sdist(sdist, data)),
                 }
             },
-            stack: RESOLVER_STACK,
-        },
+        ),
     ]
 }
 

@@ -4,6 +4,9 @@
 //! `cargo run --release --example hostile_files -- DIR`
 
 #[allow(dead_code)]
+#[path = "../tests/common/artifacts.rs"]
+mod artifacts;
+#[allow(dead_code)]
 #[path = "../tests/common/hostile.rs"]
 mod hostile;
 
@@ -14,7 +17,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let write = |name: &str, bytes: Vec<u8>| std::fs::write(dir.join(name), bytes).unwrap();
     write("zipbomb-1.0-py3-none-any.whl", zip_zeros("pkg/data.bin", 1 << 30));
-    write("targzbomb-1.0.tar.gz", gz(&tar_zeros("pkg-1.0/data.bin", 1 << 30)));
+    write("targzbomb-1.0.tar.gz", tar_gz_zeros("pkg-1.0/data.bin", 1 << 30));
     let mut long = raw_tar_header(b"././@LongLink", b'L', b"", 1 << 30);
     long.resize(512 + (1 << 30), b'a');
     write("longname-1.0.tar.gz", gz(&long));

@@ -55,6 +55,16 @@ pub struct Options {
     pub wheel_cache: Option<WheelCache>,
 }
 
+/// The uv guard hands files to: `GUARD_UV` when set and not empty, else
+/// `uv` on PATH. The tests find it the same way.
+pub fn find_uv() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GUARD_UV").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|d| d.join("uv")).find(|p| p.is_file())
+}
+
 /// Which program installs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Installer {
@@ -151,10 +161,6 @@ fn copy_verified(from: &Path, dest: &Path, filename: &str, expected: &str) -> Re
     Ok(())
 }
 
-fn is_sdist(filename: &str) -> bool {
-    !filename.to_ascii_lowercase().ends_with(".whl")
-}
-
 /// The base command of the installer, with a scrubbed environment.
 fn installer_command(options: &Options) -> Command {
     let mut command = match &options.installer {
@@ -234,7 +240,7 @@ pub fn prepare(approved: &Approved, options: &Options) -> Result<Prepared, Error
         if f.build_dependency {
             continue;
         }
-        if is_sdist(&f.filename) {
+        if crate::metadata::is_sdist(&f.filename) {
             if let Some(cache) = &options.wheel_cache {
                 match cached_wheel(cache, &f.sha256, &links)? {
                     Some((wheel, sha)) => {

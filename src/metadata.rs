@@ -16,7 +16,9 @@ pub struct CoreMetadata {
 
 impl CoreMetadata {
     /// Parses the RFC 822-style header block (and the body as description).
-    /// Tolerant: unknown or malformed lines are skipped.
+    /// Tolerant: unknown or malformed lines are skipped. A repeated `Name` or
+    /// `Version` keeps its first value, as pip reads it (`email.message`'s
+    /// `msg["Name"]`), so a second header cannot show guard another identity.
     pub fn parse(text: &str) -> CoreMetadata {
         let mut md = CoreMetadata::default();
         let mut last: Option<String> = None;
@@ -40,8 +42,8 @@ impl CoreMetadata {
             let key = key.trim().to_ascii_lowercase();
             let value = value.trim().to_string();
             match key.as_str() {
-                "name" => md.name = Some(value),
-                "version" => md.version = Some(value),
+                "name" if md.name.is_none() => md.name = Some(value),
+                "version" if md.version.is_none() => md.version = Some(value),
                 "summary" => md.summary = Some(value),
                 "author" => md.author = Some(value),
                 "author-email" => md.author_email = Some(value),
@@ -77,6 +79,12 @@ pub fn normalize(name: &str) -> String {
         }
     }
     out
+}
+
+/// Whether pip would build `filename` (run its build code) rather than
+/// unpack it: anything that is not a wheel. The one place that decides.
+pub fn is_sdist(filename: &str) -> bool {
+    !filename.to_ascii_lowercase().ends_with(".whl")
 }
 
 /// Name and version from an artifact file name, when it follows the usual forms
@@ -122,6 +130,22 @@ mod tests {
         assert_eq!(md.version.as_deref(), Some("1.0"));
         assert_eq!(md.author_email.as_deref(), Some("a@b.c"));
         assert_eq!(md.description.as_deref(), Some("long text"));
+    }
+
+    /// pip reads the first of repeated headers; so does guard (issue 14).
+    #[test]
+    fn repeated_name_and_version_keep_the_first() {
+        let md = CoreMetadata::parse("Name: requests\nVersion: 2.0\nName: evil\nVersion: 9.9\n");
+        assert_eq!(
+            (md.name.as_deref(), md.version.as_deref()),
+            (Some("requests"), Some("2.0"))
+        );
+    }
+
+    #[test]
+    fn sdists_are_everything_pip_builds() {
+        assert!(!is_sdist("a-1.0-py3-none-any.WHL"));
+        assert!(is_sdist("a-1.0.tar.gz") && is_sdist("a-1.0.zip") && is_sdist("a-1.0-py3.8.egg"));
     }
 
     #[test]

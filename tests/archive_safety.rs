@@ -1,7 +1,9 @@
 //! Archive-safety rules on crafted archives: traversal, links, bombs,
 //! truncation, duplicates. Everything is built in memory; nothing is extracted.
 
-mod artifacts;
+mod common;
+
+use common::artifacts;
 
 use guard::inspect::{inspect_bytes, Severity};
 use guard::policy::{decide, Policy, Verdict};
@@ -41,7 +43,7 @@ fn tar_path_traversal_and_absolute_paths() {
 
 #[test]
 fn zip_traversal_is_denied() {
-    let bytes = artifacts::zip(&[("../../evil.pth", b"import os\n")]);
+    let bytes = artifacts::zip_of(&[("../../evil.pth", b"import os\n")]);
     let (verdict, rules) = verdict_and_rules("x-1.0-py3-none-any.whl", &bytes);
     assert!(has(&rules, "archive-path-traversal"));
     assert_eq!(verdict, Verdict::Deny);
@@ -84,22 +86,7 @@ fn hardlink_and_device_entries() {
 #[test]
 fn gzip_bomb_is_denied_and_bounded() {
     // 300 MB of zeros compresses to ~300 KB: ratio ~1000 > 200 past the 64 MiB floor.
-    use std::io::Write;
-    let mut tar = Vec::new();
-    let mut h = tar::Header::new_gnu();
-    h.set_path("bomb-1.0/zeros.bin").unwrap();
-    h.set_size(300 << 20);
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_cksum();
-    tar.extend_from_slice(h.as_bytes());
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&tar).unwrap();
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..300 {
-        gz.write_all(&zeros).unwrap();
-    }
-    gz.write_all(&[0u8; 1024]).unwrap();
-    let bytes = gz.finish().unwrap();
+    let bytes = common::hostile::tar_gz_zeros("bomb-1.0/zeros.bin", 300 << 20);
     let start = std::time::Instant::now();
     let (verdict, rules) = verdict_and_rules("bomb-1.0.tar.gz", &bytes);
     assert!(has(&rules, "archive-bomb"), "{rules:?}");
@@ -109,7 +96,7 @@ fn gzip_bomb_is_denied_and_bounded() {
 
 #[test]
 fn truncated_and_garbage_archives_are_unreadable() {
-    let full = artifacts::sdist("t", "1.0", &[("setup.py", "print('hi')\n")]);
+    let full = artifacts::sdist_files("t", "1.0", &[("setup.py", "print('hi')\n")]);
     for (name, bytes) in [
         ("t-1.0.tar.gz", full[..full.len() - 30].to_vec()),
         ("t-1.0.tar.gz", b"\x1f\x8b not really gzip".to_vec()),
@@ -140,7 +127,7 @@ fn duplicate_members_are_flagged() {
 
 #[test]
 fn clean_sdist_has_no_archive_findings() {
-    let bytes = artifacts::sdist(
+    let bytes = artifacts::sdist_files(
         "fine",
         "1.0",
         &[

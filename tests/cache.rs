@@ -31,34 +31,12 @@ fn planned(o: &Output) -> Vec<(String, String)> {
 
 /// A wheel with some bulk, so that downloads take a moment.
 fn bulky_wheel(name: &str, kib: usize) -> (String, Vec<u8>) {
-    let (filename, _) = wheel(name, "1.0", &[]);
-    let dist = name.replace('-', "_");
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        use std::io::Write;
-        let mut zip = zip::ZipWriter::new(&mut buf);
-        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        let data: Vec<u8> = (0..kib * 1024).map(|i| (i * 7919 % 251) as u8).collect();
-        for (path, body) in [
-            (format!("{dist}/__init__.py"), b"VALUE = 1\n".to_vec()),
-            (format!("{dist}/data.bin"), data),
-            (
-                format!("{dist}-1.0.dist-info/METADATA"),
-                format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: guard test fixture\n")
-                    .into_bytes(),
-            ),
-            (
-                format!("{dist}-1.0.dist-info/WHEEL"),
-                b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
-            ),
-            (format!("{dist}-1.0.dist-info/RECORD"), Vec::new()),
-        ] {
-            zip.start_file(path, stored).unwrap();
-            zip.write_all(&body).unwrap();
-        }
-        zip.finish().unwrap();
-    }
-    (filename, buf.into_inner())
+    let p = common::artifacts::Package::new(name, "1.0").stored();
+    let dist = p.dist();
+    let data: Vec<u8> = (0..kib * 1024).map(|i| (i * 7919 % 251) as u8).collect();
+    p.file(&format!("{dist}/__init__.py"), "VALUE = 1\n")
+        .file(&format!("{dist}/data.bin"), data)
+        .wheel()
 }
 
 #[test]

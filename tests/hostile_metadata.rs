@@ -38,34 +38,40 @@ fn assert_refused(out: &Output, file: &str, needle: &str) -> String {
     err
 }
 
-#[test]
-fn deep_setup_py_literal_is_refused_during_resolution() {
+/// `[[[…]]]` 100,000 deep.
+fn deep_list() -> String {
+    format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))
+}
+
+/// Offers `deep-1.0.tar.gz` holding `file` and asserts the dry run refuses it with `needle`.
+fn assert_deep_sdist_refused(file: (&str, String), needle: &str) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let deep = format!(
-        "from setuptools import setup\nx = {}{}\nsetup(name='deep', install_requires=['lib'])\n",
-        "[".repeat(100_000),
-        "]".repeat(100_000)
-    );
     let index = Index::start();
-    index.add("deep", sdist("deep", "1.0", &[("setup.py", deep)]), Fault::None);
+    index.add("deep", sdist("deep", "1.0", &[file]), Fault::None);
     let cache = tempfile::tempdir().unwrap();
     let out = dry_run(&index, cache.path(), &["deep"]);
-    assert_refused(&out, "deep-1.0.tar.gz", "setup.py nests deeper than guard reads");
+    assert_refused(&out, "deep-1.0.tar.gz", needle);
+}
+
+#[test]
+fn deep_setup_py_literal_is_refused_during_resolution() {
+    let setup = format!(
+        "from setuptools import setup\nx = {}\nsetup(name='deep', install_requires=['lib'])\n",
+        deep_list()
+    );
+    assert_deep_sdist_refused(("setup.py", setup), "setup.py nests deeper than guard reads");
 }
 
 #[test]
 fn deep_pyproject_array_is_refused_during_resolution() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let deep = format!(
-        "[project]\nname = \"deep\"\nversion = \"1.0\"\ndependencies = {}{}\n",
-        "[".repeat(100_000),
-        "]".repeat(100_000)
+    let pyproject = format!(
+        "[project]\nname = \"deep\"\nversion = \"1.0\"\ndependencies = {}\n",
+        deep_list()
     );
-    let index = Index::start();
-    index.add("deep", sdist("deep", "1.0", &[("pyproject.toml", deep)]), Fault::None);
-    let cache = tempfile::tempdir().unwrap();
-    let out = dry_run(&index, cache.path(), &["deep"]);
-    assert_refused(&out, "deep-1.0.tar.gz", "pyproject.toml nests deeper than guard reads");
+    assert_deep_sdist_refused(
+        ("pyproject.toml", pyproject),
+        "pyproject.toml nests deeper than guard reads",
+    );
 }
 
 #[test]

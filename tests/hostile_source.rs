@@ -9,13 +9,12 @@ use common::hostile::*;
 use guard::policy::Verdict;
 
 fn sdist_with_setup(setup: &[u8]) -> Vec<u8> {
-    gz(&tar_of(&[
-        (
-            "pkg-1.0/PKG-INFO",
-            b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n".as_slice(),
-        ),
-        ("pkg-1.0/setup.py", setup),
-    ]))
+    common::artifacts::Package::new("pkg", "1.0")
+        .headers("")
+        .pkg_info()
+        .file("setup.py", setup)
+        .sdist()
+        .1
 }
 
 fn rules(findings: &[guard::inspect::Finding]) -> Vec<&str> {

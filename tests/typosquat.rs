@@ -1,27 +1,15 @@
 //! Issue 4, "Done when": a benign artifact named like a squat is `review` with
 //! the target named; a squat that also carries suspicious code is `deny`.
 
-use std::io::Write;
+mod common;
 
+use common::artifacts::Package;
 use guard::inspect::{inspect_bytes, Finding, Severity};
 use guard::policy::{decide, Policy, Verdict};
 
-/// An sdist `NAME-VERSION.tar.gz` built in memory from `(path under the root, contents)`.
+/// An sdist `NAME-VERSION.tar.gz` holding exactly `files`.
 fn sdist(name: &str, version: &str, files: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let root = format!("{name}-{version}");
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let mut tar = tar::Builder::new(gz);
-    for (path, contents) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{root}/{path}"), contents.as_bytes())
-            .unwrap();
-    }
-    let mut gz = tar.into_inner().unwrap();
-    gz.flush().unwrap();
-    (format!("{root}.tar.gz"), gz.finish().unwrap())
+    Package::new(name, version).files(files).sdist()
 }
 
 fn pkg_info(name: &str, version: &str) -> String {

@@ -105,3 +105,52 @@ fn describe(p: &Policy) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Kind, KEYS};
+
+    /// A value of `kind` other than its default, as TOML.
+    fn sample(kind: Kind, default: Option<&str>) -> &'static str {
+        match kind {
+            Kind::Severity if default == Some("\"critical\"") => "\"high\"",
+            Kind::Severity => "\"critical\"",
+            Kind::Bool if default == Some("true") => "false",
+            Kind::Bool => "true",
+            Kind::TyposquatVerdict => "\"deny\"",
+            Kind::NonInteractive => "\"allow\"",
+            Kind::Sdist => "\"review\"",
+            Kind::Installer => "\"uv\"",
+            Kind::Duration => "\"3d\"",
+            Kind::Hosts => "[\"pypi.example\"]",
+            Kind::RuleIds => "[\"bundled-binary\"]",
+            Kind::RuleSeverities => "{ \"bundled-binary\" = \"critical\" }",
+            Kind::Allow => "[{ name = \"x\", reason = \"ours\" }]",
+            Kind::Deny => "[{ name = \"y\", reason = \"gone\" }]",
+            Kind::Locked => "[\"allow\"]",
+            Kind::Serve => "{ trusted_indexes = [\"https://guard.example/simple/\"] }",
+        }
+    }
+
+    /// Issue 14: `guard policy check` shows every key of the table: setting
+    /// any one of them away from its default changes what it prints.
+    #[test]
+    fn check_shows_every_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = describe(&Policy::default());
+        for key in KEYS {
+            let value = sample(key.kind, key.default);
+            let text = match key.field() {
+                Some(field) => format!("[{}]\n{field} = {value}\n", key.section()),
+                None => format!("{} = {value}\n", key.name),
+            };
+            let path = dir.path().join("p.toml");
+            std::fs::write(&path, &text).unwrap();
+            let p = policy::load(&path).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let shown = describe(&p).replacen(&format!("policy: ok ({})\n", path.display()), "", 1);
+            let default = default.replacen("policy: built-in defaults (no policy file found)\n", "", 1);
+            assert_ne!(shown, default, "`guard policy check` does not show {}", key.name);
+        }
+    }
+}

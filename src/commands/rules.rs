@@ -73,4 +73,49 @@ mod tests {
             );
         }
     }
+
+    /// Issue 14: every id the source can put on a finding — each
+    /// `declare_rule!` and each string literal given as `rule:` under `src/` —
+    /// is one `guard explain` knows (a declared id missing from `ALL`,
+    /// `policy::FINDINGS` or the plan's ids fails here).
+    #[test]
+    fn explain_knows_every_id_in_the_source() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let declared = regex::Regex::new(r#",\s*id\s*=\s*"([^"]+)",\s*severity\s*="#).unwrap();
+        let literal = regex::Regex::new(r#"\brule:\s*"([^"]+)""#).unwrap();
+        let known: std::collections::BTreeSet<&str> = finding_ids().iter().map(|m| m.id).collect();
+        let mut ids = std::collections::BTreeSet::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            for (re, what) in [(&declared, "declared"), (&literal, "used")] {
+                for id in re.captures_iter(&text) {
+                    let id = id[1].to_string();
+                    assert!(
+                        known.contains(id.as_str()),
+                        "{}: `{id}` is {what} but not known to `guard explain`",
+                        f.display()
+                    );
+                    if what == "declared" {
+                        ids.insert(id);
+                    }
+                }
+            }
+        }
+        let ids: std::collections::BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+        assert_eq!(ids, known, "declared ids and the ids `guard explain` knows");
+    }
 }

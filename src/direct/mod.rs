@@ -275,22 +275,12 @@ fn sdist_stem(filename: &str) -> Option<(String, String)> {
 
 /// A source tree's own name and version, where they are static.
 pub fn tree_identity(top: &dyn Fn(&str) -> Option<String>) -> (Option<String>, Option<String>) {
-    let mut name = None;
-    let mut version = None;
-    if let Some(pkg_info) = top("PKG-INFO") {
-        for line in pkg_info.lines() {
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                match k.trim().to_ascii_lowercase().as_str() {
-                    "name" if name.is_none() => name = Some(v.trim().to_string()),
-                    "version" if version.is_none() => version = Some(v.trim().to_string()),
-                    _ => {}
-                }
-            }
-        }
-    }
+    let (mut name, mut version) = top("PKG-INFO")
+        .map(|text| {
+            let md = crate::metadata::CoreMetadata::parse(&text);
+            (md.name, md.version)
+        })
+        .unwrap_or_default();
     if let Some(project) = top("pyproject.toml")
         .and_then(|t| t.parse::<toml::Table>().ok())
         .and_then(|t| t.get("project").and_then(|p| p.as_table()).cloned())

@@ -293,11 +293,7 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
             python::analyse_member(m, role)
         })
         .collect();
-    let modules: Vec<String> = files
-        .iter()
-        .map(|f| python::link::module_name(&f.path, kind != Kind::Wheel))
-        .collect();
-    python::link::link(&mut files, &modules);
+    link(kind, &mut files);
     Analysis {
         filename: filename.to_string(),
         kind,
@@ -307,6 +303,15 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         name,
         version,
     }
+}
+
+/// Links the files of one artifact: calls into other modules of the package.
+fn link(kind: Kind, files: &mut [python::PyFile]) {
+    let modules: Vec<String> = files
+        .iter()
+        .map(|f| python::link::module_name(&f.path, kind != Kind::Wheel))
+        .collect();
+    python::link::link(files, &modules);
 }
 
 /// What an sdist's build configuration says it installs, read as text:
@@ -498,9 +503,10 @@ fn collect_payloads<'a>(file: &'a PyFile, code: &'a PyFile, origin: Option<u32>,
 pub mod testing {
     use super::*;
 
-    /// Analyses `(path, source)` pairs as members of an artifact of `kind`.
+    /// Analyses `(path, source)` pairs as members of an artifact of `kind`,
+    /// linked across modules as [`analyse`] does.
     pub fn analysis(kind: Kind, files: &[(&str, &str)]) -> Analysis {
-        let files = files
+        let mut files: Vec<python::PyFile> = files
             .iter()
             .filter(|(p, _)| python::is_source(p))
             .map(|(p, s)| {
@@ -514,6 +520,7 @@ pub mod testing {
                 python::analyse_member(&member, Role::of(p, kind))
             })
             .collect();
+        link(kind, &mut files);
         Analysis {
             filename: "pkg-1.0.tar.gz".into(),
             kind,
@@ -588,12 +595,6 @@ mod cap_tests {
         ];
         cap_call_time(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
-        let mut v = vec![
-            f("exfiltration", Severity::High, "sends data to a webhook when called"),
-            f("shell-command", Severity::High, "runs a piped shell when called"),
-        ];
-        cap_call_time(&mut v);
-        assert!(v.iter().all(|f| f.severity == Severity::High));
         // Error: one of them at import time keeps both.
         let mut v = vec![
             f("secret-upload", Severity::High, "sends `token` to a tunnel on import"),

@@ -5,6 +5,8 @@
 //! FILE`, the project (`guard.toml`, or `[tool.guard]` in `pyproject.toml`),
 //! the user config dir; the first one found is layered over the system file
 //! (`/etc/guard/policy.toml`), whose keys listed in `locked` cannot be loosened.
+//! The keys, their types, defaults and locking live in one table, `keys.rs`;
+//! this file finds the files, checks values with their places, and layers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::keys::Layer;
 use super::Verdict;
 use crate::inspect::{rules, Finding, Severity};
 use crate::metadata::normalize;
@@ -183,12 +186,12 @@ pub struct Policy {
     pub non_interactive: Verdict,
     /// Who installs the approved files: `pip` (default) or `uv`.
     pub installer: crate::cli::Installer,
+    /// `[serve]`: `guard serve`'s upstreams, pins and tokens (see `policy/serve.rs`).
+    pub serve: super::serve::ServePolicy,
     /// Keys that user and project files cannot loosen (honoured in the system file).
     pub locked: BTreeSet<String>,
     /// The files this policy was read from, lowest layer first.
     pub sources: Vec<PathBuf>,
-    /// `[serve]`: `guard serve`'s upstreams, pins and tokens (see `policy/serve.rs`).
-    pub serve: super::serve::ServePolicy,
     /// Non-fatal remarks (expired allow entries, ignored loosening of locked keys).
     pub warnings: Vec<String>,
 }
@@ -212,10 +215,10 @@ impl Default for Policy {
             index_hosts: Vec::new(),
             non_interactive: Verdict::Deny,
             installer: crate::cli::Installer::Pip,
+            serve: Default::default(),
             locked: BTreeSet::new(),
             sources: Vec::new(),
             warnings: Vec::new(),
-            serve: Default::default(),
         }
     }
 }
@@ -271,172 +274,16 @@ impl Policy {
 
 // ------------------------------------------------------------------ layers
 
-/// One file's settings; `None` where the file is silent.
-#[derive(Debug, Default)]
-struct Layer {
-    deny_at: Option<Severity>,
-    review_at: Option<Severity>,
-    combine: Option<bool>,
-    disabled: Vec<String>,
-    severity: BTreeMap<String, Severity>,
-    allow: Vec<AllowEntry>,
-    deny: Vec<DenyEntry>,
-    typosquat_enabled: Option<bool>,
-    typosquat_verdict: Option<Verdict>,
-    min_release_age_hours: Option<u64>,
-    sdist: Option<Sdist>,
-    index_hosts: Option<Vec<String>>,
-    non_interactive: Option<Verdict>,
-    installer: Option<crate::cli::Installer>,
-    locked: BTreeSet<String>,
-    /// A `[serve]` table replaces the lower layers' as a whole.
-    serve: Option<super::serve::ServePolicy>,
-}
-
-/// Every key that can be locked.
-pub const LOCKABLE: &[&str] = &[
-    "verdict.deny_at",
-    "verdict.review_at",
-    "verdict.combine",
-    "rules.disable",
-    "rules.severity",
-    "allow",
-    "typosquat.enabled",
-    "typosquat.verdict",
-    "install.min_release_age",
-    "install.sdist",
-    "install.index_hosts",
-    "install.non_interactive",
-];
-
-impl Layer {
-    /// Applies this layer over `p`; `locked` keys may only be tightened.
-    fn apply_to(self, p: &mut Policy, source: &Path) {
-        let locked = p.locked.clone();
-        let mut ignored: Vec<String> = Vec::new();
-        let mut warn = |key: &str| {
-            ignored.push(format!(
-                "{}: `{key}` is locked by the system policy and cannot be loosened here; ignored",
-                source.display()
-            ))
-        };
-        let is_locked = |k: &str| locked.contains(k);
-        if let Some(v) = self.deny_at {
-            if is_locked("verdict.deny_at") && v > p.deny_at {
-                warn("verdict.deny_at");
-            } else {
-                p.deny_at = v;
-            }
-        }
-        if let Some(v) = self.review_at {
-            if is_locked("verdict.review_at") && v > p.review_at {
-                warn("verdict.review_at");
-            } else {
-                p.review_at = v;
-            }
-        }
-        if let Some(v) = self.combine {
-            if is_locked("verdict.combine") && !v && p.combine {
-                warn("verdict.combine");
-            } else {
-                p.combine = v;
-            }
-        }
-        for d in self.disabled {
-            if is_locked("rules.disable") {
-                warn("rules.disable");
-            } else if !p.disabled.contains(&d) {
-                p.disabled.push(d);
-            }
-        }
-        for (id, sev) in self.severity {
-            let current = p.severity.get(&id).copied();
-            let default = rules::all_meta().iter().find(|m| m.id == id).map(|m| m.severity);
-            let base = current.or(default).unwrap_or(Severity::Low);
-            if is_locked("rules.severity") && sev < base {
-                warn("rules.severity");
-            } else {
-                p.severity.insert(id, sev);
-            }
-        }
-        if !self.allow.is_empty() && is_locked("allow") {
-            warn("allow");
-        } else {
-            p.allow.extend(self.allow);
-        }
-        p.deny.extend(self.deny);
-        if let Some(v) = self.typosquat_enabled {
-            if is_locked("typosquat.enabled") && !v && p.typosquat.enabled {
-                warn("typosquat.enabled");
-            } else {
-                p.typosquat.enabled = v;
-            }
-        }
-        if let Some(v) = self.typosquat_verdict {
-            if is_locked("typosquat.verdict") && v < p.typosquat.verdict {
-                warn("typosquat.verdict");
-            } else {
-                p.typosquat.verdict = v;
-            }
-        }
-        if let Some(v) = self.min_release_age_hours {
-            if is_locked("install.min_release_age") && v < p.min_release_age_hours {
-                warn("install.min_release_age");
-            } else {
-                p.min_release_age_hours = v;
-            }
-        }
-        if let Some(v) = self.sdist {
-            if is_locked("install.sdist") && v == Sdist::Allow && p.sdist == Sdist::Review {
-                warn("install.sdist");
-            } else {
-                p.sdist = v;
-            }
-        }
-        if let Some(v) = self.index_hosts {
-            if is_locked("install.index_hosts") {
-                // Only a narrowing is accepted: keep hosts the system also allows.
-                let narrowed: Vec<String> = if p.index_hosts.is_empty() {
-                    v
-                } else {
-                    let system = p.index_hosts.clone();
-                    v.into_iter()
-                        .filter(|h| system.iter().any(|s| s.eq_ignore_ascii_case(h)))
-                        .collect()
-                };
-                if narrowed.is_empty() && !p.index_hosts.is_empty() {
-                    warn("install.index_hosts");
-                } else {
-                    p.index_hosts = narrowed;
-                }
-            } else {
-                p.index_hosts = v;
-            }
-        }
-        if let Some(v) = self.non_interactive {
-            if is_locked("install.non_interactive") && v < p.non_interactive {
-                warn("install.non_interactive");
-            } else {
-                p.non_interactive = v;
-            }
-        }
-        if let Some(v) = self.installer {
-            // Not a loosening either way: both installers get the same hash-pinned files.
-            p.installer = v;
-        }
-        if let Some(mut v) = self.serve {
-            // Trusting an index's verdicts is a broad allow: locked with `allow`.
-            if is_locked("allow") && v.trusted_indexes != p.serve.trusted_indexes {
-                warn("allow");
-                v.trusted_indexes = p.serve.trusted_indexes.clone();
-            }
-            p.serve = v;
-        }
-        ignored.dedup();
-        p.warnings.extend(ignored);
-        p.locked.extend(self.locked);
-        p.sources.push(source.to_path_buf());
+/// Applies one file's settings over `p` (keys `p` has locked may only be
+/// tightened) and records the file.
+fn apply_layer(layer: Layer, p: &mut Policy, source: &Path) {
+    for key in layer.apply_to(p) {
+        p.warnings.push(format!(
+            "{}: `{key}` is locked by the system policy and cannot be loosened here; ignored",
+            source.display()
+        ));
     }
+    p.sources.push(source.to_path_buf());
 }
 
 // ------------------------------------------------------------------ lookup
@@ -516,15 +363,20 @@ pub fn load_layered(lookup: &Lookup) -> Result<Policy, Error> {
     let mut policy = Policy::default();
     if let Some(sys) = &lookup.system {
         if sys.is_file() {
-            read_layer(sys, false, true)?.apply_to(&mut policy, sys);
+            apply_layer(read_layer(sys, false, true)?, &mut policy, sys);
         }
     }
+    let project = lookup
+        .explicit
+        .is_none()
+        .then(|| lookup.project_dir.as_deref().and_then(find_project));
+    let from_project = matches!(project, Some(Some(_)));
     let chosen = if let Some(p) = &lookup.explicit {
         Some(Found {
             path: p.clone(),
             pyproject: p.file_name().is_some_and(|n| n == "pyproject.toml"),
         })
-    } else if let Some(found) = lookup.project_dir.as_deref().and_then(find_project) {
+    } else if let Some(Some(found)) = project {
         Some(found)
     } else {
         lookup.user.as_ref().filter(|u| u.is_file()).map(|u| Found {
@@ -533,7 +385,21 @@ pub fn load_layered(lookup: &Lookup) -> Result<Policy, Error> {
         })
     };
     if let Some(found) = chosen {
-        read_layer(&found.path, found.pyproject, false)?.apply_to(&mut policy, &found.path);
+        let trusted = policy.serve.trusted_indexes.clone();
+        apply_layer(
+            read_layer(&found.path, found.pyproject, false)?,
+            &mut policy,
+            &found.path,
+        );
+        // A project directory is whatever was cloned: it may not make guard
+        // install take some index's word instead of inspecting.
+        if from_project && policy.serve.trusted_indexes != trusted {
+            policy.serve.trusted_indexes = trusted;
+            policy.warnings.push(format!(
+                "{}: `serve.trusted_indexes` is honoured only in the system or user policy or a file given with --policy; ignored",
+                found.path.display()
+            ));
+        }
     }
     policy.warnings.extend(expiry_warnings(&policy.allow));
     Ok(policy)
@@ -571,7 +437,7 @@ pub fn load(path: &Path) -> Result<Policy, Error> {
     })?;
     let pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let mut policy = Policy::default();
-    parse_layer(path, &text, pyproject, true)?.apply_to(&mut policy, path);
+    apply_layer(parse_layer(path, &text, pyproject, true)?, &mut policy, path);
     policy.warnings.extend(expiry_warnings(&policy.allow));
     Ok(policy)
 }
@@ -579,19 +445,22 @@ pub fn load(path: &Path) -> Result<Policy, Error> {
 /// Parses policy text; `path` is only used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Policy, Error> {
     let mut policy = Policy::default();
-    parse_layer(path, text, false, true)?.apply_to(&mut policy, path);
+    apply_layer(parse_layer(path, text, false, true)?, &mut policy, path);
     Ok(policy)
 }
 
 // ------------------------------------------------------------------ validation
 
-type Table<'i> = DeTable<'i>;
-type Value<'i> = Spanned<DeValue<'i>>;
+pub(super) type Table<'i> = DeTable<'i>;
+pub(super) type Value<'i> = Spanned<DeValue<'i>>;
 
-struct Checker<'a> {
+/// Collects every mistake in one policy file, with its place.
+pub(super) struct Checker<'a> {
     path: &'a Path,
     text: &'a str,
     errors: Vec<Error>,
+    /// The system file: the only one whose `locked` is honoured.
+    pub(super) system: bool,
 }
 
 impl Checker<'_> {
@@ -606,7 +475,7 @@ impl Checker<'_> {
         }
     }
 
-    fn error(&mut self, offset: usize, message: String) {
+    pub(super) fn error(&mut self, offset: usize, message: String) {
         let at = self.location(offset);
         self.errors.push(Error::Invalid {
             path: at.path,
@@ -617,7 +486,7 @@ impl Checker<'_> {
     }
 
     /// Reports keys of `table` not in `known`.
-    fn keys(&mut self, table: &Table<'_>, section: &str, known: &[&str]) {
+    pub(super) fn keys(&mut self, table: &Table<'_>, section: &str, known: &[&str]) {
         for (k, _) in table.iter() {
             if !known.contains(&k.get_ref().as_ref()) {
                 let place = if section.is_empty() {
@@ -637,7 +506,7 @@ impl Checker<'_> {
         }
     }
 
-    fn table<'t, 'i>(&mut self, v: &'t Value<'i>, what: &str) -> Option<&'t Table<'i>> {
+    pub(super) fn table<'t, 'i>(&mut self, v: &'t Value<'i>, what: &str) -> Option<&'t Table<'i>> {
         let t = v.get_ref().as_table();
         if t.is_none() {
             self.error(
@@ -648,7 +517,7 @@ impl Checker<'_> {
         t
     }
 
-    fn string(&mut self, v: &Value<'_>, what: &str) -> Option<String> {
+    pub(super) fn string(&mut self, v: &Value<'_>, what: &str) -> Option<String> {
         let s = v.get_ref().as_str().map(str::to_string);
         if s.is_none() {
             self.error(
@@ -659,7 +528,7 @@ impl Checker<'_> {
         s
     }
 
-    fn bool(&mut self, v: &Value<'_>, what: &str) -> Option<bool> {
+    pub(super) fn bool(&mut self, v: &Value<'_>, what: &str) -> Option<bool> {
         let b = v.get_ref().as_bool();
         if b.is_none() {
             self.error(
@@ -670,7 +539,7 @@ impl Checker<'_> {
         b
     }
 
-    fn strings(&mut self, v: &Value<'_>, what: &str) -> Vec<(String, usize)> {
+    pub(super) fn strings(&mut self, v: &Value<'_>, what: &str) -> Vec<(String, usize)> {
         let Some(arr) = v.get_ref().as_array() else {
             self.error(
                 v.span().start,
@@ -683,7 +552,7 @@ impl Checker<'_> {
             .collect()
     }
 
-    fn severity(&mut self, v: &Value<'_>, what: &str) -> Option<Severity> {
+    pub(super) fn severity(&mut self, v: &Value<'_>, what: &str) -> Option<Severity> {
         let s = self.string(v, what)?;
         let sev = Severity::parse(&s);
         if sev.is_none() {
@@ -695,7 +564,7 @@ impl Checker<'_> {
         sev
     }
 
-    fn choice<T: Copy>(&mut self, v: &Value<'_>, what: &str, options: &[(&str, T)]) -> Option<T> {
+    pub(super) fn choice<T: Copy>(&mut self, v: &Value<'_>, what: &str, options: &[(&str, T)]) -> Option<T> {
         let s = self.string(v, what)?;
         let found = options.iter().find(|(n, _)| *n == s).map(|(_, t)| *t);
         if found.is_none() {
@@ -708,24 +577,25 @@ impl Checker<'_> {
         found
     }
 
-    fn rule_id(&mut self, id: &str, offset: usize) {
+    pub(super) fn rule_id(&mut self, id: &str, offset: usize) {
         if !rules::all_meta().iter().any(|m| m.id == id) {
             self.error(offset, format!("unknown rule `{id}` (see `guard rules`)"));
         }
     }
 
     /// `48h`, `7d`, `2w`, or an integer number of days → hours.
-    fn age(&mut self, v: &Value<'_>) -> Option<u64> {
+    pub(super) fn age(&mut self, v: &Value<'_>, what: &str) -> Option<u64> {
         if let Some(i) = v.get_ref().as_integer() {
             return match i64::from_str_radix(i.as_str(), i.radix()) {
                 Ok(days) if days >= 0 => Some(days as u64 * 24),
                 _ => {
-                    self.error(v.span().start, "`min_release_age` must not be negative".into());
+                    let field = what.rsplit('.').next().unwrap_or(what);
+                    self.error(v.span().start, format!("`{field}` must not be negative"));
                     None
                 }
             };
         }
-        let s = self.string(v, "install.min_release_age")?;
+        let s = self.string(v, what)?;
         let t = s.trim();
         let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
         let n: Option<u64> = num.parse().ok();
@@ -753,6 +623,7 @@ fn parse_layer(path: &Path, text: &str, pyproject: bool, system: bool) -> Result
         path,
         text,
         errors: Vec::new(),
+        system,
     };
     let (doc, syntax) = DeTable::parse_recoverable(text);
     for e in &syntax {
@@ -770,7 +641,7 @@ fn parse_layer(path: &Path, text: &str, pyproject: bool, system: bool) -> Result
             Some(root)
         };
         if let Some(table) = table {
-            check_root(&mut c, table, &mut layer, system);
+            layer = Layer::check(&mut c, table);
         }
     }
     c.errors.sort_by_key(|e| match e {
@@ -787,230 +658,99 @@ fn parse_layer(path: &Path, text: &str, pyproject: bool, system: bool) -> Result
     }
 }
 
-fn check_root(c: &mut Checker<'_>, root: &Table<'_>, layer: &mut Layer, system: bool) {
-    c.keys(
-        root,
-        "",
-        &[
-            "verdict",
-            "rules",
-            "allow",
-            "deny",
-            "typosquat",
-            "install",
-            "locked",
-            "serve",
-        ],
-    );
-    if let Some(v) = root.get("serve") {
-        match super::serve::parse(v) {
-            Ok(s) => layer.serve = Some(s),
-            Err(mistakes) => {
-                for (at, message) in mistakes {
-                    c.error(at, message);
-                }
-            }
-        }
-    }
-    if let Some(v) = root.get("verdict") {
-        if let Some(t) = c.table(v, "verdict") {
-            c.keys(t, "verdict", &["deny_at", "review_at", "combine"]);
-            layer.deny_at = t.get("deny_at").and_then(|v| c.severity(v, "verdict.deny_at"));
-            layer.review_at = t.get("review_at").and_then(|v| c.severity(v, "verdict.review_at"));
-            layer.combine = t.get("combine").and_then(|v| c.bool(v, "verdict.combine"));
-        }
-    }
-    if let Some(v) = root.get("rules") {
-        if let Some(t) = c.table(v, "rules") {
-            c.keys(t, "rules", &["disable", "severity"]);
-            if let Some(d) = t.get("disable") {
-                for (id, at) in c.strings(d, "rules.disable") {
-                    c.rule_id(&id, at);
-                    layer.disabled.push(id);
-                }
-            }
-            if let Some(s) = t.get("severity") {
-                if let Some(st) = c.table(s, "rules.severity") {
-                    for (k, v) in st.iter() {
-                        c.rule_id(k.get_ref(), k.span().start);
-                        if let Some(sev) = c.severity(v, "rules.severity") {
-                            layer.severity.insert(k.get_ref().to_string(), sev);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if let Some(v) = root.get("typosquat") {
-        if let Some(t) = c.table(v, "typosquat") {
-            c.keys(t, "typosquat", &["enabled", "verdict"]);
-            layer.typosquat_enabled = t.get("enabled").and_then(|v| c.bool(v, "typosquat.enabled"));
-            layer.typosquat_verdict = t.get("verdict").and_then(|v| {
-                c.choice(
-                    v,
-                    "typosquat.verdict",
-                    &[("review", Verdict::Review), ("deny", Verdict::Deny)],
-                )
-            });
-        }
-    }
-    if let Some(v) = root.get("install") {
-        if let Some(t) = c.table(v, "install") {
-            c.keys(
-                t,
-                "install",
-                &[
-                    "min_release_age",
-                    "sdist",
-                    "index_hosts",
-                    "non_interactive",
-                    "installer",
-                ],
-            );
-            layer.min_release_age_hours = t.get("min_release_age").and_then(|v| c.age(v));
-            layer.sdist = t.get("sdist").and_then(|v| {
-                c.choice(
-                    v,
-                    "install.sdist",
-                    &[("allow", Sdist::Allow), ("review", Sdist::Review)],
-                )
-            });
-            layer.index_hosts = t.get("index_hosts").map(|v| {
-                c.strings(v, "install.index_hosts")
-                    .into_iter()
-                    .map(|(h, _)| h.to_ascii_lowercase())
-                    .collect()
-            });
-            layer.non_interactive = t.get("non_interactive").and_then(|v| {
-                c.choice(
-                    v,
-                    "install.non_interactive",
-                    &[("deny", Verdict::Deny), ("allow", Verdict::Allow)],
-                )
-            });
-            layer.installer = t.get("installer").and_then(|v| {
-                c.choice(
-                    v,
-                    "install.installer",
-                    &[("pip", crate::cli::Installer::Pip), ("uv", crate::cli::Installer::Uv)],
-                )
-            });
-        }
-    }
-    if let Some(v) = root.get("locked") {
-        for (key, at) in c.strings(v, "locked") {
-            if !LOCKABLE.contains(&key.as_str()) {
-                c.error(
-                    at,
-                    format!("`{key}` cannot be locked (lockable keys: {})", LOCKABLE.join(", ")),
+impl Checker<'_> {
+    /// The items of an array of tables (`[[allow]]`).
+    pub(super) fn entries<'t, 'i>(&mut self, v: &'t Value<'i>, what: &str) -> Vec<&'t Value<'i>> {
+        match v.get_ref().as_array() {
+            Some(a) => a.iter().collect(),
+            None => {
+                self.error(
+                    v.span().start,
+                    format!("`{what}` must be an array of tables (`[[{what}]]`)"),
                 );
-            } else if system {
-                layer.locked.insert(key);
+                Vec::new()
             }
         }
     }
-    if let Some(v) = root.get("allow") {
-        for item in entries(c, v, "allow") {
-            if let Some(e) = allow_entry(c, item) {
-                layer.allow.push(e);
+
+    fn required_string(&mut self, t: &Table<'_>, item: &Value<'_>, what: &str, key: &str) -> Option<String> {
+        match t.get(key) {
+            Some(v) => self.string(v, &format!("{what}.{key}")),
+            None => {
+                self.error(item.span().start, format!("`[[{what}]]` entry needs `{key}`"));
+                None
             }
         }
     }
-    if let Some(v) = root.get("deny") {
-        for item in entries(c, v, "deny") {
-            if let Some(t) = c.table(item, "deny") {
-                c.keys(t, "deny", &["name", "version", "reason"]);
-                let name = required_string(c, t, item, "deny", "name");
-                let version = t.get("version").and_then(|v| c.string(v, "deny.version"));
-                let reason = t
-                    .get("reason")
-                    .and_then(|v| c.string(v, "deny.reason"))
-                    .unwrap_or_default();
-                if let Some(name) = name {
-                    layer.deny.push(DenyEntry {
-                        name: normalize(&name),
-                        version,
-                        reason,
-                    });
-                }
+
+    pub(super) fn deny_entry(&mut self, item: &Value<'_>) -> Option<DenyEntry> {
+        let t = self.table(item, "deny")?;
+        self.keys(t, "deny", &["name", "version", "reason"]);
+        let name = self.required_string(t, item, "deny", "name");
+        let version = t.get("version").and_then(|v| self.string(v, "deny.version"));
+        let reason = t
+            .get("reason")
+            .and_then(|v| self.string(v, "deny.reason"))
+            .unwrap_or_default();
+        Some(DenyEntry {
+            name: normalize(&name?),
+            version,
+            reason,
+        })
+    }
+
+    pub(super) fn allow_entry(&mut self, item: &Value<'_>) -> Option<AllowEntry> {
+        let c = self;
+        let t = c.table(item, "allow")?;
+        c.keys(t, "allow", &["name", "version", "sha256", "reason", "expires"]);
+        let name = c.required_string(t, item, "allow", "name");
+        let reason = c.required_string(t, item, "allow", "reason");
+        if let (Some(r), Some(v)) = (&reason, t.get("reason")) {
+            if r.trim().is_empty() {
+                c.error(
+                    v.span().start,
+                    format!(
+                        "allow entry `{}` needs a non-empty reason",
+                        name.as_deref().unwrap_or("?")
+                    ),
+                );
             }
         }
+        let version = t.get("version").and_then(|v| c.string(v, "allow.version"));
+        let sha256 = t.get("sha256").and_then(|v| {
+            let s = c.string(v, "allow.sha256")?;
+            let s = s.strip_prefix("sha256:").unwrap_or(&s).to_ascii_lowercase();
+            if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                c.error(v.span().start, "`sha256` must be 64 hex digits".into());
+                return None;
+            }
+            Some(s)
+        });
+        let expires = t.get("expires").and_then(|v| {
+            let parsed = match v.get_ref() {
+                DeValue::Datetime(d) => d.date.map(|d| Date {
+                    year: d.year,
+                    month: d.month,
+                    day: d.day,
+                }),
+                DeValue::String(s) => Date::parse(s),
+                _ => None,
+            };
+            if parsed.is_none() {
+                c.error(v.span().start, "`expires` must be a date such as 2025-06-30".into());
+            }
+            parsed
+        });
+        let at = c.location(item.span().start);
+        Some(AllowEntry {
+            name: normalize(&name?),
+            version,
+            sha256,
+            reason: reason?,
+            expires,
+            at,
+        })
     }
-}
-
-fn entries<'t, 'i>(c: &mut Checker<'_>, v: &'t Value<'i>, what: &str) -> Vec<&'t Value<'i>> {
-    match v.get_ref().as_array() {
-        Some(a) => a.iter().collect(),
-        None => {
-            c.error(
-                v.span().start,
-                format!("`{what}` must be an array of tables (`[[{what}]]`)"),
-            );
-            Vec::new()
-        }
-    }
-}
-
-fn required_string(c: &mut Checker<'_>, t: &Table<'_>, item: &Value<'_>, what: &str, key: &str) -> Option<String> {
-    match t.get(key) {
-        Some(v) => c.string(v, &format!("{what}.{key}")),
-        None => {
-            c.error(item.span().start, format!("`[[{what}]]` entry needs `{key}`"));
-            None
-        }
-    }
-}
-
-fn allow_entry(c: &mut Checker<'_>, item: &Value<'_>) -> Option<AllowEntry> {
-    let t = c.table(item, "allow")?;
-    c.keys(t, "allow", &["name", "version", "sha256", "reason", "expires"]);
-    let name = required_string(c, t, item, "allow", "name");
-    let reason = required_string(c, t, item, "allow", "reason");
-    if let (Some(r), Some(v)) = (&reason, t.get("reason")) {
-        if r.trim().is_empty() {
-            c.error(
-                v.span().start,
-                format!(
-                    "allow entry `{}` needs a non-empty reason",
-                    name.as_deref().unwrap_or("?")
-                ),
-            );
-        }
-    }
-    let version = t.get("version").and_then(|v| c.string(v, "allow.version"));
-    let sha256 = t.get("sha256").and_then(|v| {
-        let s = c.string(v, "allow.sha256")?;
-        let s = s.strip_prefix("sha256:").unwrap_or(&s).to_ascii_lowercase();
-        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            c.error(v.span().start, "`sha256` must be 64 hex digits".into());
-            return None;
-        }
-        Some(s)
-    });
-    let expires = t.get("expires").and_then(|v| {
-        let parsed = match v.get_ref() {
-            DeValue::Datetime(d) => d.date.map(|d| Date {
-                year: d.year,
-                month: d.month,
-                day: d.day,
-            }),
-            DeValue::String(s) => Date::parse(s),
-            _ => None,
-        };
-        if parsed.is_none() {
-            c.error(v.span().start, "`expires` must be a date such as 2025-06-30".into());
-        }
-        parsed
-    });
-    let at = c.location(item.span().start);
-    Some(AllowEntry {
-        name: normalize(&name?),
-        version,
-        sha256,
-        reason: reason?,
-        expires,
-        at,
-    })
 }
 
 #[cfg(test)]
@@ -1026,6 +766,164 @@ mod tests {
         assert_eq!((p.deny_at, p.review_at, p.combine), (d.deny_at, d.review_at, d.combine));
         assert_eq!(p.non_interactive, Verdict::Deny);
         assert_eq!(p.sdist, Sdist::Allow);
+    }
+
+    /// Every key in the table appears in `policy.example.toml` with its
+    /// default (or as a commented-out example entry), and the example's list
+    /// of lockable keys is the table's.
+    #[test]
+    fn example_policy_documents_every_key() {
+        let text = include_str!("../../policy.example.toml");
+        let mut section = "";
+        let mut seen: Vec<String> = Vec::new();
+        for line in text.lines() {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name;
+            } else if let Some((k, v)) = line.split_once(" = ") {
+                let name = if section.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{section}.{k}")
+                };
+                seen.push(format!("{name} = {v}"));
+            }
+        }
+        for key in super::super::KEYS {
+            match key.default {
+                Some(d) => assert!(
+                    seen.contains(&format!("{} = {d}", key.name)),
+                    "policy.example.toml must set `{}` to its default {d} ({})",
+                    key.name,
+                    key.kind.describe()
+                ),
+                None => assert!(
+                    text.contains(&format!("\n# [[{}]]\n", key.name)) || text.contains(&format!("\n[{}]\n", key.name)),
+                    "policy.example.toml must show a commented `[[{}]]` entry or a `[{0}]` table",
+                    key.name
+                ),
+            }
+        }
+        let listed = text
+            .split("Lockable keys:")
+            .nth(1)
+            .and_then(|t| t.split("\nlocked").next());
+        let listed: String = listed
+            .expect("policy.example.toml lists the lockable keys")
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let listed: Vec<&str> = listed.trim_end_matches('.').split(", ").collect();
+        assert_eq!(listed, super::super::lockable().collect::<Vec<_>>());
+    }
+
+    /// The table's defaults are `Policy::default()`.
+    #[test]
+    fn table_defaults_are_the_built_in_policy() {
+        let mut text = String::new();
+        let mut section = "";
+        for key in super::super::KEYS {
+            let Some(d) = key.default else { continue };
+            match key.field() {
+                None => text.insert_str(0, &format!("{} = {d}\n", key.name)),
+                Some(f) => {
+                    if key.section() != section {
+                        section = key.section();
+                        text.push_str(&format!("[{section}]\n"));
+                    }
+                    text.push_str(&format!("{f} = {d}\n"));
+                }
+            }
+        }
+        let p = parse(Path::new("defaults.toml"), &text).unwrap();
+        let d = Policy::default();
+        assert_eq!(
+            format!(
+                "{:?}",
+                (
+                    p.deny_at,
+                    p.review_at,
+                    p.combine,
+                    &p.disabled,
+                    &p.severity,
+                    p.typosquat,
+                    p.min_release_age_hours,
+                    p.sdist
+                )
+            ),
+            format!(
+                "{:?}",
+                (
+                    d.deny_at,
+                    d.review_at,
+                    d.combine,
+                    &d.disabled,
+                    &d.severity,
+                    d.typosquat,
+                    d.min_release_age_hours,
+                    d.sdist
+                )
+            )
+        );
+        assert_eq!(
+            (&p.index_hosts, p.non_interactive, p.installer, &p.locked),
+            (&d.index_hosts, d.non_interactive, d.installer, &d.locked)
+        );
+    }
+
+    #[test]
+    fn locking_an_unlockable_key_names_the_lockable_ones() {
+        let err = parse(Path::new("p.toml"), "locked = [\"install.installer\"]\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p.toml:1:11: `install.installer` cannot be locked (lockable keys: verdict.deny_at, \
+             verdict.review_at, verdict.combine, rules.disable, rules.severity, allow, typosquat.enabled, \
+             typosquat.verdict, install.min_release_age, install.sdist, install.index_hosts, install.non_interactive)"
+        );
+        let err = parse(Path::new("p.toml"), "[install]\nmin_release_age = -1\n").unwrap_err();
+        assert_eq!(err.to_string(), "p.toml:2:19: `min_release_age` must not be negative");
+        let err = parse(Path::new("p.toml"), "rules = 1\n[[deny]]\nversion = \"1\"\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("p.toml:1:9: `rules` must be a table, found integer"),
+            "{msg}"
+        );
+        assert!(msg.contains("`[[deny]]` entry needs `name`"), "{msg}");
+    }
+
+    #[test]
+    fn locked_index_hosts_only_narrow() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("system.toml");
+        std::fs::write(
+            &sys,
+            "locked = [\"install.index_hosts\", \"rules.disable\"]\n[install]\nindex_hosts = [\"a.example\", \"b.example\"]\n",
+        )
+        .unwrap();
+        let user = dir.path().join("user.toml");
+        let layered = |text: &str| {
+            std::fs::write(&user, text).unwrap();
+            load_layered(&Lookup {
+                explicit: Some(user.clone()),
+                project_dir: None,
+                user: None,
+                system: Some(sys.clone()),
+            })
+            .unwrap()
+        };
+        let p = layered("[install]\nindex_hosts = [\"B.example\", \"c.example\"]\n");
+        assert_eq!(p.index_hosts, ["b.example"]);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let p = layered("[install]\nindex_hosts = [\"c.example\"]\n[rules]\ndisable = [\"bundled-binary\"]\n");
+        assert_eq!(p.index_hosts, ["a.example", "b.example"]);
+        assert!(p.disabled.is_empty());
+        assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+        assert!(p.warnings[0].contains("`rules.disable` is locked"), "{:?}", p.warnings);
+        assert!(
+            p.warnings[1].contains("`install.index_hosts` is locked"),
+            "{:?}",
+            p.warnings
+        );
     }
 
     #[test]

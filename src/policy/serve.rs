@@ -609,6 +609,31 @@ scope = "review"
     }
 
     #[test]
+    fn a_project_directory_cannot_make_install_trust_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("guard.toml"),
+            "[serve]\ntrusted_indexes = [\"https://attacker.example/simple/\"]\n",
+        )
+        .unwrap();
+        let lookup = crate::policy::Lookup {
+            explicit: None,
+            project_dir: Some(dir.path().to_path_buf()),
+            user: None,
+            system: None,
+        };
+        let p = crate::policy::load_layered(&lookup).unwrap();
+        assert!(p.serve.trusted_indexes.is_empty(), "{:?}", p.serve.trusted_indexes);
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("`serve.trusted_indexes` is honoured only")),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
     fn every_mistake_is_reported() {
         let errs = serve(
             r#"

@@ -87,7 +87,7 @@ impl Inner {
     async fn metadata(&self, file: &DistFile) -> Result<Arc<DistMetadata>, Error> {
         let c = cell(&self.metadata, file.url.as_str());
         let init = || async {
-            let is_wheel = file.filename.to_ascii_lowercase().ends_with(".whl");
+            let is_wheel = !crate::metadata::is_sdist(&file.filename);
             if is_wheel {
                 let body = {
                     let _permit = self.limit.acquire().await.map_err(|e| Error::Other(e.to_string()))?;

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::sync::mpsc;
 use std::time::Duration;
 
+#[allow(unused_imports)]
+pub use super::artifacts::{gz, tar_of, zip_of, zip_stored};
 use guard::inspect::Finding;
 use guard::policy::{decide, Policy, Verdict};
 
@@ -35,30 +37,6 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 // ------------------------------------------------------------------ zip
-
-fn zip_with(files: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    let mut z = zip::ZipWriter::new(&mut buf);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(method)
-        .large_file(false);
-    for (path, data) in files {
-        z.start_file(*path, opts).unwrap();
-        z.write_all(data).unwrap();
-    }
-    z.finish().unwrap();
-    buf.into_inner()
-}
-
-/// A deflated zip.
-pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    zip_with(files, zip::CompressionMethod::Deflated)
-}
-
-/// A stored (uncompressed) zip: fixed header offsets tests can patch.
-pub fn zip_stored(files: &[(&str, &[u8])]) -> Vec<u8> {
-    zip_with(files, zip::CompressionMethod::Stored)
-}
 
 /// One member of `size` zero bytes, deflated, written in chunks.
 pub fn zip_zeros(name: &str, size: usize) -> Vec<u8> {
@@ -237,17 +215,20 @@ pub fn gnu_long_name(name: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A well-formed tar (end marker included).
-pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, path, *data).unwrap();
+/// A `.tar.gz` holding one member of `size` zeros, compressed as it is
+/// written (a bomb of hundreds of MiB never sits in memory uncompressed).
+pub fn tar_gz_zeros(name: &str, size: usize) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&raw_tar_header(name.as_bytes(), b'0', b"", size as u64))
+        .unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = size.div_ceil(512) * 512 + 1024;
+    while left > 0 {
+        let n = left.min(zeros.len());
+        gz.write_all(&zeros[..n]).unwrap();
+        left -= n;
     }
-    b.into_inner().unwrap()
+    gz.finish().unwrap()
 }
 
 /// A tar holding one member of `size` zeros.
@@ -256,10 +237,4 @@ pub fn tar_zeros(name: &str, size: usize) -> Vec<u8> {
     t.resize(512 + size, 0);
     t.extend([0u8; 1024]);
     t
-}
-
-pub fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }

@@ -1,6 +1,10 @@
-//! Test fixtures shared by the end-to-end tests: wheels and sdists built in
-//! code, and a PEP 691 index on 127.0.0.1:0 with fault modes (the same server
-//! as tests/install.rs).
+//! The test toolkit (issue 14), one of each:
+//! - `artifacts`: the artifact builder (`Package` → wheel or sdist) and the
+//!   zip/tar/gzip writers; `hostile`: broken and malicious variants on top;
+//! - this file: a PEP 503/691 index on 127.0.0.1:0 with fault modes, and the
+//!   isolated `guard install` command line;
+//! - `env`: the install environment, with a real venv or a recording pip;
+//! - `backend`: the in-tree PEP 517 backend and the projects built with it.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -12,59 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
-pub fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>) {
-    let dist = name.replace('-', "_");
-    let filename = format!("{dist}-{version}-py3-none-any.whl");
-    let mut metadata =
-        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: guard test fixture\n");
-    for r in requires {
-        metadata.push_str(&format!("Requires-Dist: {r}\n"));
-    }
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut zip = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default();
-        for (path, data) in [
-            (format!("{dist}/__init__.py"), "VALUE = 1\n".to_string()),
-            (format!("{dist}-{version}.dist-info/METADATA"), metadata),
-            (
-                format!("{dist}-{version}.dist-info/WHEEL"),
-                "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".into(),
-            ),
-            (format!("{dist}-{version}.dist-info/RECORD"), String::new()),
-        ] {
-            zip.start_file(path, opts).unwrap();
-            zip.write_all(data.as_bytes()).unwrap();
-        }
-        zip.finish().unwrap();
-    }
-    (filename, buf.into_inner())
-}
-
-pub fn sdist(name: &str, version: &str, files: &[(&str, String)]) -> (String, Vec<u8>) {
-    let filename = format!("{name}-{version}.tar.gz");
-    let mut out = Vec::new();
-    {
-        let gz = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
-        let mut tar = tar::Builder::new(gz);
-        for (path, data) in files {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(data.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            tar.append_data(&mut header, format!("{name}-{version}/{path}"), data.as_bytes())
-                .unwrap();
-        }
-        tar.into_inner().unwrap().finish().unwrap();
-    }
-    (filename, out)
-}
-
-pub fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+#[allow(unused_imports)]
+pub use artifacts::{sdist, sha, wheel};
 
 // ---------------------------------------------------------------- server
 
@@ -442,4 +395,7 @@ pub fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Arc<Route>>>)
 }
 
 /// Builders for the hostile-input tests (issue 7).
+pub mod artifacts;
+pub mod backend;
+pub mod env;
 pub mod hostile;

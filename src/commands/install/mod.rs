@@ -32,7 +32,7 @@ use crate::resolve::pinned::WithPinned;
 use crate::resolve::remote::RemoteSource;
 use crate::resolve::{self, Resolved, Resolver};
 use crate::ExitStatus;
-use crate::{audit, confirm, handoff, names};
+use crate::{audit, confirm, handoff, metadata, names};
 use settings::Settings;
 
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitStatus> {
@@ -240,7 +240,7 @@ impl<'a> Steps<'a> {
             name: &name,
             version: &version,
             sha256: inspected.sha256(),
-            sdist: !file.filename.to_ascii_lowercase().ends_with(".whl"),
+            sdist: metadata::is_sdist(&file.filename),
             upload_time: file.upload_time.as_deref(),
         };
         let mut verdict = policy::decide_candidate(&candidate, &mut findings, self.policy);
@@ -862,14 +862,7 @@ fn dry_run(plan: &Plan, args: &InstallArgs, mode: confirm::Mode) -> anyhow::Resu
 
 /// The uv executable: `GUARD_UV`, else `uv` on `PATH`.
 fn find_uv() -> anyhow::Result<PathBuf> {
-    if let Some(p) = std::env::var_os("GUARD_UV").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("uv"))
-        .find(|p| p.is_file())
-        .context("installer `uv` was chosen, but there is no `uv` on PATH: install it (`pip install uv`), set GUARD_UV=/path/to/uv, or use --installer pip")
+    handoff::find_uv().context("installer `uv` was chosen, but there is no `uv` on PATH: install it (`pip install uv`), set GUARD_UV=/path/to/uv, or use --installer pip")
 }
 
 fn review_passes(mode: confirm::Mode) -> bool {
@@ -885,7 +878,5 @@ fn print_out(text: &str) -> anyhow::Result<()> {
 }
 
 fn is_sdist(r: &Resolved) -> bool {
-    r.file
-        .as_ref()
-        .is_some_and(|f| !f.filename.to_ascii_lowercase().ends_with(".whl"))
+    r.file.as_ref().is_some_and(|f| metadata::is_sdist(&f.filename))
 }

@@ -27,7 +27,11 @@ pub fn summary(plan: &Plan, seconds: f64) -> String {
         out.push_str(&format!("  ✔ {} allowed\n", plan.summary.allow));
     }
     for p in plan.packages.iter().filter(|p| p.verdict != Verdict::Allow) {
-        let kind = if p.filename.ends_with(".whl") { "wheel" } else { "sdist" };
+        let kind = if crate::metadata::is_sdist(&p.filename) {
+            "sdist"
+        } else {
+            "wheel"
+        };
         let (mark, label) = match p.verdict {
             Verdict::Deny => ("✘", "DENY"),
             _ => ("?", "REVIEW"),

@@ -164,4 +164,19 @@ mod tests {
         assert_eq!(module_name("pkg-1.0/src/pkg/io.py", true), "pkg.io");
         assert_eq!(module_name("pkg/__init__.py", false), "pkg");
     }
+
+    /// Issue 14: the rule-test harness links modules as the inspector does,
+    /// so a rule test sees a dropper hidden one import away.
+    #[test]
+    fn rule_harness_links_modules() {
+        use crate::inspect::{testing::analysis, Kind};
+        let a = analysis(
+            Kind::Wheel,
+            &[
+                ("pkg/__init__.py", "from .loader import go\ngo()\n"),
+                ("pkg/loader.py", "import os\ndef go():\n    os.system('x')\n"),
+            ],
+        );
+        assert_eq!(stage_of(&a.files[1], "os.system"), Stage::Import);
+    }
 }
