@@ -315,53 +315,10 @@ pub fn file_path(reply: &Reply, filename: &str) -> String {
     format!("/{}", url.trim_start_matches("../../"))
 }
 
-/// An in-tree PEP 517 backend needing nothing from the index (`requires = []`):
-/// the clients build the benign sdist offline. Test fixture code, run by pip/uv only.
-const BACKEND: &str = r#"import base64, hashlib, os, zipfile
-
-NAME = "benign_sdist"
-DIST = NAME + "-1.0"
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    filename = DIST + "-py3-none-any.whl"
-    files = {
-        NAME + "/__init__.py": "VALUE = 2\n",
-        DIST + ".dist-info/METADATA": "Metadata-Version: 2.1\nName: benign-sdist\nVersion: 1.0\n",
-        DIST + ".dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: fixture\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    lines = []
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
-        for path, content in files.items():
-            data = content.encode()
-            zf.writestr(path, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            lines.append("%s,sha256=%s,%d" % (path, digest, len(data)))
-        lines.append(DIST + ".dist-info/RECORD,,")
-        zf.writestr(DIST + ".dist-info/RECORD", "\n".join(lines) + "\n")
-    return filename
-"#;
-
+/// The benign sdist, built offline by the shared in-tree backend
+/// (`tests/fixtures/backend.py`, `requires = []`). Run by pip/uv only.
 fn benign_sdist() -> (String, Vec<u8>) {
-    sdist(
-        "benign-sdist",
-        "1.0",
-        &[
-            (
-                "pyproject.toml",
-                "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\"_backend\"]\n\n[project]\nname = \"benign-sdist\"\nversion = \"1.0\"\ndependencies = []\n".into(),
-            ),
-            ("_backend/backend.py", BACKEND.into()),
-            (
-                "PKG-INFO",
-                "Metadata-Version: 2.2\nName: benign-sdist\nVersion: 1.0\nSummary: a benign sdist\n".into(),
-            ),
-        ],
-    )
+    common::backend::backend_sdist("benign-sdist", "1.0", &[], "VALUE = 2\n")
 }
 
 const JSON: &str = "application/vnd.pypi.simple.v1+json";
