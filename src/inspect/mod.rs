@@ -115,6 +115,7 @@ pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     rules::metadata_signals::combine(&mut findings);
     sort_findings(&mut findings);
     cap_call_time(&mut findings);
+    cap_build_fetch(&mut findings);
     Inspection {
         name: analysis.name,
         version: analysis.version,
@@ -182,6 +183,36 @@ pub fn cap_call_time(findings: &mut [Finding]) {
         }
         f.severity = Severity::Medium;
         f.message.push_str(" (lowered: call-time only)");
+    }
+}
+
+/// A build step that fetches sources or a toolchain at install time (a custom
+/// `build` command downloading a release archive and running its `configure`)
+/// is one act that up to three rules describe: the hook, the network call and
+/// the launch after a download. Without a critical finding (an untrusted host,
+/// a dropped program, a fetched script piped to a shell) it is `review`, not
+/// `deny`: all but the first of those `high`s are lowered to `medium` (issue 11).
+pub fn cap_build_fetch(findings: &mut [Finding]) {
+    const BUILD_STEP: &[&str] = &["download-execute", "install-hook", "install-network"];
+    if findings.iter().any(|f| f.severity == Severity::Critical) {
+        return;
+    }
+    let install = Stage::Install.describe();
+    let step = |f: &Finding| {
+        BUILD_STEP.contains(&f.rule) && (f.rule == "install-hook" || f.message.contains(install))
+    };
+    let highs: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::High).collect();
+    if highs.is_empty() || !highs.iter().all(|f| step(f)) {
+        return;
+    }
+    let mut first = true;
+    for f in findings.iter_mut().filter(|f| f.severity == Severity::High) {
+        if first {
+            first = false;
+            continue;
+        }
+        f.severity = Severity::Medium;
+        f.message.push_str(" (lowered: one build step)");
     }
 }
 
@@ -472,24 +503,27 @@ pub mod testing {
 
     /// Analyses `(path, source)` pairs as members of an artifact of `kind`.
     pub fn analysis(kind: Kind, files: &[(&str, &str)]) -> Analysis {
-        let files = files
+        let mut listing = Listing::default();
+        listing.members = files
             .iter()
-            .filter(|(p, _)| python::is_source(p))
-            .map(|(p, s)| {
-                let member = archive::Member {
-                    path: p.to_string(),
-                    entry: EntryType::File,
-                    size: s.len() as u64,
-                    data: s.as_bytes().to_vec(),
-                    complete: true,
-                };
-                python::analyse_member(&member, Role::of(p, kind))
+            .map(|(p, s)| archive::Member {
+                path: p.to_string(),
+                entry: EntryType::File,
+                size: s.len() as u64,
+                data: s.as_bytes().to_vec(),
+                complete: true,
             })
+            .collect();
+        let files = listing
+            .members
+            .iter()
+            .filter(|m| python::is_source(&m.path))
+            .map(|m| python::analyse_member(m, Role::of(&m.path, kind)))
             .collect();
         Analysis {
             filename: "pkg-1.0.tar.gz".into(),
             kind,
-            listing: Listing::default(),
+            listing,
             metadata: None,
             files,
             name: Some("pkg".into()),
@@ -524,6 +558,31 @@ mod cap_tests {
             message: message.into(),
             snippet: None,
         }
+    }
+
+    #[test]
+    fn a_build_step_fetching_at_install_is_review() {
+        // No error (issue 11): a custom build command downloading a release and running configure.
+        let mut v = vec![
+            f("install-network", Severity::High, "calls urllib.request.urlopen() at install time"),
+            f("download-execute", Severity::High, "downloads with urlopen() and then launches it with subprocess.call() at install time"),
+            f("install-hook", Severity::High, "custom `build` command calls exec() during pip install"),
+        ];
+        cap_build_fetch(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1, "{v:?}");
+        // Error: with anything else high (or a critical finding) the highs stand.
+        let mut v = vec![
+            f("install-network", Severity::High, "calls requests.post() at install time"),
+            f("credential-access", Severity::High, "reads ~/.aws/credentials at install time"),
+        ];
+        cap_build_fetch(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 2, "{v:?}");
+        let mut v = vec![
+            f("install-network", Severity::High, "calls urlopen() on import"),
+            f("install-hook", Severity::High, "custom `install` command calls os.system() during pip install"),
+        ];
+        cap_build_fetch(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 2, "{v:?}");
     }
 
     #[test]

@@ -60,8 +60,11 @@ pub fn scan(file: &mut PyFile) {
         } else {
             line
         };
-        for cap in call_re().captures_iter(line) {
-            let raw: String = cap[1].chars().filter(|c| !c.is_whitespace()).collect();
+        // `find_iter`, not `captures_iter`: the name is the match without its
+        // `(` and the blanks before it, and the lazy DFA alone finds it.
+        for m in call_re().find_iter(line) {
+            let callee = m.as_str().trim_end_matches('(').trim_end();
+            let raw: String = callee.chars().filter(|c| !c.is_whitespace()).collect();
             let (head, rest) = raw.split_once('.').unwrap_or((&raw, ""));
             let name = match aliases.iter().find(|(l, _)| l == head) {
                 Some((_, q)) if rest.is_empty() => q.clone(),
@@ -73,7 +76,7 @@ pub fn scan(file: &mut PyFile) {
             }
             // Arguments are looked for near the call only: scanning the rest of
             // the line per call is quadratic on `f(f(f(…` (issue 7).
-            let start = cap.get(0).map_or(line.len(), |m| m.end());
+            let start = m.end();
             let window = &line[start..floor_char(line, (start + ARG_WINDOW).min(line.len()))];
             let arg_strs = string_re()
                 .find_iter(window)

@@ -321,6 +321,13 @@ fn pth_code(text: &str) -> String {
 
 /// Analyses Python source text. `depth` counts payload nesting.
 pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFile {
+    analyse_source_with(path, role, source, depth, true)
+}
+
+/// [`analyse_source`]; with `fallback` false a source that does not parse is
+/// neither walked nor scanned lexically (its facts stay empty, `syntax_errors`
+/// says why): for text that only counts as code when it parses.
+pub fn analyse_source_with(path: &str, role: Role, source: String, depth: u8, fallback: bool) -> PyFile {
     let mut line_starts = vec![0];
     line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
     let mut file = PyFile {
@@ -343,6 +350,9 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
     if file.source.len() <= MAX_PARSE && !too_deep(&file.source) {
         let parsed = parse_unchecked(&file.source, ParseOptions::from(Mode::Module));
         file.syntax_errors = parsed.errors().len();
+        if file.syntax_errors > 0 && !fallback {
+            return file;
+        }
         if let ast::Mod::Module(module) = parsed.syntax() {
             let scope = Scope::build(&module.body);
             let facts = walk::walk(&file, &scope, &module.body);
@@ -355,7 +365,7 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
     } else {
         file.syntax_errors = 1;
     }
-    if file.syntax_errors > 0 {
+    if file.syntax_errors > 0 && fallback {
         lexical::scan(&mut file);
     }
     file

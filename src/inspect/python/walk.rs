@@ -6,7 +6,7 @@ use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::fold::{Folder, Value};
-use super::{analyse_source, Call, Class, Lit, Payload, PyFile, Ref, Scope, Sink, MAX_PAYLOAD_DEPTH};
+use super::{analyse_source_with, Call, Class, Lit, Payload, PyFile, Ref, Scope, Sink, MAX_PAYLOAD_DEPTH};
 use crate::inspect::rules::vocab;
 use crate::inspect::Stage;
 
@@ -282,12 +282,14 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         let binary =
             bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]);
         let text = std::str::from_utf8(bytes).ok().filter(|t| looks_like_text(t));
+        // A plain string counts only when it parses (below): no lexical fallback for it.
         let code = text.map(|t| {
-            Box::new(analyse_source(
+            Box::new(analyse_source_with(
                 &self.file.path,
                 self.file.role,
                 t.to_string(),
                 self.file.depth + 1,
+                !folder.steps.is_empty(),
             ))
         });
         // A plain string is only a payload when it is code: it parses and does something.
@@ -415,8 +417,11 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     }
                 }
                 // Functions handed to something that calls them (`Thread(target=f)`,
-                // `atexit.register(f)`, `map(f, …)`) run as if called here.
-                if !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
+                // `atexit.register(f)`, `map(f, …)`) run as if called here. A function
+                // of this module defined above (`register_provider("x", scan)`) is read
+                // instead: it stores its argument unless its own body says otherwise.
+                let defined_here = matches!(&*call.func, Expr::Name(n) if self.facts.functions.iter().any(|f| f == n.id.as_str()));
+                if !defined_here && !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
                     let passed = call
                         .arguments
                         .args
