@@ -117,9 +117,22 @@ impl Rule for Exfiltration {
                     .filter(|e| *e != Endpoint::CloudMetadata || s.stage >= Stage::Import)
                     .map(|e| (*s, e))
             });
-            let strong_endpoint = vocab::strings(code)
-                .filter_map(vocab::endpoint_kind)
-                .find(|e| e.is_strong() || *e == Endpoint::RawIp);
+            // A strong endpoint, host facts and a send in one flow (a function, the
+            // functions it calls, module level): not three unrelated statements of a
+            // large module (a localhost probe, a docstring naming 169.254.169.254, issue 11).
+            let strong_endpoint = sinks.iter().find_map(|s| {
+                let flow = code.flow_scopes(s.scope);
+                let in_flow = |scope: u32| scope == 0 || scope == s.scope || flow.get(scope as usize).copied().unwrap_or(false);
+                if !identity.iter().any(|(_, scope)| in_flow(*scope)) {
+                    return None;
+                }
+                code.strings
+                    .iter()
+                    .filter(|l| in_flow(l.scope))
+                    .filter_map(|l| vocab::endpoint_kind(&l.value))
+                    .find(|e| e.is_strong() || *e == Endpoint::RawIp)
+                    .map(|e| (*s, e))
+            });
             let (severity, sink, message) = if !stealer.is_empty() {
                 let sev = if aux { Severity::Medium } else { Severity::Critical };
                 (
@@ -159,14 +172,15 @@ impl Rule for Exfiltration {
                         sink.stage.describe()
                     ),
                 )
-            } else if let (Some(endpoint), false) = (strong_endpoint, identity.is_empty()) {
+            } else if let Some((sink, endpoint)) = strong_endpoint {
                 let sev = if aux { Severity::Low } else { Severity::High };
                 let message = format!(
-                    "collects {what} and sends it with {}() to {}",
-                    first_sink.name,
-                    endpoint.describe()
+                    "collects {what} and sends it with {}() to {} {}",
+                    sink.name,
+                    endpoint.describe(),
+                    sink.stage.describe()
                 );
-                (sev, *first_sink, message)
+                (sev, sink, message)
             } else if let Some((sink, host)) = env_to_untrusted(code, &sinks, &identity) {
                 let message = format!(
                     "collects the whole environment and sends it with {}() to {host} {}",
@@ -259,5 +273,14 @@ mod tests {
         assert!(f.is_empty(), "{f:?}");
         // No error: setup.py reading an env var without network.
         assert!(setup_py(&Exfiltration, "import os\nif os.environ.get('CUDA_HOME'): pass\n").is_empty());
+        // No error (issue 11): a localhost probe, the host name read elsewhere and a
+        // docstring naming the metadata address, in three unrelated functions.
+        let src = "import socket, os\ndef probe():\n    s = socket.socket()\n    return s.connect_ex(('127.0.0.1', 18789))\ndef me():\n    return socket.gethostname(), os.getcwd()\ndef guard_url(u):\n    \"\"\"Refuse http://169.254.169.254/ (SSRF).\"\"\"\n    return u\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
+        // Error: the same facts in one function.
+        let src = "import socket\ndef probe():\n    h = socket.gethostname()\n    s = socket.socket()\n    s.connect(('169.254.169.254', 80))\n    s.send(h.encode())\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().any(|f| f.severity >= Severity::High), "{f:?}");
     }
 }
