@@ -843,6 +843,8 @@ impl<'a> Scope<'a> {
                     None => return None,
                 }
             }
+            // `os.system.__call__` is `os.system` (issue 11).
+            Expr::Attribute(a) if a.attr.as_str() == "__call__" => self.qualify_depth(&a.value, depth + 1)?,
             Expr::Attribute(a) => format!("{}.{}", self.qualify_depth(&a.value, depth + 1)?, a.attr.as_str()),
             Expr::Call(c) => {
                 let func = self.qualify_depth(&c.func, depth + 1)?;

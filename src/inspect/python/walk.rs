@@ -438,7 +438,13 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     let (mut arg_refs, arg_strs) = self.arg_facts(call);
                     let sink = sink_of(name);
                     // What sends, writes and commands are built from (see `Call::arg_names`).
-                    let arg_names = if vocab::is_network(name) || name == "open" || sink == Some(Sink::Shell) {
+                    let arg_names = if sink == Some(Sink::Shell) {
+                        // `run(["python", "-"], input=response)`: what a command is fed
+                        // from the network is recorded like `exec(response)` (issue 11).
+                        let (names, sources) = self.arg_names(call);
+                        arg_refs.extend(sources.into_iter().filter(|q| vocab::is_network(q)));
+                        names
+                    } else if vocab::is_network(name) || name == "open" {
                         self.arg_names(call).0
                     } else if sink == Some(Sink::Exec) {
                         // `exec(code)` where `code` came from a response three assignments up.

