@@ -11,7 +11,12 @@ mod index;
 mod tricks;
 
 fn main() {
-    for input in ["data/top-pypi-packages.csv", "src/names/index.rs", "src/names/tricks.rs", "build.rs"] {
+    for input in [
+        "data/top-pypi-packages.csv",
+        "src/names/index.rs",
+        "src/names/tricks.rs",
+        "build.rs",
+    ] {
         println!("cargo:rerun-if-changed={input}");
     }
     let csv = std::fs::read_to_string("data/top-pypi-packages.csv").expect("data/top-pypi-packages.csv is readable");

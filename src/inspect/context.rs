@@ -189,7 +189,10 @@ mod tests {
         assert_eq!(Role::of("foo-1.0.data/scripts/run", Kind::Wheel), Role::Script);
         assert_eq!(Role::of("foo-1.0/tools/release.py", Kind::Sdist), Role::Auxiliary);
         assert_eq!(Role::of("foo/tools/release.py", Kind::Wheel), Role::Module);
-        assert_eq!(non_package_dir("foo-1.0/pkg/cmake/collect-symbols.py", Kind::Sdist), Some("collect-symbols"));
+        assert_eq!(
+            non_package_dir("foo-1.0/pkg/cmake/collect-symbols.py", Kind::Sdist),
+            Some("collect-symbols")
+        );
         assert_eq!(non_package_dir("pkg/cmake/collect_symbols.py", Kind::Wheel), None);
         assert_eq!(
             non_package_dir("foo-1.0/docs-sphinx/conf.py", Kind::Sdist),

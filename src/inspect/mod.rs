@@ -198,9 +198,7 @@ pub fn cap_build_fetch(findings: &mut [Finding]) {
         return;
     }
     let install = Stage::Install.describe();
-    let step = |f: &Finding| {
-        BUILD_STEP.contains(&f.rule) && (f.rule == "install-hook" || f.message.contains(install))
-    };
+    let step = |f: &Finding| BUILD_STEP.contains(&f.rule) && (f.rule == "install-hook" || f.message.contains(install));
     let highs: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::High).collect();
     if highs.is_empty() || !highs.iter().all(|f| step(f)) {
         return;
@@ -564,22 +562,46 @@ mod cap_tests {
     fn a_build_step_fetching_at_install_is_review() {
         // No error (issue 11): a custom build command downloading a release and running configure.
         let mut v = vec![
-            f("install-network", Severity::High, "calls urllib.request.urlopen() at install time"),
-            f("download-execute", Severity::High, "downloads with urlopen() and then launches it with subprocess.call() at install time"),
-            f("install-hook", Severity::High, "custom `build` command calls exec() during pip install"),
+            f(
+                "install-network",
+                Severity::High,
+                "calls urllib.request.urlopen() at install time",
+            ),
+            f(
+                "download-execute",
+                Severity::High,
+                "downloads with urlopen() and then launches it with subprocess.call() at install time",
+            ),
+            f(
+                "install-hook",
+                Severity::High,
+                "custom `build` command calls exec() during pip install",
+            ),
         ];
         cap_build_fetch(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1, "{v:?}");
         // Error: with anything else high (or a critical finding) the highs stand.
         let mut v = vec![
-            f("install-network", Severity::High, "calls requests.post() at install time"),
-            f("credential-access", Severity::High, "reads ~/.aws/credentials at install time"),
+            f(
+                "install-network",
+                Severity::High,
+                "calls requests.post() at install time",
+            ),
+            f(
+                "credential-access",
+                Severity::High,
+                "reads ~/.aws/credentials at install time",
+            ),
         ];
         cap_build_fetch(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 2, "{v:?}");
         let mut v = vec![
             f("install-network", Severity::High, "calls urlopen() on import"),
-            f("install-hook", Severity::High, "custom `install` command calls os.system() during pip install"),
+            f(
+                "install-hook",
+                Severity::High,
+                "custom `install` command calls os.system() during pip install",
+            ),
         ];
         cap_build_fetch(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 2, "{v:?}");

@@ -364,7 +364,10 @@ fn custom_lists_and_two_edit_switch() {
 #[test]
 fn embedded_tables_match_a_run_time_build() {
     let built = Detector::from_csv(EMBEDDED_LIST, Config::default()).unwrap();
-    assert!(reference().tables() == built.tables(), "build.rs and index::build disagree");
+    assert!(
+        reference().tables() == built.tables(),
+        "build.rs and index::build disagree"
+    );
     assert_eq!(reference().len(), built.len());
     assert_eq!(reference().entry(0), built.entry(0));
     assert_eq!(reference().id("requests"), built.id("requests"));

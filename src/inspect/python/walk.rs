@@ -279,8 +279,11 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
             return false;
         }
         self.decoded_total += bytes.len();
-        let binary =
-            bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]);
+        // An executable as decoded, or behind a one-byte XOR key (issue 11).
+        let binary = bytes.starts_with(b"MZ")
+            || bytes.starts_with(b"\x7fELF")
+            || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe])
+            || crate::inspect::rules::bundled_binary::xor_binary_kind(bytes).is_some_and(|(k, _)| k != "zip archive");
         let text = std::str::from_utf8(bytes).ok().filter(|t| looks_like_text(t));
         // A plain string counts only when it parses (below): no lexical fallback for it.
         let code = text.map(|t| {
@@ -420,7 +423,8 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 // `atexit.register(f)`, `map(f, …)`) run as if called here. A function
                 // of this module defined above (`register_provider("x", scan)`) is read
                 // instead: it stores its argument unless its own body says otherwise.
-                let defined_here = matches!(&*call.func, Expr::Name(n) if self.facts.functions.iter().any(|f| f == n.id.as_str()));
+                let defined_here =
+                    matches!(&*call.func, Expr::Name(n) if self.facts.functions.iter().any(|f| f == n.id.as_str()));
                 if !defined_here && !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
                     let passed = call
                         .arguments

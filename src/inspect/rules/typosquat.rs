@@ -1,6 +1,6 @@
 use crate::declare_rule;
-use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::python::Sink;
+use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Role, Stage};
 use crate::metadata;
 use crate::names;
