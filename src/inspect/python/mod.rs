@@ -282,11 +282,6 @@ impl PyFile {
     }
 }
 
-/// Qualified names of the calls whose folded result guard decodes.
-pub fn walk_decoders() -> &'static [&'static str] {
-    walk::DECODERS
-}
-
 /// `true` for members whose text guard analyses as Python.
 pub fn is_source(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
@@ -766,9 +761,11 @@ impl<'a> Scope<'a> {
                 if let Some(q) = self.qualify(value) {
                     // `x = b64decode(BLOB)` is both a call result and data guard can fold:
                     // `exec(x)` must see the decoded value (issue 11).
-                    let decoded = q
-                        .strip_suffix("()")
-                        .is_some_and(|f| walk::DECODERS.contains(&f) || f == "marshal.loads" || f.ends_with(".decode"));
+                    let decoded = q.strip_suffix("()").is_some_and(|f| {
+                        crate::inspect::rules::vocab::DECODERS.contains(&f)
+                            || f == "marshal.loads"
+                            || f.ends_with(".decode")
+                    });
                     if decoded {
                         self.constants.insert(name, vec![value]);
                         let h = self.history.entry(name).or_default();

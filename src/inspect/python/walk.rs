@@ -10,49 +10,15 @@ use super::{analyse_source_with, Call, Class, Lit, Payload, PyFile, Ref, Scope, 
 use crate::inspect::rules::vocab;
 use crate::inspect::Stage;
 
-/// Calls that decode data (their folded result is a payload).
-pub const DECODERS: &[&str] = &[
-    "base64.b64decode",
-    "base64.standard_b64decode",
-    "base64.urlsafe_b64decode",
-    "base64.decodebytes",
-    "base64.decodestring",
-    "base64.b32decode",
-    "base64.b16decode",
-    "base64.b85decode",
-    "base64.a85decode",
-    "binascii.unhexlify",
-    "binascii.a2b_hex",
-    "binascii.a2b_base64",
-    "bytes.fromhex",
-    "bytearray.fromhex",
-    "zlib.decompress",
-    "gzip.decompress",
-    "bz2.decompress",
-    "lzma.decompress",
-    "codecs.decode",
-];
-
-/// Calls that execute their argument as code.
-pub const EXECUTORS: &[&str] = &[
-    "exec",
-    "eval",
-    "compile",
-    "execfile",
-    "runpy.run_path",
-    "code.InteractiveInterpreter().runsource",
-];
-
+/// Where a call's arguments go, from the shared vocabularies ([`vocab`]).
 fn sink_of(name: &str) -> Option<Sink> {
-    if EXECUTORS.contains(&name) {
+    if vocab::is_exec(name) {
         return Some(Sink::Exec);
     }
     if name.ends_with(".write") || name.ends_with(".write_bytes") || name.ends_with(".write_text") {
         return Some(Sink::Write);
     }
-    if name.starts_with("subprocess.")
-        || matches!(name, "os.system" | "os.popen" | "os.execv" | "os.execl" | "os.spawnl")
-    {
+    if vocab::is_shell(name) {
         return Some(Sink::Shell);
     }
     None
@@ -468,7 +434,7 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         arg_strs,
                         arg_names,
                     });
-                    if self.folded == 0 && super::walk::DECODERS.contains(&name.as_str()) {
+                    if self.folded == 0 && vocab::DECODERS.contains(&name.as_str()) {
                         let sink = self.current_sink();
                         folded_here = self.try_payload(expr, line, sink, false);
                     } else if self.folded == 0 && sink == Some(Sink::Exec) {
