@@ -552,17 +552,19 @@ pub mod testing {
 
     /// Analyses `(path, source)` pairs as members of an artifact of `kind`.
     pub fn analysis(kind: Kind, files: &[(&str, &str)]) -> Analysis {
-        let mut listing = Listing::default();
-        listing.members = files
-            .iter()
-            .map(|(p, s)| archive::Member {
-                path: p.to_string(),
-                entry: EntryType::File,
-                size: s.len() as u64,
-                data: s.as_bytes().to_vec(),
-                complete: true,
-            })
-            .collect();
+        let listing = Listing {
+            members: files
+                .iter()
+                .map(|(p, s)| archive::Member {
+                    path: p.to_string(),
+                    entry: EntryType::File,
+                    size: s.len() as u64,
+                    data: s.as_bytes().to_vec(),
+                    complete: true,
+                })
+                .collect(),
+            ..Listing::default()
+        };
         let files = listing
             .members
             .iter()
