@@ -29,6 +29,9 @@ fn import_re() -> &'static Regex {
 /// Bytes after a call searched for its string arguments.
 const ARG_WINDOW: usize = 4096;
 
+/// Bytes of a decoded payload that does not parse scanned lexically.
+const MAX_PAYLOAD_SCAN: usize = 256 << 10;
+
 /// Longest line scanned lexically (longer lines are sampled at the start).
 const MAX_LINE: usize = 1 << 20;
 
@@ -53,7 +56,17 @@ pub fn scan(file: &mut PyFile) {
     let stage = file.top_stage();
     let mut calls = Vec::new();
     let mut lits = Vec::new();
+    // Decoded payloads that do not parse are mostly data (a base64 layer of
+    // a binary, a JSON blob): their first bytes are scanned, enough for any
+    // dropper, and the rest is not (it took a tenth of a corpus scan).
+    let budget = if file.depth > 0 { MAX_PAYLOAD_SCAN } else { usize::MAX };
+    let mut left = budget;
     for (i, line) in file.source.lines().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let line = &line[..floor_char(line, line.len().min(left))];
+        left = left.saturating_sub(line.len() + 1);
         let line_no = i as u32 + 1;
         let line = if line.len() > MAX_LINE {
             &line[..floor_char(line, MAX_LINE)]
