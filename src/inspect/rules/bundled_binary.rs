@@ -62,31 +62,37 @@ pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
 /// The key is read off the first byte, so this is one check per format, not
 /// 255 trials; each format's full magic must then match (issue 11).
 pub fn xor_binary_kind(head: &[u8]) -> Option<(&'static str, u8)> {
-    const MAGICS: [&[u8]; 6] = [
-        b"MZ",
-        b"\x7fELF",
-        &[0xcf, 0xfa, 0xed, 0xfe],
-        &[0xce, 0xfa, 0xed, 0xfe],
-        &[0xca, 0xfe, 0xba, 0xbe],
-        b"PK\x03\x04",
-    ];
     let first = *head.first()?;
-    for magic in MAGICS {
+    // Each format with the header fields that must follow its magic: with a key
+    // chosen to fit the first byte, a magic alone is met by ordinary text.
+    let checks: [(&[u8], fn(&[u8]) -> Option<&'static str>); 5] = [
+        (b"MZ", |p| {
+            // The PE signature where the DOS header points, inside what was read.
+            let at = u32::from_le_bytes(p.get(60..64)?.try_into().ok()?) as usize;
+            (p.get(at..at.checked_add(4)?) == Some(b"PE\0\0")).then_some("Windows PE")
+        }),
+        (b"\x7fELF", |p| {
+            (matches!(p.get(4), Some(1 | 2)) && matches!(p.get(5), Some(1 | 2)) && p.get(6) == Some(&1))
+                .then_some("ELF")
+        }),
+        (&[0xcf, 0xfa, 0xed, 0xfe], |p| {
+            matches!(p.get(7), Some(0 | 1)).then_some("Mach-O")
+        }),
+        (&[0xce, 0xfa, 0xed, 0xfe], |p| {
+            matches!(p.get(7), Some(0 | 1)).then_some("Mach-O")
+        }),
+        (b"PK\x03\x04", |p| {
+            (p.get(4).is_some_and(|v| *v < 64) && p.get(5) == Some(&0)).then_some("zip archive")
+        }),
+    ];
+    for (magic, check) in checks {
         let key = first ^ magic[0];
-        if key == 0
-            || head.len() < magic.len()
-            || head[1..magic.len()].iter().zip(&magic[1..]).any(|(h, m)| h ^ key != *m)
-        {
+        if key == 0 || head.len() < 8 || head[1..magic.len()].iter().zip(&magic[1..]).any(|(h, m)| h ^ key != *m) {
             continue;
         }
-        // The prefix matches: decode enough to check the whole header.
+        // The magic matches: decode enough to check the header fields.
         let plain: Vec<u8> = head.iter().take(4096).map(|b| b ^ key).collect();
-        let kind = if magic == b"PK\x03\x04" {
-            Some("zip archive")
-        } else {
-            binary_kind(&plain)
-        };
-        if let Some(kind) = kind {
+        if let Some(kind) = check(&plain) {
             return Some((kind, key));
         }
     }
@@ -213,7 +219,7 @@ mod tests {
         BundledBinary.check(&analysis_with(Kind::Wheel, "p/helper.py", hidden), &mut out);
         assert_eq!((out.len(), out[0].severity), (1, Severity::High), "{out:?}");
         assert!(out[0].message.contains("0x5a"), "{out:?}");
-        let mut zip = b"PK\x03\x04".to_vec();
+        let mut zip = b"PK\x03\x04\x14\x00".to_vec();
         zip.resize(64, 7);
         let hidden: Vec<u8> = zip.iter().map(|b| b ^ 0x13).collect();
         let mut out = Vec::new();
@@ -223,6 +229,13 @@ mod tests {
         let src = "import base64\nopen('x.dat', 'wb').write(base64.b64decode('FwBaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa2lpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWloKH1paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWg=='))\n";
         let f = crate::inspect::testing::setup_py(&BundledBinary, src);
         assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error (measured on popular sdists): text whose first bytes XOR into `MZ`
+        // with a DOS header pointing past the end, or a magic without its header.
+        let mut out = Vec::new();
+        let text = b"README: the first two letters of this text XOR into the DOS magic `MZ` with key 0x1f\n".to_vec();
+        assert!(xor_binary_kind(&text).is_none());
+        BundledBinary.check(&analysis_with(Kind::Sdist, "p-1/README.rst", text), &mut out);
+        assert!(out.is_empty(), "{out:?}");
         // No error: text whose first byte happens to XOR into a magic's first byte.
         let mut out = Vec::new();
         BundledBinary.check(
