@@ -124,7 +124,11 @@ impl Rule for Exfiltration {
                 let flow = code.flow_scopes(s.scope);
                 let in_flow =
                     |scope: u32| scope == 0 || scope == s.scope || flow.get(scope as usize).copied().unwrap_or(false);
-                if !identity.iter().any(|(_, scope)| in_flow(*scope)) {
+                // Host facts read by the sending flow itself: a module-level
+                // `HOST = socket.gethostname()` of a large module is not sent by
+                // every function that makes a request.
+                let collected = |scope: u32| scope == s.scope || (scope != 0 && in_flow(scope));
+                if !identity.iter().any(|(_, scope)| collected(*scope)) {
                     return None;
                 }
                 code.strings
@@ -277,6 +281,10 @@ mod tests {
         // No error (issue 11): a localhost probe, the host name read elsewhere and a
         // docstring naming the metadata address, in three unrelated functions.
         let src = "import socket, os\ndef probe():\n    s = socket.socket()\n    return s.connect_ex(('127.0.0.1', 18789))\ndef me():\n    return socket.gethostname(), os.getcwd()\ndef guard_url(u):\n    \"\"\"Refuse http://169.254.169.254/ (SSRF).\"\"\"\n    return u\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
+        // No error: a host name read at module level, a bot URL and a request elsewhere.
+        let src = "import socket, requests\nHOST = socket.gethostname()\nBOT = 'https://api.telegram.org/bot{}/sendMessage'\ndef status():\n    return requests.get('https://api.example.com/status').json().get('ok')\n";
         let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
         assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
         // Error: the same facts in one function.
