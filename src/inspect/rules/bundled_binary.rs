@@ -57,6 +57,9 @@ pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// Checks the header of a decoded head and names its format.
+type HeaderCheck = fn(&[u8]) -> Option<&'static str>;
+
 /// The executable or archive format hidden behind a one-byte XOR key (a DLL
 /// XOR-ed and named `.py`, a zip of code XOR-ed into a data file), and the key.
 /// The key is read off the first byte, so this is one check per format, not
@@ -65,7 +68,7 @@ pub fn xor_binary_kind(head: &[u8]) -> Option<(&'static str, u8)> {
     let first = *head.first()?;
     // Each format with the header fields that must follow its magic: with a key
     // chosen to fit the first byte, a magic alone is met by ordinary text.
-    let checks: [(&[u8], fn(&[u8]) -> Option<&'static str>); 5] = [
+    let checks: [(&[u8], HeaderCheck); 5] = [
         (b"MZ", |p| {
             // The PE signature where the DOS header points, inside what was read.
             let at = u32::from_le_bytes(p.get(60..64)?.try_into().ok()?) as usize;
