@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Scan benchmark: artifacts/s and MB/s of `guard scan` over a folder.
-# Usage: bench/scan.sh [DIR] [RUNS]   (default DIR: ../shared/corpus/malicious, RUNS: 3)
+# Usage: bench/scan.sh [DIR] [RUNS]   (default DIR: ../shared/corpus/malicious, RUNS: 3; NO_BUILD=1 skips the build)
 # Writes bench/runs/<date>-<host>/scan.txt with the command, versions, samples and mean ± stddev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-../shared/corpus/malicious}
 runs=${2:-3}
-cargo build --release --quiet
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
 bin=target/release/guard
 count=$(find "$dir" -type f \( -name '*.whl' -o -name '*.tar.gz' -o -name '*.tgz' -o -name '*.zip' -o -name '*.egg' -o -name '*.tar.bz2' -o -name '*.tar.xz' \) | wc -l)
 bytes=$(find "$dir" -type f \( -name '*.whl' -o -name '*.tar.gz' -o -name '*.tgz' -o -name '*.zip' -o -name '*.egg' -o -name '*.tar.bz2' -o -name '*.tar.xz' \) -printf '%s\n' | awk '{s+=$1} END {print s}')

@@ -3,7 +3,7 @@
 # process start-up included (issue 11: <= 10 ms). Many runs, median and
 # user+sys CPU per run; the machine's load average is printed because other
 # builds share the cores.
-# Usage: bench/small.sh [ARTIFACT] [RUNS]   (default: a 1-file wheel built here, 200 runs)
+# Usage: bench/small.sh [ARTIFACT] [RUNS]   (default: a 1-file wheel built here, 200 runs; NO_BUILD=1 skips the build)
 # Writes bench/runs/<date>-<host>/small.txt with the command, versions and samples.
 set -euo pipefail
 cd "$(dirname "$0")/.."
