@@ -313,6 +313,8 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
 
 /// Most nested archives whose Python sources are analysed.
 const MAX_NESTED_ARCHIVES: usize = 16;
+/// Bytes one nested archive may expand to when its sources are read.
+const NESTED_BUDGET: u64 = 32 << 20;
 
 /// Python sources inside archives the artifact ships (a zip named `.crt` or
 /// `.pyc`, a tarball among data files), named `outer!/inner.py`. Loaded with
@@ -324,6 +326,22 @@ fn nested_sources(listing: &Listing, files: &[python::PyFile], limits: &Limits) 
         f.imports.iter().any(|(m, _)| m == "zipimport") || f.calls.iter().any(|c| c.name.starts_with("zipimport."))
     });
     let mut out = Vec::new();
+    // A nested bomb was already measured (and reported) while reading the artifact;
+    // read nothing twice, and nested archives within a small share of the budget.
+    if listing
+        .hazards
+        .iter()
+        .any(|h| matches!(h, archive::Hazard::Bomb { .. } | archive::Hazard::TooManyEntries { .. }))
+    {
+        return out;
+    }
+    let nested_limits = Limits {
+        max_total: limits.max_total.min(NESTED_BUDGET),
+        max_kept: limits.max_kept.min(NESTED_BUDGET),
+        max_entries: limits.max_entries.min(10_000),
+        ..*limits
+    };
+    let limits = &nested_limits;
     let archives = listing
         .members
         .iter()
