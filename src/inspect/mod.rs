@@ -162,19 +162,10 @@ pub fn cap_call_time(findings: &mut [Finding]) {
     {
         return;
     }
-    // Findings of flow rules (a secret or host data sent to an untrusted host, decoded
-    // data run, a download launched, a shell handed to a socket) are a flow by
-    // themselves. Two rules describing one act (a scheduled task via `schtasks`) are not.
-    const FLOWS: &[&str] = &[
-        "download-execute",
-        "exec-decoded-payload",
-        "exfiltration",
-        "reverse-shell",
-        "secret-upload",
-    ];
-    if highs.iter().any(|f| FLOWS.contains(&f.rule)) {
-        return;
-    }
+    // A flow found only in functions nobody runs at install or import is `high`,
+    // not `critical`: with another call-time `high` it is still two things to
+    // look at (a dashboard alerting a chat bot with its host name, a service
+    // installer), not proof. Critical flows return above (issue 11).
     let mut first = true;
     for f in findings.iter_mut().filter(|f| f.severity == Severity::High) {
         if first {
@@ -690,13 +681,24 @@ mod cap_tests {
         ];
         cap_call_time(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
-        // Error: a flow rule keeps both.
+        // No error (issue 11): a call-time flow at `high` with another call-time high is review.
         let mut v = vec![
             f("exfiltration", Severity::High, "sends data to a webhook when called"),
             f("shell-command", Severity::High, "runs a piped shell when called"),
         ];
         cap_call_time(&mut v);
-        assert!(v.iter().all(|f| f.severity == Severity::High));
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
+        // Error: a critical flow is left alone.
+        let mut v = vec![
+            f(
+                "exfiltration",
+                Severity::Critical,
+                "reads wallet keys and sends them when called",
+            ),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert_eq!(v[1].severity, Severity::High);
         // No error: two rules describing one act in a library function (a service installer).
         let mut v = vec![
             f(
@@ -712,12 +714,6 @@ mod cap_tests {
         ];
         cap_call_time(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
-        let mut v = vec![
-            f("exfiltration", Severity::High, "sends data to a webhook when called"),
-            f("shell-command", Severity::High, "runs a piped shell when called"),
-        ];
-        cap_call_time(&mut v);
-        assert!(v.iter().all(|f| f.severity == Severity::High));
         // Error: one of them at import time keeps both.
         let mut v = vec![
             f("secret-upload", Severity::High, "sends `token` to a tunnel on import"),
