@@ -21,7 +21,7 @@ for _ in $(seq "$runs"); do
     /usr/bin/time -f '%U %S' -o /tmp/guard-bench.time "$bin" scan --format json "$dir" > /tmp/guard-bench.json || true
     end=$(date +%s.%N)
     samples+=("$(echo "$end - $start" | bc)")
-    cpu+=("$(awk '{printf "%.2f", $1 + $2}' /tmp/guard-bench.time)")
+    cpu+=("$(tail -1 /tmp/guard-bench.time | awk '{printf "%.2f", $1 + $2}')")
 done
 scanned=$(python3 -c 'import json,sys; print(len(json.load(open("/tmp/guard-bench.json"))["artifacts"]))')
 {
