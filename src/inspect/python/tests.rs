@@ -193,3 +193,22 @@ fn wrapper_functions_are_sinks() {
         call_names(&f)
     );
 }
+
+#[test]
+fn lexical_scan_of_a_broken_payload_is_bounded() {
+    // A decoded payload that does not parse: calls near its start are seen,
+    // calls past its first 256 KiB are not; a file of the artifact is read whole.
+    let filler = "x = (\n".to_string() + &"# data\n".repeat(40_000);
+    let src = format!("os.system('a')\n{filler}os.popen('b')\n");
+    let names = |depth: u8| -> Vec<String> {
+        // Without the fallback the broken source yields no facts; then the lexical scan alone.
+        let mut file = analyse_source_with("pkg/x.py", Role::Module, src.clone(), depth, false);
+        assert!(file.syntax_errors > 0 && file.calls.is_empty());
+        lexical::scan(&mut file);
+        file.calls.into_iter().map(|c| c.name).collect()
+    };
+    let nested = names(1);
+    assert!(nested.contains(&"os.system".to_string()), "{nested:?}");
+    assert!(!nested.contains(&"os.popen".to_string()), "{nested:?}");
+    assert!(names(0).contains(&"os.popen".to_string()));
+}

@@ -6,53 +6,19 @@ use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::fold::{Folder, Value};
-use super::{analyse_source, Call, Class, Lit, Payload, PyFile, Ref, Scope, Sink, MAX_PAYLOAD_DEPTH};
+use super::{analyse_source_with, Call, Class, Lit, Payload, PyFile, Ref, Scope, Sink, MAX_PAYLOAD_DEPTH};
 use crate::inspect::rules::vocab;
 use crate::inspect::Stage;
 
-/// Calls that decode data (their folded result is a payload).
-pub const DECODERS: &[&str] = &[
-    "base64.b64decode",
-    "base64.standard_b64decode",
-    "base64.urlsafe_b64decode",
-    "base64.decodebytes",
-    "base64.decodestring",
-    "base64.b32decode",
-    "base64.b16decode",
-    "base64.b85decode",
-    "base64.a85decode",
-    "binascii.unhexlify",
-    "binascii.a2b_hex",
-    "binascii.a2b_base64",
-    "bytes.fromhex",
-    "bytearray.fromhex",
-    "zlib.decompress",
-    "gzip.decompress",
-    "bz2.decompress",
-    "lzma.decompress",
-    "codecs.decode",
-];
-
-/// Calls that execute their argument as code.
-pub const EXECUTORS: &[&str] = &[
-    "exec",
-    "eval",
-    "compile",
-    "execfile",
-    "runpy.run_path",
-    "code.InteractiveInterpreter().runsource",
-];
-
+/// Where a call's arguments go, from the shared vocabularies ([`vocab`]).
 fn sink_of(name: &str) -> Option<Sink> {
-    if EXECUTORS.contains(&name) {
+    if vocab::is_exec(name) {
         return Some(Sink::Exec);
     }
     if name.ends_with(".write") || name.ends_with(".write_bytes") || name.ends_with(".write_text") {
         return Some(Sink::Write);
     }
-    if name.starts_with("subprocess.")
-        || matches!(name, "os.system" | "os.popen" | "os.execv" | "os.execl" | "os.spawnl")
-    {
+    if vocab::is_shell(name) {
         return Some(Sink::Shell);
     }
     None
@@ -279,15 +245,20 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
             return false;
         }
         self.decoded_total += bytes.len();
-        let binary =
-            bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]);
+        // An executable as decoded, or behind a one-byte XOR key (issue 11).
+        let binary = bytes.starts_with(b"MZ")
+            || bytes.starts_with(b"\x7fELF")
+            || bytes.starts_with(&[0xcf, 0xfa, 0xed, 0xfe])
+            || crate::inspect::rules::bundled_binary::xor_binary_kind(bytes).is_some_and(|(k, _)| k != "zip archive");
         let text = std::str::from_utf8(bytes).ok().filter(|t| looks_like_text(t));
+        // A plain string counts only when it parses (below): no lexical fallback for it.
         let code = text.map(|t| {
-            Box::new(analyse_source(
+            Box::new(analyse_source_with(
                 &self.file.path,
                 self.file.role,
                 t.to_string(),
                 self.file.depth + 1,
+                !folder.steps.is_empty(),
             ))
         });
         // A plain string is only a payload when it is code: it parses and does something.
@@ -415,8 +386,12 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     }
                 }
                 // Functions handed to something that calls them (`Thread(target=f)`,
-                // `atexit.register(f)`, `map(f, …)`) run as if called here.
-                if !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
+                // `atexit.register(f)`, `map(f, …)`) run as if called here. A function
+                // of this module defined above (`register_provider("x", scan)`) is read
+                // instead: it stores its argument unless its own body says otherwise.
+                let defined_here =
+                    matches!(&*call.func, Expr::Name(n) if self.facts.functions.iter().any(|f| f == n.id.as_str()));
+                if !defined_here && !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
                     let passed = call
                         .arguments
                         .args
@@ -433,7 +408,13 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                     let (mut arg_refs, arg_strs) = self.arg_facts(call);
                     let sink = sink_of(name);
                     // What sends, writes and commands are built from (see `Call::arg_names`).
-                    let arg_names = if vocab::is_network(name) || name == "open" || sink == Some(Sink::Shell) {
+                    let arg_names = if sink == Some(Sink::Shell) {
+                        // `run(["python", "-"], input=response)`: what a command is fed
+                        // from the network is recorded like `exec(response)` (issue 11).
+                        let (names, sources) = self.arg_names(call);
+                        arg_refs.extend(sources.into_iter().filter(|q| vocab::is_network(q)));
+                        names
+                    } else if vocab::is_network(name) || name == "open" {
                         self.arg_names(call).0
                     } else if sink == Some(Sink::Exec) {
                         // `exec(code)` where `code` came from a response three assignments up.
@@ -453,7 +434,7 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         arg_strs,
                         arg_names,
                     });
-                    if self.folded == 0 && super::walk::DECODERS.contains(&name.as_str()) {
+                    if self.folded == 0 && vocab::DECODERS.contains(&name.as_str()) {
                         let sink = self.current_sink();
                         folded_here = self.try_payload(expr, line, sink, false);
                     } else if self.folded == 0 && sink == Some(Sink::Exec) {

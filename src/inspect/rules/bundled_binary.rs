@@ -57,6 +57,51 @@ pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// Checks the header of a decoded head and names its format.
+type HeaderCheck = fn(&[u8]) -> Option<&'static str>;
+
+/// The executable or archive format hidden behind a one-byte XOR key (a DLL
+/// XOR-ed and named `.py`, a zip of code XOR-ed into a data file), and the key.
+/// The key is read off the first byte, so this is one check per format, not
+/// 255 trials; each format's full magic must then match (issue 11).
+pub fn xor_binary_kind(head: &[u8]) -> Option<(&'static str, u8)> {
+    let first = *head.first()?;
+    // Each format with the header fields that must follow its magic: with a key
+    // chosen to fit the first byte, a magic alone is met by ordinary text.
+    let checks: [(&[u8], HeaderCheck); 5] = [
+        (b"MZ", |p| {
+            // The PE signature where the DOS header points, inside what was read.
+            let at = u32::from_le_bytes(p.get(60..64)?.try_into().ok()?) as usize;
+            (p.get(at..at.checked_add(4)?) == Some(b"PE\0\0")).then_some("Windows PE")
+        }),
+        (b"\x7fELF", |p| {
+            (matches!(p.get(4), Some(1 | 2)) && matches!(p.get(5), Some(1 | 2)) && p.get(6) == Some(&1))
+                .then_some("ELF")
+        }),
+        (&[0xcf, 0xfa, 0xed, 0xfe], |p| {
+            matches!(p.get(7), Some(0 | 1)).then_some("Mach-O")
+        }),
+        (&[0xce, 0xfa, 0xed, 0xfe], |p| {
+            matches!(p.get(7), Some(0 | 1)).then_some("Mach-O")
+        }),
+        (b"PK\x03\x04", |p| {
+            (p.get(4).is_some_and(|v| *v < 64) && p.get(5) == Some(&0)).then_some("zip archive")
+        }),
+    ];
+    for (magic, check) in checks {
+        let key = first ^ magic[0];
+        if key == 0 || head.len() < 8 || head[1..magic.len()].iter().zip(&magic[1..]).any(|(h, m)| h ^ key != *m) {
+            continue;
+        }
+        // The magic matches: decode enough to check the header fields.
+        let plain: Vec<u8> = head.iter().take(4096).map(|b| b ^ key).collect();
+        if let Some(kind) = check(&plain) {
+            return Some((kind, key));
+        }
+    }
+    None
+}
+
 const NATIVE_EXT: &[&str] = &[
     ".so", ".pyd", ".dll", ".dylib", ".lib", ".a", ".o", ".node", ".exe", ".bin", ".elf",
     // Other names Windows gives its PE images: drivers, controls, EFI applications.
@@ -70,7 +115,20 @@ impl Rule for BundledBinary {
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for m in analysis.listing.members.iter().filter(|m| m.entry == EntryType::File) {
-            let Some(kind) = binary_kind(&m.data) else { continue };
+            let Some(kind) = binary_kind(&m.data) else {
+                if let Some((kind, key)) = xor_binary_kind(&m.data) {
+                    let fixture = crate::inspect::Role::of(&m.path, analysis.kind) == crate::inspect::Role::Auxiliary;
+                    out.push(Finding {
+                        rule: Self::META.id,
+                        severity: if fixture { Severity::Medium } else { Severity::High },
+                        file: Some(m.path.clone()),
+                        line: None,
+                        message: format!("{kind} hidden by a one-byte XOR (key {key:#04x})"),
+                        snippet: None,
+                    });
+                }
+                continue;
+            };
             let lower = m.path.to_ascii_lowercase();
             let name = m.file_name().to_ascii_lowercase();
             let native_name = NATIVE_EXT.iter().any(|e| name.ends_with(e)) || name.contains(".so.");
@@ -154,6 +212,40 @@ mod tests {
         let mut out = Vec::new();
         BundledBinary.check(&analysis_with(Kind::Wheel, "p/helper.py", elf), &mut out);
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn fires_on_one_byte_xor() {
+        // Error (issue 11): a DLL XOR-ed with one byte and named `.py`; a zip XOR-ed into data.
+        let hidden: Vec<u8> = pe().iter().map(|b| b ^ 0x5a).collect();
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Wheel, "p/helper.py", hidden), &mut out);
+        assert_eq!((out.len(), out[0].severity), (1, Severity::High), "{out:?}");
+        assert!(out[0].message.contains("0x5a"), "{out:?}");
+        let mut zip = b"PK\x03\x04\x14\x00".to_vec();
+        zip.resize(64, 7);
+        let hidden: Vec<u8> = zip.iter().map(|b| b ^ 0x13).collect();
+        let mut out = Vec::new();
+        BundledBinary.check(&analysis_with(Kind::Wheel, "p/data/cert.crt", hidden), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        // Error: a decoded literal holding such a PE, written to disk at install time.
+        let src = "import base64\nopen('x.dat', 'wb').write(base64.b64decode('FwBaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa2lpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWloKH1paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWg=='))\n";
+        let f = crate::inspect::testing::setup_py(&BundledBinary, src);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error (measured on popular sdists): text whose first bytes XOR into `MZ`
+        // with a DOS header pointing past the end, or a magic without its header.
+        let mut out = Vec::new();
+        let text = b"README: the first two letters of this text XOR into the DOS magic `MZ` with key 0x1f\n".to_vec();
+        assert!(xor_binary_kind(&text).is_none());
+        BundledBinary.check(&analysis_with(Kind::Sdist, "p-1/README.rst", text), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // No error: text whose first byte happens to XOR into a magic's first byte.
+        let mut out = Vec::new();
+        BundledBinary.check(
+            &analysis_with(Kind::Wheel, "p/x.py", b"import os\nprint(1)\n".to_vec()),
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

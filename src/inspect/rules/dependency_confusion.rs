@@ -114,6 +114,11 @@ fn install_hook(analysis: &Analysis) -> Option<(String, &'static str)> {
             return None;
         }
         let role = Role::of(&m.path, analysis.kind);
+        // Only install scripts and `.pth` files are read: decoding every member
+        // (wheels of native libraries) cost a few percent of a scan.
+        if !matches!(role, Role::SetupScript | Role::Pth) {
+            return None;
+        }
         let text = String::from_utf8_lossy(&m.data);
         match role {
             Role::SetupScript if analysis.kind != Kind::Wheel => {

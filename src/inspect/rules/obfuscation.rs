@@ -36,7 +36,7 @@ fn mangled_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Identifiers start with a letter or `_`: `O0O0OO0O`, never `00000000` (a hex
     // dump or a netmask in a string, issue 11).
-    RE.get_or_init(|| Regex::new(r"\b(?:[lI]{8,}|O[O0o]{7,}|_0x[0-9a-f]{4,}|__[lI1]{6,})\b").unwrap())
+    RE.get_or_init(|| Regex::new(r"(?-u:\b)(?:[lI]{8,}|O[O0o]{7,}|_0x[0-9a-f]{4,}|__[lI1]{6,})(?-u:\b)").unwrap())
 }
 
 /// Assignments to identifiers made of non-ASCII letters only (`馬女水 = …`).

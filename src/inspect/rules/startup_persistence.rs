@@ -1,5 +1,6 @@
 use super::vocab;
 use crate::declare_rule;
+use crate::inspect::python::Call;
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Severity, Stage};
 
@@ -36,29 +37,43 @@ impl Rule for StartupPersistence {
         for unit in analysis.units() {
             let code = unit.code;
             // The place and the write must be in the same function (or both at module level).
-            let found = code
+            let writes = |c: &&Call| {
+                c.name.starts_with("winreg.SetValue")
+                    || c.name.starts_with("_winreg.SetValue")
+                    || vocab::is_shell(&c.name)
+                    || matches!(
+                        c.name.as_str(),
+                        "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.move"
+                    )
+                    || c.name.ends_with(".write")
+                    || (c.name == "open"
+                        && c.arg_strs
+                            .iter()
+                            .any(|m| matches!(m.as_str(), "w" | "a" | "wb" | "ab" | "a+" | "w+")))
+            };
+            let writer_in = |scope: u32| code.calls.iter().filter(|c| c.scope == scope).find(writes);
+            let literal = code
                 .strings
                 .iter()
                 .filter_map(|l| vocab::persistence_kind(&l.value).map(|p| (l, p)))
-                .find_map(|(lit, place)| {
-                    let writer = code.calls.iter().filter(|c| c.scope == lit.scope).find(|c| {
-                        c.name.starts_with("winreg.SetValue")
-                            || c.name.starts_with("_winreg.SetValue")
-                            || vocab::is_shell(&c.name)
-                            || matches!(
-                                c.name.as_str(),
-                                "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.move"
-                            )
-                            || c.name.ends_with(".write")
-                            || (c.name == "open"
-                                && c.arg_strs
-                                    .iter()
-                                    .any(|m| matches!(m.as_str(), "w" | "a" | "wb" | "ab" | "a+" | "w+")))
-                    });
-                    writer.map(|w| (lit, place, w))
-                });
-            let Some((lit, place, writer)) = found else { continue };
-            let stage = lit.stage.max(writer.stage);
+                .find_map(|(lit, place)| writer_in(lit.scope).map(|w| (lit.line, lit.stage, place, w)));
+            // A place no literal spells out: a path built from `chr()` codes or
+            // decoded, as folded into a call's arguments (`open(home + "/.profile", "a")`,
+            // `os.path.join(home, "".join(map(chr, […])))`, issue 11).
+            let built = || {
+                code.calls.iter().find_map(|c| {
+                    let join = c.name.ends_with("path.join") || c.name.ends_with(".joinpath");
+                    let place = c.arg_strs.iter().find_map(|a| {
+                        vocab::persistence_kind(a)
+                            .or_else(|| join.then(|| vocab::persistence_kind(&format!("/{a}"))).flatten())
+                    })?;
+                    writer_in(c.scope).map(|w| (c.line, c.stage, place, w))
+                })
+            };
+            let Some((line, lit_stage, place, writer)) = literal.or_else(built) else {
+                continue;
+            };
+            let stage = lit_stage.max(writer.stage);
             // Registry Run keys, Startup folders, launch agents and service units have no
             // place in a library; shell rc files and crontab have (completion installers).
             let system = !matches!(
@@ -72,7 +87,7 @@ impl Rule for StartupPersistence {
                 Stage::Auxiliary => Severity::Low,
             };
             let message = format!("installs itself into {place} ({}() {})", writer.name, stage.describe());
-            out.push(unit.finding(Self::META.id, severity, lit.line, message));
+            out.push(unit.finding(Self::META.id, severity, line, message));
         }
     }
 }
@@ -94,6 +109,21 @@ mod tests {
             "import os\nopen(os.path.expanduser('~/.bashrc'), 'a').write('x')\n",
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn fires_on_paths_built_from_character_codes() {
+        // Error (issue 11): the rc file's name never appears as a literal.
+        let f = setup_py(
+            &StartupPersistence,
+            "import os\np = os.path.expanduser('~') + '/' + ''.join(map(chr, [46,112,114,111,102,105,108,101]))\nopen(p, 'a').write('python3 /tmp/m.py &')\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        let f = setup_py(
+            &StartupPersistence,
+            "import os\np = os.path.join(os.path.expanduser('~'), ''.join([chr(c) for c in [46,98,97,115,104,114,99]]))\nwith open(p, 'a') as f:\n    f.write('python3 /tmp/m.py &')\n",
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]

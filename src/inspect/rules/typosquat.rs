@@ -1,6 +1,7 @@
 use crate::declare_rule;
+use crate::inspect::python::Sink;
 use crate::inspect::rules::{Rule, RuleMeta};
-use crate::inspect::{Analysis, Finding};
+use crate::inspect::{Analysis, Finding, Role, Stage};
 use crate::metadata;
 use crate::names;
 
@@ -74,6 +75,39 @@ impl Rule for Typosquat {
                 });
             }
         }
+        // `python -c "import dep"` run by setup.py: a look-alike imported (and so
+        // installed by a hook, or probed) at install time (issue 11).
+        let own_top: Vec<&str> = analysis.files.iter().filter_map(|f| top_module(&f.path)).collect();
+        for f in analysis.files.iter().filter(|f| f.role == Role::SetupScript) {
+            let inline = f
+                .payloads
+                .iter()
+                .filter(|p| p.sink == Sink::Exec && p.stage == Stage::Install)
+                .filter_map(|p| p.code.as_deref().map(|c| (p.line, c)));
+            let squat = inline
+                .flat_map(|(line, code)| code.imports.iter().map(move |(m, _)| (line, m)))
+                .filter_map(|(line, m)| {
+                    let root = m.split('.').next().unwrap_or(m);
+                    (!root.is_empty() && !own_top.contains(&root))
+                        .then(|| names::check_name(root))
+                        .flatten()
+                        .map(|s| (line, s))
+                })
+                .filter(|(_, s)| {
+                    s.severity == crate::inspect::Severity::High && s.trick.strength() == names::Strength::Strong
+                })
+                .max_by_key(|(_, s)| (s.severity, s.target_downloads));
+            if let Some((line, squat)) = squat {
+                out.push(Finding {
+                    rule: Self::META.id,
+                    severity: squat.severity,
+                    file: Some(f.path.clone()),
+                    line: Some(line),
+                    message: format!("imports a module whose name imitates a popular project at install time: {squat}"),
+                    snippet: None,
+                });
+            }
+        }
         let from_metadata = analysis.metadata.as_ref().and_then(|(_, m)| m.name.clone());
         let (from_filename, _) = metadata::from_filename(&analysis.filename);
         let Some(squat) = [from_metadata, from_filename]
@@ -95,10 +129,34 @@ impl Rule for Typosquat {
     }
 }
 
+/// The top-level module a source file provides (`pkg` of `pkg-1.0/src/pkg/x.py`), if any.
+fn top_module(path: &str) -> Option<&str> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let inner = parts.iter().skip(1).find(|p| **p != "src").copied();
+    [parts.first().copied(), inner]
+        .into_iter()
+        .flatten()
+        .map(|p| p.strip_suffix(".py").unwrap_or(p))
+        .find(|p| crate::inspect::context::is_identifier(p))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::inspect::rules::artifact_fixture::{findings, Artifact};
     use crate::inspect::Severity;
+
+    #[test]
+    fn fires_on_inline_import_of_a_look_alike_at_install() {
+        use crate::inspect::testing::setup_py;
+        // Error (issue 11): setup.py makes the interpreter import a squat.
+        let src = "import subprocess, sys\nsubprocess.check_call([sys.executable, '-c', 'import reqeusts'])\n";
+        let f = setup_py(&super::Typosquat, src);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("imitates `requests`"), "{f:?}");
+        // No error: importing the real project, or the package's own module.
+        let src = "import subprocess, sys\nsubprocess.check_call([sys.executable, '-c', 'import requests, numpy'])\n";
+        assert!(setup_py(&super::Typosquat, src).is_empty());
+    }
 
     #[test]
     fn fires_on() {

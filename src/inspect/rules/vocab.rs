@@ -130,21 +130,49 @@ pub fn is_shell(name: &str) -> bool {
         )
 }
 
+/// Calls that decode data (their folded result is a payload).
+pub const DECODERS: &[&str] = &[
+    "base64.b64decode",
+    "base64.standard_b64decode",
+    "base64.urlsafe_b64decode",
+    "base64.decodebytes",
+    "base64.decodestring",
+    "base64.b32decode",
+    "base64.b16decode",
+    "base64.b85decode",
+    "base64.a85decode",
+    "binascii.unhexlify",
+    "binascii.a2b_hex",
+    "binascii.a2b_base64",
+    "bytes.fromhex",
+    "bytearray.fromhex",
+    "zlib.decompress",
+    "gzip.decompress",
+    "bz2.decompress",
+    "lzma.decompress",
+    "codecs.decode",
+];
+
+/// Calls that execute their argument as code.
+pub const EXECUTORS: &[&str] = &[
+    "exec",
+    "eval",
+    "compile",
+    "execfile",
+    "runpy.run_path",
+    "runpy.run_module",
+    "code.InteractiveInterpreter().runsource",
+];
+
 /// Calls that run Python code given as data.
 pub fn is_exec(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "eval" | "execfile" | "compile" | "runpy.run_path" | "runpy.run_module"
-    )
+    EXECUTORS.contains(&name)
 }
 
 /// Calls that turn opaque data into code objects or decrypted bytes.
 pub fn is_decoder(name: &str) -> bool {
-    crate::inspect::python::walk_decoders().contains(&name)
-        || matches!(
-            name,
-            "marshal.loads" | "pickle.loads" | "zlib.decompress" | "codecs.decode"
-        )
+    DECODERS.contains(&name)
+        || matches!(name, "marshal.loads" | "pickle.loads")
         || name.ends_with(".decrypt")
         || name.contains("Fernet")
 }
@@ -647,6 +675,9 @@ fn dangerous(s: &str, whole: bool) -> Option<&'static str> {
         ("chmod 777", "chmod 777"),
         ("start /b", "a hidden Windows process"),
         ("schtasks", "schtasks"),
+        ("shutdown /", "shutting the machine down"),
+        ("shutdown -", "shutting the machine down"),
+        ("shutdown now", "shutting the machine down"),
         ("reg add", "a registry write"),
         ("vssadmin", "vssadmin"),
         ("attrib +h", "hiding a file"),
@@ -1035,6 +1066,37 @@ pub fn untrusted_host(s: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The walker and the rules read one table each for decoders, executors
+    /// and commands (issue 11): a name the walker treats as a sink is one the
+    /// rules know, and the tables hold no duplicates.
+    #[test]
+    fn sink_tables_are_shared_and_distinct() {
+        for table in [DECODERS, EXECUTORS] {
+            let mut sorted = table.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), table.len(), "duplicate in {table:?}");
+        }
+        for name in EXECUTORS {
+            assert!(is_exec(name) && !is_shell(name) && !is_decoder(name), "{name}");
+        }
+        for name in DECODERS {
+            assert!(is_decoder(name) && !is_exec(name), "{name}");
+        }
+        for name in [
+            "os.system",
+            "os.execve",
+            "pty.spawn",
+            "subprocess.Popen",
+            "os.posix_spawn",
+        ] {
+            assert!(is_shell(name), "{name}");
+        }
+        for name in ["subprocess.PIPE", "os.path.join", "exec_module"] {
+            assert!(!is_shell(name) && !is_exec(name), "{name}");
+        }
+    }
 
     #[test]
     fn hosts_match_on_label_boundaries() {
