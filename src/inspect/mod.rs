@@ -179,8 +179,12 @@ pub fn cap_call_time(findings: &mut [Finding]) {
             && !f.message.contains(Stage::Install.describe())
             && !f.message.contains(Stage::Import.describe())
     };
+    // Obfuscation describes how a file is written, not when it runs: it neither
+    // makes a library's call-time findings install-time evidence nor blocks the cap.
+    let textual = |f: &Finding| f.rule == "obfuscation";
     let highs: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::High).collect();
-    if !highs.iter().all(|f| call_time(f))
+    if !highs.iter().all(|f| call_time(f) || textual(f))
+        || !highs.iter().any(|f| call_time(f))
         || highs
             .iter()
             .map(|f| f.rule)
@@ -196,7 +200,7 @@ pub fn cap_call_time(findings: &mut [Finding]) {
     // installer), not proof. Critical flows return above (issue 11).
     let mut first = true;
     for f in findings.iter_mut().filter(|f| f.severity == Severity::High) {
-        if first {
+        if first && !textual(f) {
             first = false;
             continue;
         }
@@ -753,6 +757,33 @@ mod cap_tests {
         let mut v = vec![
             f("secret-upload", Severity::High, "sends `token` to a tunnel on import"),
             f("shell-command", Severity::High, "runs a piped shell when called"),
+        ];
+        cap_call_time(&mut v);
+        assert!(v.iter().all(|f| f.severity == Severity::High));
+        // No error: obfuscation (how a file is written, no stage) beside a call-time
+        // high in a library is review; the call-time finding is the one kept.
+        let mut v = vec![
+            f(
+                "obfuscation",
+                Severity::High,
+                "code builds names with 7 getattr and 18 chr() calls",
+            ),
+            Finding {
+                line: Some(61),
+                ..f(
+                    "download-execute",
+                    Severity::High,
+                    "downloads and evaluates it when called",
+                )
+            },
+        ];
+        cap_call_time(&mut v);
+        assert_eq!(v[0].severity, Severity::Medium, "{v:?}");
+        assert_eq!(v[1].severity, Severity::High, "{v:?}");
+        // Error: obfuscation with nothing call-time keeps its high.
+        let mut v = vec![
+            f("obfuscation", Severity::High, "code builds names with chr() calls"),
+            f("bundled-binary", Severity::High, "ships an executable"),
         ];
         cap_call_time(&mut v);
         assert!(v.iter().all(|f| f.severity == Severity::High));

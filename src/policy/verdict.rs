@@ -203,7 +203,16 @@ fn from_findings(findings: &[Finding], policy: &Policy) -> Verdict {
     let Some(max) = max else {
         return Verdict::Allow;
     };
-    if max >= policy.deny_at || (policy.combine && count_rules(Severity::High) >= 2) {
+    // Two `high`s combine only as two acts: two rules describing the same call
+    // (a request on import is both `install-network` and, by its host,
+    // `exfiltration`) are one thing to look at.
+    let highs: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::High).collect();
+    let same_place =
+        |a: &Finding, b: &Finding| a.file.is_some() && a.line.is_some() && a.file == b.file && a.line == b.line;
+    let two_high_acts = highs
+        .iter()
+        .any(|a| highs.iter().any(|b| a.rule != b.rule && !same_place(a, b)));
+    if max >= policy.deny_at || (policy.combine && two_high_acts) {
         Verdict::Deny
     } else if max >= policy.review_at || (policy.combine && count_rules(Severity::Medium) >= 3) {
         Verdict::Review
@@ -245,6 +254,20 @@ mod tests {
             Verdict::Deny
         );
         assert_eq!(decide(None, &mut vec![f("a", Severity::Critical)], &p), Verdict::Deny);
+        // Two rules describing one call (same file and line) are one act: review.
+        let at = |rule, file: &str, line| Finding {
+            file: Some(file.into()),
+            line: Some(line),
+            ..f(rule, Severity::High)
+        };
+        assert_eq!(
+            decide(None, &mut vec![at("a", "pkg/x.py", 32), at("b", "pkg/x.py", 32)], &p),
+            Verdict::Review
+        );
+        assert_eq!(
+            decide(None, &mut vec![at("a", "pkg/x.py", 32), at("b", "pkg/x.py", 40)], &p),
+            Verdict::Deny
+        );
         let three = vec![
             f("a", Severity::Medium),
             f("b", Severity::Medium),

@@ -168,6 +168,10 @@ impl Rule for Exfiltration {
                 )
             } else if let Some((sink, endpoint)) = endpoint_sink {
                 let sev = match sink.stage {
+                    // Asking the metadata service on import is what cloud SDKs do to
+                    // learn where they run: a read of machine credentials, not yet a
+                    // send of them anywhere (that flow is its own finding).
+                    Stage::Import if endpoint == Endpoint::CloudMetadata => Severity::High,
                     Stage::Install | Stage::Import => Severity::Critical,
                     Stage::Call => Severity::High,
                     Stage::Auxiliary => Severity::Low,
@@ -300,5 +304,18 @@ mod tests {
         let src = "import socket\ndef probe():\n    h = socket.gethostname()\n    s = socket.socket()\n    s.connect(('169.254.169.254', 80))\n    s.send(h.encode())\n";
         let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
         assert!(f.iter().any(|f| f.severity >= Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn the_metadata_service_asked_on_import_is_review_and_at_install_deny() {
+        let src = "import requests
+r = requests.get('http://metadata.google.internal/computeMetadata/v1/instance/attributes/x', headers={'Metadata-Flavor': 'Google'})
+";
+        // No error: a cloud SDK learning where it runs, on import: high (review), not critical.
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/tpu_info.py", src)]);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::High), "{f:?}");
+        // Error: the same request in setup.py, at install time.
+        let f = setup_py(&Exfiltration, src);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Critical), "{f:?}");
     }
 }
