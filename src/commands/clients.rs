@@ -107,6 +107,29 @@ struct Report {
 }
 
 impl Report {
+    /// One client's default index (`from` says where it is set) and the
+    /// extra indexes next to it, checked against guard's `index`.
+    fn client(&mut self, name: &str, default: Option<&str>, from: &str, extra: &[String], index: &str) {
+        let want = shown(index);
+        let fix = format!("run `guard setup --index {want}`");
+        match default {
+            Some(i) if c::same_index(i, index) => self.line(true, true, format!("{name} uses {want} ({from})")),
+            Some(i) => self.line(
+                false,
+                true,
+                format!("{name} uses {} ({from}), not {want}: {fix}", shown(i)),
+            ),
+            None => self.line(false, true, format!("{name} uses PyPI (no index configured): {fix}")),
+        }
+        let text = if extra.is_empty() {
+            format!("{name} has no extra index next to guard's")
+        } else {
+            let list = extra.iter().map(|e| shown(e)).collect::<Vec<_>>().join(", ");
+            format!("{name} also looks at {list} (bypasses guard): remove it")
+        };
+        self.line(extra.is_empty(), true, text);
+    }
+
     fn line(&mut self, good: bool, essential: bool, text: String) {
         println!("{} {text}", if good { "✔" } else { "✘" });
         if !good && essential {
@@ -166,34 +189,7 @@ fn check_clients(home: &Path, index: &str) -> anyhow::Result<bool> {
     if let Some(v) = env("PIP_EXTRA_INDEX_URL") {
         extra.push(format!("{v} ($PIP_EXTRA_INDEX_URL)"));
     }
-    match &pip_index {
-        Some(i) if c::same_index(i, index) => r.line(true, true, format!("pip uses {want} ({pip_from})")),
-        Some(i) => r.line(
-            false,
-            true,
-            format!(
-                "pip uses {} ({pip_from}), not {want}: run `guard setup --index {want}`",
-                shown(i)
-            ),
-        ),
-        None => r.line(
-            false,
-            true,
-            format!("pip uses PyPI (no index-url configured): run `guard setup --index {want}`"),
-        ),
-    }
-    r.line(
-        extra.is_empty(),
-        true,
-        if extra.is_empty() {
-            "pip has no extra index next to guard's".into()
-        } else {
-            format!(
-                "pip also looks at {} (bypasses guard): remove it",
-                extra.iter().map(|e| shown(e)).collect::<Vec<_>>().join(", ")
-            )
-        },
-    );
+    r.client("pip", pip_index.as_deref(), &pip_from, &extra, index);
 
     // uv: uv.toml, then the environment.
     let uv = c::uv_toml(home);
@@ -221,34 +217,7 @@ fn check_clients(home: &Path, index: &str) -> anyhow::Result<bool> {
     if env("UV_NO_CONFIG").is_some() {
         r.line(false, true, "UV_NO_CONFIG is set: uv ignores uv.toml".into());
     }
-    match &uv_default {
-        Some(i) if c::same_index(i, index) => r.line(true, true, format!("uv uses {want} ({uv_from})")),
-        Some(i) => r.line(
-            false,
-            true,
-            format!(
-                "uv uses {} ({uv_from}), not {want}: run `guard setup --index {want}`",
-                shown(i)
-            ),
-        ),
-        None => r.line(
-            false,
-            true,
-            format!("uv uses PyPI (no default index configured): run `guard setup --index {want}`"),
-        ),
-    }
-    r.line(
-        uv_extra.is_empty(),
-        true,
-        if uv_extra.is_empty() {
-            "uv has no extra index next to guard's".into()
-        } else {
-            format!(
-                "uv also looks at {} (bypasses guard): remove it",
-                uv_extra.iter().map(|e| shown(e)).collect::<Vec<_>>().join(", ")
-            )
-        },
-    );
+    r.client("uv", uv_default.as_deref(), &uv_from, &uv_extra, index);
     if std::path::Path::new("uv.toml").is_file() {
         r.line(
             false,
