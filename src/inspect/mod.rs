@@ -172,13 +172,7 @@ pub fn cap_call_time(findings: &mut [Finding]) {
     if findings.iter().any(|f| f.severity == Severity::Critical) {
         return;
     }
-    let call_time = |f: &Finding| {
-        f.file.is_some()
-            && f.line.is_some()
-            && f.message.contains(Stage::Call.describe())
-            && !f.message.contains(Stage::Install.describe())
-            && !f.message.contains(Stage::Import.describe())
-    };
+    let call_time = is_call_time;
     // Obfuscation describes how a file is written, not when it runs: it neither
     // makes a library's call-time findings install-time evidence nor blocks the cap.
     let textual = |f: &Finding| f.rule == "obfuscation";
@@ -207,6 +201,16 @@ pub fn cap_call_time(findings: &mut [Finding]) {
         f.severity = Severity::Medium;
         f.message.push_str(" (lowered: call-time only)");
     }
+}
+
+/// Whether a finding sits only in code nobody runs at install or import time
+/// (a library function, "when called"), as its message says.
+pub fn is_call_time(f: &Finding) -> bool {
+    f.file.is_some()
+        && f.line.is_some()
+        && f.message.contains(Stage::Call.describe())
+        && !f.message.contains(Stage::Install.describe())
+        && !f.message.contains(Stage::Import.describe())
 }
 
 /// A build step that fetches sources or a toolchain at install time (a custom

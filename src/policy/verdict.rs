@@ -191,14 +191,16 @@ fn age_hours(ts: &str) -> Option<u64> {
 }
 
 fn from_findings(findings: &[Finding], policy: &Policy) -> Verdict {
-    let count_rules = |sev: Severity| {
-        findings
-            .iter()
-            .filter(|f| f.severity == sev)
-            .map(|f| f.rule)
-            .collect::<HashSet<_>>()
-            .len()
-    };
+    // Mediums in library functions nobody runs at install or import time (a
+    // CLI's `setup` command calling PowerShell, its updater downloading a
+    // release) are each worth a look, but do not add up across unrelated
+    // functions (issue 11).
+    let medium_rules = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Medium && !crate::inspect::is_call_time(f))
+        .map(|f| f.rule)
+        .collect::<HashSet<_>>()
+        .len();
     let max = findings.iter().map(|f| f.severity).max();
     let Some(max) = max else {
         return Verdict::Allow;
@@ -214,7 +216,7 @@ fn from_findings(findings: &[Finding], policy: &Policy) -> Verdict {
         .any(|a| highs.iter().any(|b| a.rule != b.rule && !same_place(a, b)));
     if max >= policy.deny_at || (policy.combine && two_high_acts) {
         Verdict::Deny
-    } else if max >= policy.review_at || (policy.combine && count_rules(Severity::Medium) >= 3) {
+    } else if max >= policy.review_at || (policy.combine && medium_rules >= 3) {
         Verdict::Review
     } else {
         Verdict::Allow
@@ -274,6 +276,15 @@ mod tests {
             f("c", Severity::Medium),
         ];
         assert_eq!(decide(None, &mut three.clone(), &p), Verdict::Review);
+        // Three call-time mediums in unrelated library functions stay allow.
+        let called = |rule| Finding {
+            file: Some("pkg/cli.py".into()),
+            line: Some(7),
+            message: "runs a shell command using PowerShell when called".into(),
+            ..f(rule, Severity::Medium)
+        };
+        let mut spread = vec![called("a"), called("b"), called("c")];
+        assert_eq!(decide(None, &mut spread, &p), Verdict::Allow);
     }
 
     #[test]
