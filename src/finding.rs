@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a finding is on its own. The verdict step combines them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -61,6 +61,31 @@ impl fmt::Display for Severity {
     }
 }
 
+/// When a piece of code runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Inside tests/docs/examples: never run by install or import.
+    Auxiliary,
+    /// Inside a function or method: runs only when called.
+    Call,
+    /// Module top level: runs on import.
+    Import,
+    /// Runs on install (setup.py, build hooks) or at every start-up (`.pth`).
+    Install,
+}
+
+impl Stage {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Install => "at install time",
+            Stage::Import => "on import",
+            Stage::Call => "when called",
+            Stage::Auxiliary => "in test/example code",
+        }
+    }
+}
+
 /// One reason to look at an artifact: which rule, how bad, where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -75,6 +100,18 @@ pub struct Finding {
     pub message: String,
     /// The offending source, trimmed and bounded.
     pub snippet: Option<String>,
+    /// When the code it describes runs, for findings about code: the verdict
+    /// weighs install and import time over a library function nobody calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+}
+
+impl Finding {
+    /// The same finding, marked as describing code that runs at `stage`.
+    pub fn at(mut self, stage: Stage) -> Finding {
+        self.stage = Some(stage);
+        self
+    }
 }
 
 /// Longest snippet kept in a finding, in characters.

@@ -117,7 +117,7 @@ impl PlannedPackage {
             if sha256.is_empty() || !expected.eq_ignore_ascii_case(&sha256) {
                 findings.insert(
                     0,
-                    Finding {
+                    Finding { stage: None,
                         rule: HASH_MISMATCH,
                         severity: Severity::Critical,
                         file: None,

@@ -91,6 +91,7 @@ fn squat_with_suspicious_code_is_deny() {
     if !code_high {
         // Until the code rules land, stand in for their `high` finding on that exec().
         findings.push(Finding {
+            stage: None,
             rule: "exec-decoded-payload",
             severity: Severity::High,
             file: Some("reqeusts-2.31.0/setup.py".into()),
@@ -124,6 +125,7 @@ fn throwaway_metadata_alone_stays_allow_and_tips_code_findings_into_deny() {
     assert_eq!(verdict(&mut alone.clone(), "widgetlib"), Verdict::Allow);
     // The same signs next to one `high` code finding: raised, two high rules, deny.
     alone.push(Finding {
+        stage: None,
         rule: "exec-decoded-payload",
         severity: Severity::High,
         file: None,

@@ -2,6 +2,7 @@
 //! only when something calls it. The same pattern weighs differently in each.
 
 use crate::archive::Kind;
+pub use crate::finding::Stage;
 
 /// What a file is, from its path inside the artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,30 +24,6 @@ pub enum Role {
     Script,
     /// Tests, docs, examples, benchmarks: not run by installing or importing.
     Auxiliary,
-}
-
-/// When a piece of code runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Stage {
-    /// Inside tests/docs/examples: never run by install or import.
-    Auxiliary,
-    /// Inside a function or method: runs only when called.
-    Call,
-    /// Module top level: runs on import.
-    Import,
-    /// Runs on install (setup.py, build hooks) or at every start-up (`.pth`).
-    Install,
-}
-
-impl Stage {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Stage::Install => "at install time",
-            Stage::Import => "on import",
-            Stage::Call => "when called",
-            Stage::Auxiliary => "in test/example code",
-        }
-    }
 }
 
 impl Role {

@@ -204,13 +204,9 @@ pub fn cap_call_time(findings: &mut [Finding]) {
 }
 
 /// Whether a finding sits only in code nobody runs at install or import time
-/// (a library function, "when called"), as its message says.
+/// (a library function, "when called").
 pub fn is_call_time(f: &Finding) -> bool {
-    f.file.is_some()
-        && f.line.is_some()
-        && f.message.contains(Stage::Call.describe())
-        && !f.message.contains(Stage::Install.describe())
-        && !f.message.contains(Stage::Import.describe())
+    f.file.is_some() && f.line.is_some() && f.stage == Some(Stage::Call)
 }
 
 /// A build step that fetches sources or a toolchain at install time (a custom
@@ -224,8 +220,8 @@ pub fn cap_build_fetch(findings: &mut [Finding]) {
     if findings.iter().any(|f| f.severity == Severity::Critical) {
         return;
     }
-    let install = Stage::Install.describe();
-    let step = |f: &Finding| BUILD_STEP.contains(&f.rule) && (f.rule == "install-hook" || f.message.contains(install));
+    let step =
+        |f: &Finding| BUILD_STEP.contains(&f.rule) && (f.rule == "install-hook" || f.stage == Some(Stage::Install));
     let highs: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::High).collect();
     if highs.is_empty() || !highs.iter().all(|f| step(f)) {
         return;
@@ -243,6 +239,7 @@ pub fn cap_build_fetch(findings: &mut [Finding]) {
 
 fn unreadable(message: String) -> Finding {
     Finding {
+        stage: None,
         rule: rules::unreadable_archive::UnreadableArchive::META.id,
         severity: Severity::Critical,
         file: None,
@@ -550,6 +547,7 @@ impl<'a> Unit<'a> {
             None => (line, message, text),
         };
         Finding {
+            stage: None,
             rule,
             severity,
             file: Some(self.file.path.clone()),
@@ -654,6 +652,10 @@ mod cap_tests {
 
     fn f(rule: &'static str, severity: Severity, message: &str) -> Finding {
         Finding {
+            // The stage a rule would have set, from the words its message uses.
+            stage: [Stage::Install, Stage::Import, Stage::Call]
+                .into_iter()
+                .find(|s| message.contains(s.describe())),
             rule,
             severity,
             file: Some("pkg/x.py".into()),
@@ -822,6 +824,8 @@ pub mod memo {
         line: Option<u32>,
         message: String,
         snippet: Option<String>,
+        #[serde(default)]
+        stage: Option<crate::finding::Stage>,
     }
 
     /// This build's identity: rule ids and severities, guard's version, and the
@@ -894,6 +898,7 @@ pub mod memo {
             // Only ids this build can emit; anything else means the entry is not ours.
             let rule = ids.iter().map(|m| m.id).find(|id| *id == f.rule)?;
             findings.push(Finding {
+                stage: f.stage,
                 rule,
                 severity: Severity::parse(&f.severity)?,
                 file: f.file,
@@ -919,6 +924,7 @@ pub mod memo {
                     line: f.line,
                     message: f.message.clone(),
                     snippet: f.snippet.clone(),
+                    stage: f.stage,
                 })
                 .collect(),
         };

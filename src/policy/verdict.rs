@@ -168,6 +168,7 @@ pub const FINDINGS: [&crate::inspect::rules::RuleMeta; 3] =
 
 fn policy_finding(rule: &'static str, severity: Severity, message: String) -> Finding {
     Finding {
+        stage: None,
         rule,
         severity,
         file: None,
@@ -229,6 +230,7 @@ mod tests {
 
     fn f(rule: &'static str, severity: Severity) -> Finding {
         Finding {
+            stage: None,
             rule,
             severity,
             file: None,
@@ -281,6 +283,7 @@ mod tests {
             file: Some("pkg/cli.py".into()),
             line: Some(7),
             message: "runs a shell command using PowerShell when called".into(),
+            stage: Some(crate::finding::Stage::Call),
             ..f(rule, Severity::Medium)
         };
         let mut spread = vec![called("a"), called("b"), called("c")];

@@ -122,6 +122,7 @@ mod tests {
     #[test]
     fn one_rendering_of_a_finding() {
         let f = Finding {
+            stage: None,
             rule: "exec-decoded-payload",
             severity: Severity::Critical,
             file: Some("x-1.0/setup.py".into()),

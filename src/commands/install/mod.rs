@@ -223,6 +223,7 @@ impl<'a> Steps<'a> {
         let name = r.name.to_string();
         if let Some(message) = squat {
             findings.push(Finding {
+                stage: None,
                 rule: "typosquat",
                 severity: if self.policy.typosquat.verdict == Verdict::Deny {
                     Severity::Critical

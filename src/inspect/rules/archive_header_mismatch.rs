@@ -35,6 +35,7 @@ impl Rule for ArchiveHeaderMismatch {
         // pip reads a source archive's bytes, not its name: so does guard, and says so.
         if let Some((named, actual)) = analysis.listing.format_mismatch {
             out.push(Finding {
+                stage: None,
                 rule: Self::META.id,
                 severity: Severity::Low,
                 file: None,

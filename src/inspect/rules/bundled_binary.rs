@@ -119,6 +119,7 @@ impl Rule for BundledBinary {
                 if let Some((kind, key)) = xor_binary_kind(&m.data) {
                     let fixture = crate::inspect::Role::of(&m.path, analysis.kind) == crate::inspect::Role::Auxiliary;
                     out.push(Finding {
+                        stage: None,
                         rule: Self::META.id,
                         severity: if fixture { Severity::Medium } else { Severity::High },
                         file: Some(m.path.clone()),
@@ -148,6 +149,7 @@ impl Rule for BundledBinary {
                 (Severity::Low, "a prebuilt binary in a source distribution")
             };
             out.push(Finding {
+                stage: None,
                 rule: Self::META.id,
                 severity,
                 file: Some(m.path.clone()),

@@ -57,6 +57,7 @@ impl Rule for DependencyConfusion {
             _ => (Severity::Low, String::new()),
         };
         out.push(Finding {
+            stage: None,
             rule: Self::META.id,
             severity,
             file: hook

@@ -98,7 +98,7 @@ impl Rule for DnsBeacon {
                     call.name,
                     call.stage.describe()
                 );
-                out.push(unit.finding(Self::META.id, severity, call.line, message));
+                out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
                 continue;
             }
             let lookup = unit.code.calls.iter().find_map(|c| {
@@ -120,7 +120,10 @@ impl Rule for DnsBeacon {
                     ""
                 }
             );
-            out.push(unit.finding(Self::META.id, Severity::High, call.line, message));
+            out.push(
+                unit.finding(Self::META.id, Severity::High, call.line, message)
+                    .at(call.stage),
+            );
         }
     }
 }

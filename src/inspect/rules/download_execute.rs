@@ -165,7 +165,7 @@ impl Rule for DownloadExecute {
                 run.name,
                 stage.describe()
             );
-            out.push(unit.finding(Self::META.id, severity, run.line, message));
+            out.push(unit.finding(Self::META.id, severity, run.line, message).at(stage));
         }
     }
 }
@@ -339,7 +339,10 @@ fn binary_drop(unit: &crate::inspect::Unit) -> Option<Finding> {
         launch.name,
         stage.describe()
     );
-    Some(unit.finding(DownloadExecute::META.id, severity, launch.line, message))
+    Some(
+        unit.finding(DownloadExecute::META.id, severity, launch.line, message)
+            .at(stage),
+    )
 }
 
 /// At install time, a file the script itself wrote, run by a shell or an
@@ -409,7 +412,10 @@ fn install_written_launch(unit: &crate::inspect::Unit) -> Option<Finding> {
         launch.name,
         launch.stage.describe()
     );
-    Some(unit.finding(DownloadExecute::META.id, Severity::Critical, launch.line, message))
+    Some(
+        unit.finding(DownloadExecute::META.id, Severity::Critical, launch.line, message)
+            .at(launch.stage),
+    )
 }
 
 /// Code written to disk from a string or decoded blob, then launched by the same unit.
@@ -445,7 +451,10 @@ fn drop_and_run(unit: &crate::inspect::Unit) -> Option<Finding> {
         launch.name,
         stage.describe()
     );
-    Some(unit.finding(DownloadExecute::META.id, severity, launch.line, message))
+    Some(
+        unit.finding(DownloadExecute::META.id, severity, launch.line, message)
+            .at(stage),
+    )
 }
 
 #[cfg(test)]

@@ -124,6 +124,7 @@ impl Rule for EmptyPackage {
         }
         let why = format!("; placeholder metadata: {}", signs.join(", "));
         out.push(Finding {
+            stage: None,
             rule: Self::META.id,
             severity: Severity::High,
             file: Some(path.clone()),

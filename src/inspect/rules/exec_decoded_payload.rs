@@ -58,7 +58,10 @@ impl Rule for ExecDecodedPayload {
                     p.size,
                     p.stage.describe()
                 );
-                out.push(unit.finding(Self::META.id, severity_for(p.stage), p.line, message));
+                out.push(
+                    unit.finding(Self::META.id, severity_for(p.stage), p.line, message)
+                        .at(p.stage),
+                );
             }
             for call in unit
                 .code
@@ -86,7 +89,10 @@ impl Rule for ExecDecodedPayload {
                         call.stage.describe()
                     )
                 };
-                out.push(unit.finding(Self::META.id, severity_for(call.stage), call.line, message));
+                out.push(
+                    unit.finding(Self::META.id, severity_for(call.stage), call.line, message)
+                        .at(call.stage),
+                );
             }
         }
     }

@@ -213,7 +213,7 @@ impl Rule for Exfiltration {
             } else {
                 continue;
             };
-            out.push(unit.finding(Self::META.id, severity, sink.line, message));
+            out.push(unit.finding(Self::META.id, severity, sink.line, message).at(sink.stage));
         }
     }
 }

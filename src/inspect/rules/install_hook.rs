@@ -2,7 +2,7 @@ use super::vocab;
 use crate::declare_rule;
 use crate::inspect::python::Call;
 use crate::inspect::rules::{Rule, RuleMeta};
-use crate::inspect::{Analysis, Finding, Role, Severity};
+use crate::inspect::{Analysis, Finding, Role, Severity, Stage};
 
 declare_rule! {
     /// ## What it does
@@ -115,7 +115,10 @@ impl Rule for InstallHook {
                     ),
                     None => continue,
                 };
-                out.push(unit.finding(Self::META.id, severity, class.line, message));
+                out.push(
+                    unit.finding(Self::META.id, severity, class.line, message)
+                        .at(Stage::Install),
+                );
             }
         }
     }

@@ -82,14 +82,15 @@ impl Rule for InstallNetwork {
             // Only where the install code reads nothing about the machine (a request
             // helper fed `getpass.getuser()` elsewhere is a probe) and names no
             // untrusted endpoint the URL could be (an OAST host in a variable).
-            let computed = !call.arg_strs.iter().any(|a| a.contains("://"))
-                && !unit.code.calls.iter().any(|c| {
-                    c.stage == Stage::Install && vocab::is_host_identity(&c.name) && c.name != "os.getcwd"
-                })
-                && !unit.code.strings.iter().any(|l| {
-                    l.value.contains("://")
-                        && (vocab::endpoint_kind(&l.value).is_some() || vocab::untrusted_host(&l.value).is_some())
-                });
+            let computed =
+                !call.arg_strs.iter().any(|a| a.contains("://"))
+                    && !unit.code.calls.iter().any(|c| {
+                        c.stage == Stage::Install && vocab::is_host_identity(&c.name) && c.name != "os.getcwd"
+                    })
+                    && !unit.code.strings.iter().any(|l| {
+                        l.value.contains("://")
+                            && (vocab::endpoint_kind(&l.value).is_some() || vocab::untrusted_host(&l.value).is_some())
+                    });
             if call.stage == Stage::Install
                 && (https_named || computed)
                 && !sends
@@ -108,7 +109,7 @@ impl Rule for InstallNetwork {
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
             let message = format!("calls {}(){target} {}", call.name, call.stage.describe());
-            out.push(unit.finding(Self::META.id, severity, call.line, message));
+            out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
         }
     }
 }

@@ -34,6 +34,7 @@ impl Rule for MetadataMismatch {
         let (file_name, file_version) = metadata::from_filename(&analysis.filename);
         let mut push = |what: &str, inside: &str, outside: &str| {
             out.push(Finding {
+                stage: None,
                 rule: Self::META.id,
                 severity: Severity::Low,
                 file: Some(path.clone()),

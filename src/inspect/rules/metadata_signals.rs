@@ -45,6 +45,7 @@ impl Rule for MetadataSignals {
         let raw = raw_metadata(analysis, path);
         for message in signals(md, &raw) {
             out.push(Finding {
+                stage: None,
                 rule: Self::META.id,
                 severity: Severity::Low,
                 file: Some(path.clone()),
@@ -372,6 +373,7 @@ mod tests {
 
     fn f(rule: &'static str, severity: Severity) -> Finding {
         Finding {
+            stage: None,
             rule,
             severity,
             file: None,

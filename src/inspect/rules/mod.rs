@@ -89,6 +89,7 @@ pub fn hazard_findings<'a>(
     for hazard in &analysis.listing.hazards {
         if let Some((severity, file, message)) = classify(hazard) {
             out.push(Finding {
+                stage: None,
                 rule,
                 severity,
                 file: file.cloned(),

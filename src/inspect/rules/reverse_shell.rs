@@ -70,7 +70,8 @@ impl Rule for ReverseShell {
                     Stage::Call => Severity::High,
                     Stage::Auxiliary => Severity::Low,
                 };
-                out.push(unit.finding(Self::META.id, severity, at.line, format!("{what} {}", stage.describe())));
+                let message = format!("{what} {}", stage.describe());
+                out.push(unit.finding(Self::META.id, severity, at.line, message).at(stage));
                 break;
             }
         }

@@ -93,7 +93,7 @@ impl Rule for SecretUpload {
                 }
             }
             if let Some((severity, call, message)) = best {
-                out.push(unit.finding(Self::META.id, severity, call.line, message));
+                out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
             }
         }
     }

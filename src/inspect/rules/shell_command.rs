@@ -45,7 +45,7 @@ impl Rule for ShellCommand {
                     p.steps.join(" → "),
                     p.stage.describe()
                 );
-                out.push(unit.finding(Self::META.id, severity, p.line, message));
+                out.push(unit.finding(Self::META.id, severity, p.line, message).at(p.stage));
             }
             let decoded_commands: Vec<&str> = unit
                 .code
@@ -68,7 +68,7 @@ impl Rule for ShellCommand {
                         call.name,
                         call.stage.describe()
                     );
-                    out.push(unit.finding(Self::META.id, severity, call.line, message));
+                    out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
                     continue;
                 }
                 // A command taken from a chat message: a bot that runs what it is sent (issue 11).
@@ -79,7 +79,7 @@ impl Rule for ShellCommand {
                         call.name,
                         call.stage.describe()
                     );
-                    out.push(unit.finding(Self::META.id, severity, call.line, message));
+                    out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
                     continue;
                 }
                 // The command line as a whole (the first string), then its parts.
@@ -99,7 +99,10 @@ impl Rule for ShellCommand {
                             && call.arg_strs.iter().any(|a| a == "install"));
                     if pip && call.stage == Stage::Install {
                         let message = format!("{}() installs other packages with pip at install time", call.name);
-                        out.push(unit.finding(Self::META.id, Severity::Medium, call.line, message));
+                        out.push(
+                            unit.finding(Self::META.id, Severity::Medium, call.line, message)
+                                .at(Stage::Install),
+                        );
                     }
                     continue;
                 };
@@ -127,7 +130,7 @@ impl Rule for ShellCommand {
                     call.name,
                     call.stage.describe()
                 );
-                out.push(unit.finding(Self::META.id, severity, call.line, message));
+                out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
             }
         }
     }

@@ -101,7 +101,7 @@ impl Rule for StartupPersistence {
                 Stage::Auxiliary => Severity::Low,
             };
             let message = format!("installs itself into {place} ({}() {})", writer.name, stage.describe());
-            out.push(unit.finding(Self::META.id, severity, line, message));
+            out.push(unit.finding(Self::META.id, severity, line, message).at(stage));
         }
     }
 }

@@ -66,6 +66,7 @@ impl Rule for Typosquat {
                 .max_by_key(|s| (s.severity, s.target_downloads));
             if let Some(squat) = squat {
                 out.push(Finding {
+                    stage: None,
                     rule: Self::META.id,
                     severity: squat.severity,
                     file: Some(path.clone()),
@@ -99,6 +100,7 @@ impl Rule for Typosquat {
                 .max_by_key(|(_, s)| (s.severity, s.target_downloads));
             if let Some((line, squat)) = squat {
                 out.push(Finding {
+                    stage: None,
                     rule: Self::META.id,
                     severity: squat.severity,
                     file: Some(f.path.clone()),
@@ -119,6 +121,7 @@ impl Rule for Typosquat {
             return;
         };
         out.push(Finding {
+            stage: None,
             rule: Self::META.id,
             severity: squat.severity,
             file: analysis.metadata.as_ref().map(|(path, _)| path.clone()),
