@@ -22,7 +22,9 @@ declare_rule! {
     ///
     /// ## False positives
     /// Launcher stubs (`cli-64.exe` in setuptools, `t64.exe` in distlib) and
-    /// vendored test binaries: `low`/`medium` unless disguised.
+    /// vendored test binaries: `low`/`medium` unless disguised. Programs shipped
+    /// under a versioned name (`bin/draco_decoder-1.5.7`, issue 11) have no
+    /// extension to disguise them: `medium`, as any program without extension.
     BundledBinary, id = "bundled-binary", severity = High,
     summary = "native executables in an sdist, disguised binaries, or executables decoded from code"
 }
@@ -133,11 +135,17 @@ impl Rule for BundledBinary {
             let lower = m.path.to_ascii_lowercase();
             let name = m.file_name().to_ascii_lowercase();
             let native_name = NATIVE_EXT.iter().any(|e| name.ends_with(e)) || name.contains(".so.");
+            // A version after the last dot (`draco_decoder-1.5.7`, `tool.2`) is no
+            // extension: the name claims no file type, so it disguises nothing.
+            let extension = name
+                .rsplit_once('.')
+                .map(|(_, ext)| ext)
+                .filter(|ext| !ext.is_empty() && !ext.bytes().all(|b| b.is_ascii_digit()));
             // Test fixtures (ELF samples of a binary-format parser): nothing runs them on install or import.
             let fixture = crate::inspect::Role::of(&m.path, analysis.kind) == crate::inspect::Role::Auxiliary;
             let (severity, why) = if fixture && !native_name {
                 (Severity::Low, "an executable among test or example files")
-            } else if !native_name && !name.contains('.') {
+            } else if !native_name && extension.is_none() {
                 (Severity::Medium, "an executable without extension")
             } else if !native_name {
                 (Severity::High, "an executable disguised by its file name")
@@ -266,6 +274,22 @@ mod tests {
         let mut out = Vec::new();
         BundledBinary.check(&analysis_with(Kind::Wheel, "p/WinDivert64.sys", pe), &mut out);
         assert!(out.iter().all(|f| f.severity < Severity::High), "{out:?}");
+        // No error (issue 11): a program under a versioned name in a wheel's data
+        // scripts claims no file type; the same program named `.txt` does.
+        let mut elf = b"\x7fELF".to_vec();
+        elf.resize(64, 0);
+        let mut out = Vec::new();
+        BundledBinary.check(
+            &analysis_with(Kind::Wheel, "p-2.2.0.data/data/bin/draco_decoder-1.5.7", elf.clone()),
+            &mut out,
+        );
+        assert_eq!((out.len(), out[0].severity), (1, Severity::Medium), "{out:?}");
+        let mut out = Vec::new();
+        BundledBinary.check(
+            &analysis_with(Kind::Wheel, "p-2.2.0.data/data/bin/decoder-1.5.txt", elf),
+            &mut out,
+        );
+        assert_eq!((out.len(), out[0].severity), (1, Severity::High), "{out:?}");
         let mut out = Vec::new();
         BundledBinary.check(
             &analysis_with(Kind::Sdist, "p-1/README.md", b"MZ is a state".to_vec()),
