@@ -318,7 +318,7 @@ pub fn is_source(path: &str) -> bool {
 
 /// Analyses an archive member.
 pub fn analyse_member(member: &Member, role: Role) -> PyFile {
-    let text = String::from_utf8_lossy(&member.data);
+    let text = crate::inspect::lossy(&member.data);
     let source = if role == Role::Pth {
         pth_code(&text)
     } else {
@@ -491,8 +491,19 @@ fn indent_too_deep(bytes: &[u8], i: usize, indents: &mut Vec<usize>) -> bool {
     false
 }
 
+/// Identifier bytes (`[A-Za-z0-9_]`) by value: one load per byte of source.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b as u8 == b'_';
+        b += 1;
+    }
+    table
+};
+
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    WORD_BYTES[b as usize]
 }
 
 /// Keywords that nest the tree a level per use, like the operators.
