@@ -23,8 +23,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
     let targets = collect(&args.paths)?;
     let pool = crate::inspect::thread_pool(args.jobs).context("failed to start the scanning threads")?;
     let mut results: Vec<ArtifactResult> = pool.install(|| {
-        targets
-            .par_iter()
+        largest_first(&targets)
+            .into_par_iter()
+            // One artifact per job, so an idle thread can take any artifact not yet started.
+            .with_max_len(1)
             .map(|(shown, path)| {
                 let inspection = inspect::inspect_path(path);
                 let sha256 = inspection.sha256().to_string();
@@ -58,6 +60,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+/// The targets, largest file first. Big artifacts take the longest; started
+/// last, one of them would keep a single core busy after the others ran out
+/// of work. (Results are sorted by path afterwards.)
+fn largest_first(targets: &[(String, PathBuf)]) -> Vec<&(String, PathBuf)> {
+    let mut sized: Vec<(u64, &(String, PathBuf))> = targets
+        .iter()
+        .map(|t| (std::fs::metadata(&t.1).map(|m| m.len()).unwrap_or(0), t))
+        .collect();
+    sized.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    sized.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Expands the command-line paths into `(shown path, real path)` artifact pairs.

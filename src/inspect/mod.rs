@@ -423,13 +423,13 @@ impl Declared {
         let mut setup = String::new();
         for m in &listing.members {
             if m.entry == EntryType::File && m.depth() == 2 && m.file_name() == "setup.py" {
-                setup = String::from_utf8_lossy(&m.data).to_ascii_lowercase();
+                setup = lossy(&m.data).to_ascii_lowercase();
             }
             if m.entry == EntryType::File
                 && m.depth() == 2
                 && matches!(m.file_name(), "setup.py" | "setup.cfg" | "pyproject.toml")
             {
-                config.push_str(&String::from_utf8_lossy(&m.data).to_ascii_lowercase());
+                config.push_str(&lossy(&m.data).to_ascii_lowercase());
                 config.push('\n');
             }
         }
@@ -473,7 +473,7 @@ fn setup_imports(listing: &Listing, kind: Kind) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let text = String::from_utf8_lossy(&setup.data);
+    let text = lossy(&setup.data);
     let mut out = Vec::new();
     for line in text.lines().map(str::trim) {
         let rest = line.strip_prefix("import ").or_else(|| line.strip_prefix("from "));
@@ -503,11 +503,22 @@ fn find_metadata(listing: &Listing, kind: Kind) -> Option<(String, CoreMetadata)
         .iter()
         .filter(|m| m.entry == EntryType::File && m.complete && wanted(&m.path))
         .min_by_key(|m| m.depth())
-        .map(|m| (m.path.clone(), CoreMetadata::parse(&String::from_utf8_lossy(&m.data))))
+        .map(|m| (m.path.clone(), CoreMetadata::parse(&lossy(&m.data))))
 }
 
 /// Stack size for scanning threads: deeply nested hostile sources recurse deeply.
 pub const STACK_SIZE: usize = 256 << 20;
+
+/// A member's bytes as text, invalid UTF-8 replaced: what
+/// `String::from_utf8_lossy` gives, but valid text (nearly every member) is
+/// checked by `str::from_utf8`, which skips ASCII a word at a time where the
+/// lossy decoder goes byte by byte.
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
 
 /// A thread pool for scanning, with large stacks. `jobs` defaults to the core count.
 pub fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {

@@ -7,7 +7,9 @@ mod lexical;
 pub mod link;
 mod walk;
 
-use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_python_parser::{parse_unchecked, Mode, ParseOptions};
@@ -127,6 +129,39 @@ pub struct PyFile {
     pub renamed_executors: Vec<(String, String)>,
     /// Calls of plain local names: (callee, calling scope id), for lifting.
     pub local_calls: Vec<(String, u32)>,
+    /// [`PyFile::flow_scopes`]' graph of `functions` and `local_calls`, built
+    /// once they are final (after the walk).
+    call_graph: OnceLock<CallGraph>,
+}
+
+/// Who calls whom among the functions of one file, by scope id.
+#[derive(Debug, Clone)]
+struct CallGraph {
+    callers: Vec<Vec<usize>>,
+    callees: Vec<Vec<usize>>,
+}
+
+impl CallGraph {
+    fn build(functions: &[String], local_calls: &[(String, u32)]) -> Self {
+        let n = functions.len();
+        let mut by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (i, f) in functions.iter().enumerate().skip(1) {
+            by_name.entry(f.as_str()).or_default().push(i);
+        }
+        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (callee, caller) in local_calls {
+            let caller = *caller as usize;
+            if caller >= n {
+                continue;
+            }
+            for &c in by_name.get(callee.as_str()).into_iter().flatten() {
+                callers[c].push(caller);
+                callees[caller].push(c);
+            }
+        }
+        CallGraph { callers, callees }
+    }
 }
 
 impl PyFile {
@@ -163,7 +198,7 @@ impl PyFile {
     /// (transitively), from [`Stage::Call`] to `stage`. Returns whether
     /// anything changed.
     pub fn lift_functions(&mut self, seeds: &[&str], stage: Stage) -> bool {
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_name: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         for (i, f) in self.functions.iter().enumerate().skip(1) {
             by_name.entry(f.as_str()).or_default().push(i);
         }
@@ -219,28 +254,13 @@ impl PyFile {
         if scope as usize >= n {
             return out;
         }
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, f) in self.functions.iter().enumerate().skip(1) {
-            by_name.entry(f.as_str()).or_default().push(i);
-        }
-        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (callee, caller) in &self.local_calls {
-            let caller = *caller as usize;
-            if caller >= n {
-                continue;
-            }
-            for &c in by_name.get(callee.as_str()).into_iter().flatten() {
-                callers[c].push(caller);
-                callees[caller].push(c);
-            }
-        }
+        let graph = self.call_graph();
         // Up: the functions that reach `scope` (not the module).
         let mut up = vec![false; n];
         up[scope as usize] = true;
         let mut queue = vec![scope as usize];
         while let Some(s) = queue.pop() {
-            for &c in &callers[s] {
+            for &c in &graph.callers[s] {
                 if c != 0 && !up[c] {
                     up[c] = true;
                     queue.push(c);
@@ -257,7 +277,7 @@ impl PyFile {
             out[i] = true;
         }
         while let Some(s) = queue.pop() {
-            for &c in &callees[s] {
+            for &c in &graph.callees[s] {
                 if !out[c] {
                     out[c] = true;
                     queue.push(c);
@@ -265,6 +285,14 @@ impl PyFile {
             }
         }
         out
+    }
+
+    /// The local call graph of this file, built on first use: rules ask for
+    /// the flow of every send and download, and rebuilding the graph each time
+    /// cost more than the walk itself on large modules.
+    fn call_graph(&self) -> &CallGraph {
+        self.call_graph
+            .get_or_init(|| CallGraph::build(&self.functions, &self.local_calls))
     }
 
     pub fn lines(&self) -> usize {
@@ -290,7 +318,7 @@ pub fn is_source(path: &str) -> bool {
 
 /// Analyses an archive member.
 pub fn analyse_member(member: &Member, role: Role) -> PyFile {
-    let text = String::from_utf8_lossy(&member.data);
+    let text = crate::inspect::lossy(&member.data);
     let source = if role == Role::Pth {
         pth_code(&text)
     } else {
@@ -341,6 +369,7 @@ pub fn analyse_source_with(path: &str, role: Role, source: String, depth: u8, fa
         functions: vec![String::new()],
         renamed_executors: Vec::new(),
         local_calls: Vec::new(),
+        call_graph: OnceLock::new(),
     };
     if file.source.len() <= MAX_PARSE && !too_deep(&file.source) {
         let parsed = parse_unchecked(&file.source, ParseOptions::from(Mode::Module));
@@ -356,6 +385,9 @@ pub fn analyse_source_with(path: &str, role: Role, source: String, depth: u8, fa
                 .renamed_executors()
                 .map(|(l, q)| (l.to_string(), q.to_string()))
                 .collect();
+            // The name table is a hash map: sort so that the rules (which name the
+            // first) say the same thing on every run.
+            file.renamed_executors.sort();
         }
     } else {
         file.syntax_errors = 1;
@@ -380,46 +412,35 @@ pub const MAX_CHAIN: usize = 5_000;
 /// instead of overflowing the stack (issue 7). Strings are not skipped: a
 /// false alarm only costs the syntax tree, never the scan.
 pub fn too_deep(source: &str) -> bool {
+    let bytes = source.as_bytes();
     let (mut depth, mut chain) = (0usize, 0usize);
     let mut indents: Vec<usize> = vec![0];
+    // At a line start the bracket depth is always 0: lines start only after a
+    // newline outside brackets.
     let mut line_start = true;
-    let mut word = 0usize;
-    let bytes = source.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if line_start && depth == 0 && b != b' ' && b != b'\t' {
+    let mut i = 0;
+    while i < bytes.len() {
+        if line_start && bytes[i] != b' ' && bytes[i] != b'\t' {
             line_start = false;
-            let width = bytes[..i]
-                .iter()
-                .rev()
-                .take_while(|c| **c == b' ' || **c == b'\t')
-                .count();
-            if b != b'\n' && b != b'#' && b != b'\r' {
-                while indents.last().is_some_and(|w| *w > width) {
-                    indents.pop();
-                }
-                if indents.last().is_some_and(|w| *w < width) {
-                    indents.push(width);
-                    if indents.len() > MAX_INDENT {
-                        return true;
-                    }
-                }
+            if indent_too_deep(bytes, i, &mut indents) {
+                return true;
             }
         }
-        if b.is_ascii_alphanumeric() || b == b'_' {
-            word += 1;
-            continue;
-        }
-        if word > 0 {
-            let w = &bytes[i - word..i];
-            if matches!(
-                w,
-                b"not" | b"lambda" | b"await" | b"if" | b"else" | b"and" | b"or" | b"in" | b"is"
-            ) {
+        // A whole identifier, number or keyword at once: most bytes of a
+        // source are in one, and only the keyword it spells matters here.
+        if is_word_byte(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && is_word_byte(bytes[i]) {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            if is_chain_keyword(&bytes[start..i]) {
                 chain += 1;
             }
-            word = 0;
         }
-        match b {
+        match bytes[i] {
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -441,24 +462,72 @@ pub fn too_deep(source: &str) -> bool {
         if chain > MAX_CHAIN {
             return true;
         }
+        i += 1;
     }
     false
+}
+
+/// Tracks the indentation of the line whose first non-blank byte is at `i`;
+/// `true` once more than [`MAX_INDENT`] levels are open. Blank and comment
+/// lines do not count.
+fn indent_too_deep(bytes: &[u8], i: usize, indents: &mut Vec<usize>) -> bool {
+    if matches!(bytes[i], b'\n' | b'#' | b'\r') {
+        return false;
+    }
+    let width = bytes[..i]
+        .iter()
+        .rev()
+        .take_while(|c| **c == b' ' || **c == b'\t')
+        .count();
+    while indents.last().is_some_and(|w| *w > width) {
+        indents.pop();
+    }
+    if indents.last().is_some_and(|w| *w < width) {
+        indents.push(width);
+        if indents.len() > MAX_INDENT {
+            return true;
+        }
+    }
+    false
+}
+
+/// Identifier bytes (`[A-Za-z0-9_]`) by value: one load per byte of source.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b as u8 == b'_';
+        b += 1;
+    }
+    table
+};
+
+fn is_word_byte(b: u8) -> bool {
+    WORD_BYTES[b as usize]
+}
+
+/// Keywords that nest the tree a level per use, like the operators.
+fn is_chain_keyword(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"not" | b"lambda" | b"await" | b"if" | b"else" | b"and" | b"or" | b"in" | b"is"
+    )
 }
 
 /// Names and constants of one source file, collected before the facts walk.
 #[derive(Default)]
 pub struct Scope<'a> {
     /// Local name → qualified name (`b` → `base64`, `s` → `os.system`).
-    aliases: HashMap<&'a str, String>,
+    aliases: FxHashMap<&'a str, String>,
     /// Local name → assigned expressions (first `=`, then `+=` parts).
-    constants: HashMap<&'a str, Vec<&'a Expr>>,
+    constants: FxHashMap<&'a str, Vec<&'a Expr>>,
     /// One-line helper functions: name → (parameters, returned expression).
-    helpers: HashMap<&'a str, Helper<'a>>,
+    helpers: FxHashMap<&'a str, Helper<'a>>,
     /// Every plain `name = expr` of a name, in source order (reassignments from
     /// the name itself are followed back through it).
-    history: HashMap<&'a str, Vec<&'a Expr>>,
+    history: FxHashMap<&'a str, Vec<&'a Expr>>,
     /// Local functions that pass a parameter to a launch, exec or send: name → wrapped callee.
-    wrappers: HashMap<&'a str, String>,
+    wrappers: FxHashMap<&'a str, String>,
 }
 
 /// A small helper function guard can evaluate: positional parameters, a few

@@ -136,15 +136,29 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         });
     }
 
-    fn arg_facts(&self, call: &ruff_python_ast::ExprCall) -> (Vec<String>, Vec<String>) {
+    /// The references and strings of a call's arguments. With `keep_first`,
+    /// also the fold of the first positional argument, for
+    /// [`Walker::try_folded_payload`]: `exec(…)` and `….write(…)` would
+    /// otherwise decode the same payload twice.
+    fn arg_facts(&self, call: &ruff_python_ast::ExprCall, keep_first: bool) -> ArgFacts<'s, 'a> {
         let mut collector = RefCollector {
             scope: self.scope,
             refs: Vec::new(),
             strs: Vec::new(),
             expanded: 0,
         };
-        for arg in call.arguments.args.iter() {
-            if let Some(s) = self.arg_str(arg, true) {
+        let mut first = None;
+        for (i, arg) in call.arguments.args.iter().enumerate() {
+            let s = if keep_first && i == 0 {
+                let mut folder = Folder::new(self.scope);
+                let value = folder.fold(arg);
+                let s = folded_str(&mut folder, value.clone(), arg, true);
+                first = Some((folder, value));
+                s
+            } else {
+                self.arg_str(arg, true)
+            };
+            if let Some(s) = s {
                 collector.strs.push(s);
             }
             collector.visit_expr(arg);
@@ -155,7 +169,11 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
             }
             collector.visit_expr(&kw.value);
         }
-        (collector.refs, collector.strs)
+        ArgFacts {
+            refs: collector.refs,
+            strs: collector.strs,
+            first,
+        }
     }
 
     /// The identifiers and dict keys the arguments are built from (see
@@ -188,23 +206,8 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
     /// with `{}` for the unknown parts.
     fn arg_str(&self, arg: &Expr, positional: bool) -> Option<String> {
         let mut folder = Folder::new(self.scope);
-        let s = match folder.fold(arg) {
-            Some(Value::Str(s)) if positional => s,
-            Some(Value::Str(_)) => return None,
-            Some(Value::List(items)) => {
-                let parts: Option<Vec<String>> = items
-                    .into_iter()
-                    .map(|v| match v {
-                        Value::Str(s) => Some(s),
-                        _ => None,
-                    })
-                    .collect();
-                parts?.join(" ")
-            }
-            Some(_) => return None,
-            None => folder.fold_partial(arg)?,
-        };
-        (s.len() <= MAX_LIT).then_some(s)
+        let value = folder.fold(arg);
+        folded_str(&mut folder, value, arg, positional)
     }
 
     /// The code argument of an argv that runs Python with `-c`.
@@ -232,11 +235,32 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
     /// Decodes `expr` if it folds to data that went through a decoder (or to
     /// code handed to an executor), and analyses the result.
     fn try_payload(&mut self, expr: &Expr, line: u32, sink: Sink, literal_ok: bool) -> bool {
-        if self.file.depth >= MAX_PAYLOAD_DEPTH || self.decoded_total >= MAX_DECODED_PER_FILE {
+        if self.payload_budget_spent() {
             return false;
         }
         let mut folder = Folder::new(self.scope);
-        let Some(value) = folder.fold(expr) else { return false };
+        let value = folder.fold(expr);
+        self.try_folded_payload(folder, value, line, sink, literal_ok)
+    }
+
+    /// `true` when no more payloads are decoded in this file.
+    fn payload_budget_spent(&self) -> bool {
+        self.file.depth >= MAX_PAYLOAD_DEPTH || self.decoded_total >= MAX_DECODED_PER_FILE
+    }
+
+    /// [`Walker::try_payload`] of an expression `folder` already folded to `value`.
+    fn try_folded_payload(
+        &mut self,
+        folder: Folder,
+        value: Option<Value>,
+        line: u32,
+        sink: Sink,
+        literal_ok: bool,
+    ) -> bool {
+        if self.payload_budget_spent() {
+            return false;
+        }
+        let Some(value) = value else { return false };
         if folder.steps.is_empty() && !literal_ok {
             return false;
         }
@@ -282,6 +306,35 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
         });
         true
     }
+}
+
+/// What a call's arguments hold (see [`Walker::arg_facts`]).
+struct ArgFacts<'s, 'a> {
+    refs: Vec<String>,
+    strs: Vec<String>,
+    /// The first positional argument's folder and folded value, when kept.
+    first: Option<(Folder<'s, 'a>, Option<Value>)>,
+}
+
+/// [`Walker::arg_str`] of an argument already folded by `folder` to `value`.
+fn folded_str(folder: &mut Folder, value: Option<Value>, arg: &Expr, positional: bool) -> Option<String> {
+    let s = match value {
+        Some(Value::Str(s)) if positional => s,
+        Some(Value::Str(_)) => return None,
+        Some(Value::List(items)) => {
+            let parts: Option<Vec<String>> = items
+                .into_iter()
+                .map(|v| match v {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+            parts?.join(" ")
+        }
+        Some(_) => return None,
+        None => folder.fold_partial(arg)?,
+    };
+    (s.len() <= MAX_LIT).then_some(s)
 }
 
 fn looks_like_text(t: &str) -> bool {
@@ -411,8 +464,13 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 }
                 let mut folded_here = false;
                 if let Some(name) = &name {
-                    let (mut arg_refs, arg_strs) = self.arg_facts(call);
                     let sink = sink_of(name);
+                    let keep_first = self.folded == 0 && matches!(sink, Some(Sink::Exec | Sink::Write));
+                    let ArgFacts {
+                        refs: mut arg_refs,
+                        strs: arg_strs,
+                        first,
+                    } = self.arg_facts(call, keep_first);
                     // What sends, writes and commands are built from (see `Call::arg_names`).
                     let arg_names = if sink == Some(Sink::Shell) {
                         // `run(["python", "-"], input=response)`: what a command is fed
@@ -444,8 +502,8 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         let sink = self.current_sink();
                         folded_here = self.try_payload(expr, line, sink, false);
                     } else if self.folded == 0 && sink == Some(Sink::Exec) {
-                        if let Some(arg) = call.arguments.args.first() {
-                            folded_here = self.try_payload(arg, line, Sink::Exec, true);
+                        if let Some((folder, value)) = first {
+                            folded_here = self.try_folded_payload(folder, value, line, Sink::Exec, true);
                         }
                     } else if self.folded == 0 && sink == Some(Sink::Shell) {
                         // `subprocess.run([sys.executable, "-c", CODE])`: CODE is executed Python.
@@ -453,8 +511,8 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                             folded_here = self.try_payload(code, line, Sink::Exec, true);
                         }
                     } else if self.folded == 0 && sink == Some(Sink::Write) {
-                        if let Some(arg) = call.arguments.args.first() {
-                            folded_here = self.try_payload(arg, line, Sink::Write, true);
+                        if let Some((folder, value)) = first {
+                            folded_here = self.try_folded_payload(folder, value, line, Sink::Write, true);
                         }
                     }
                 }

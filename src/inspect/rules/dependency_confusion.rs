@@ -120,7 +120,7 @@ fn install_hook(analysis: &Analysis) -> Option<(String, &'static str)> {
         if !matches!(role, Role::SetupScript | Role::Pth) {
             return None;
         }
-        let text = String::from_utf8_lossy(&m.data);
+        let text = crate::inspect::lossy(&m.data);
         match role {
             Role::SetupScript if analysis.kind != Kind::Wheel => {
                 let collects = HOST_DATA.iter().any(|p| text.contains(p)) && NETWORK.iter().any(|p| text.contains(p));

@@ -64,7 +64,7 @@ pub fn raw_metadata<'a>(analysis: &'a Analysis, path: &str) -> std::borrow::Cow<
         .members
         .iter()
         .find(|m| m.path == path)
-        .map(|m| String::from_utf8_lossy(&m.data))
+        .map(|m| crate::inspect::lossy(&m.data))
         .unwrap_or_default()
 }
 

@@ -53,7 +53,12 @@ fn underscore_names(src: &str) -> (std::collections::HashSet<&str>, usize) {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let (mut names, mut first, mut i) = (std::collections::HashSet::new(), 0, 0);
     while i < bytes.len() && names.len() < 64 {
-        if bytes[i] != b'_' || (i > 0 && word(bytes[i - 1])) {
+        // Jump to the next underscore: most of a source has none.
+        match memchr::memchr(b'_', &bytes[i..]) {
+            Some(k) => i += k,
+            None => break,
+        }
+        if i > 0 && word(bytes[i - 1]) {
             i += 1;
             continue;
         }
@@ -271,9 +276,9 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
         for line in src.split_inclusive('\n') {
             // Dense: one long unbroken blob, or high entropy with hardly any spaces
             // (a long dict or table literal has both spaces and low entropy).
-            let spaces = line.bytes().filter(|b| *b == b' ').count();
+            let spaces = || line.bytes().filter(|b| *b == b' ').count();
             if line.len() > 2000
-                && ((entropy(line.as_bytes()) > 5.0 && spaces * 50 < line.len()) || longest_blob(line) >= 1000)
+                && ((entropy(line.as_bytes()) > 5.0 && spaces() * 50 < line.len()) || longest_blob(line) >= 1000)
                 && !media_line(line)
             {
                 sign(

@@ -161,7 +161,7 @@ fn shipped_script(analysis: &Analysis, call: &crate::inspect::python::Call) -> O
                 .next()
                 .is_some_and(|f| f.eq_ignore_ascii_case(&script))
     })?;
-    Some(String::from_utf8_lossy(&member.data).into_owned())
+    Some(crate::inspect::lossy(&member.data).into_owned())
 }
 
 /// Severity of something with no honest use (decoded commands, web shells):

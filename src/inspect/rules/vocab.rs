@@ -421,6 +421,11 @@ impl<T: Copy> Matcher<T> {
 
     /// The label of the highest-ranked group matching anywhere in `text`.
     pub fn best(&self, text: &str) -> Option<T> {
+        // Most texts match nothing: the plain search finds that with the
+        // automaton's prefilter, which overlapping iteration does not use.
+        if !self.ac.is_match(text) {
+            return None;
+        }
         self.ac
             .find_overlapping_iter(text)
             .map(|m| self.labels[m.pattern().as_usize()])
@@ -431,6 +436,9 @@ impl<T: Copy> Matcher<T> {
     /// Like [`Matcher::best`], counting only matches that start a host label or
     /// word: `oast.` matches `x.oast.fun` and `//oast.me`, never `toast.com`.
     pub fn best_bounded(&self, text: &str) -> Option<T> {
+        if !self.ac.is_match(text) {
+            return None;
+        }
         let bytes = text.as_bytes();
         self.ac
             .find_overlapping_iter(text)
