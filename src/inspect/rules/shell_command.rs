@@ -140,7 +140,7 @@ impl Rule for ShellCommand {
 /// followed only by flags and one script the artifact ships (a `.ps1`, `.sh`,
 /// `.bat` or `.cmd` member of that name): a build step whose every line is
 /// here to read. `None` for anything else, inline commands included.
-fn shipped_script(analysis: &Analysis, call: &crate::inspect::python::Call) -> Option<String> {
+pub(crate) fn shipped_script(analysis: &Analysis, call: &crate::inspect::python::Call) -> Option<String> {
     let words: Vec<&str> = call.arg_strs.first()?.split_whitespace().collect();
     let (interpreter, rest) = words.split_first()?;
     let base = |p: &str| p.rsplit(['/', '\\']).next().unwrap_or(p).to_ascii_lowercase();

@@ -25,8 +25,8 @@ declare_rule! {
     /// ## False positives
     /// Shell-completion installers that append to rc files, and daemons whose
     /// `install-service` command writes a systemd unit or a launchd agent, when
-    /// asked: `medium` inside functions. Run keys, Startup folders, scheduled
-    /// tasks and autostart entries stay `high` there.
+    /// asked (systemd, launchd, the task scheduler): `medium` inside functions.
+    /// Run keys, Startup folders and autostart entries stay `high` there.
     StartupPersistence, id = "startup-persistence", severity = High,
     summary = "writes Run keys, Startup folder, crontab, shell rc files or launch agents"
 }
@@ -79,8 +79,9 @@ impl Rule for StartupPersistence {
             let stage = lit_stage.max(writer.stage);
             // Registry Run keys, Startup folders, launch agents and service units have no
             // place in a library; shell rc files and crontab have (completion installers).
-            // Service managers (systemd, launchd) are how a daemon's own `install-service`
-            // command works; called from a library they are `medium` (issue 11).
+            // Service managers (systemd, launchd, the Windows task scheduler) are how a
+            // daemon's own `install-service` command works; called from a library they
+            // are `medium` (issue 11).
             let system = !matches!(
                 place,
                 "~/.bashrc"
@@ -93,6 +94,7 @@ impl Rule for StartupPersistence {
                     | "macOS LaunchDaemons"
                     | "a systemd unit"
                     | "a systemd user unit"
+                    | "a scheduled task"
             );
             let severity = match stage {
                 Stage::Install | Stage::Import => Severity::High,
