@@ -10,7 +10,7 @@
 use ruff_python_ast::ModModule;
 
 /// Largest metadata text read (PKG-INFO, METADATA, setup.cfg, pyproject.toml).
-/// Archive members are already capped at 16 MiB; PEP 658 files come from the
+/// (Archive members are capped at 32 MiB for inspection); PEP 658 files come from the
 /// index with its 64 MiB page cap.
 pub const MAX_TEXT: usize = 16 << 20;
 /// Largest Python source parsed into a syntax tree (the inspector's limit).

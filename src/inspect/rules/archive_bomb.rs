@@ -7,7 +7,7 @@ declare_rule! {
     /// ## What it does
     /// Flags archives that expand far beyond their size (compression ratio
     /// over 200 past 64 MiB, or over 1 GiB in total), hold more than 100,000
-    /// entries, or contain members too large to analyse (over 16 MiB, or past
+    /// entries, or contain members too large to analyse (over 32 MiB, or past
     /// 256 MiB of members held in total).
     ///
     /// ## Why is this bad?
@@ -15,7 +15,7 @@ declare_rule! {
     /// hide code from review. guard stops reading at the limit and denies.
     ///
     /// ## Example
-    /// a 40 KB `.tar.gz` expanding to 10 GB of zeros (Error); a 16 MiB data
+    /// a 40 KB `.tar.gz` expanding to 10 GB of zeros (Error); a 40 MiB data
     /// file (Low: not analysed, type checked from its first bytes).
     ///
     /// ## False positives
