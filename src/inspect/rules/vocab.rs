@@ -369,6 +369,11 @@ pub fn secret_kind(s: &str) -> Option<Secret> {
     if kind == Secret::Browser && is_program_path(text) {
         return None;
     }
+    // Wallet names are words (`Guarda/Local Storage`), not parts of one
+    // (`GuardAddressTakenIatEntryTable`, `AIGuardAbortError`).
+    if kind == Secret::Wallet && !WALLET.iter().any(|w| has_word(text, w)) {
+        return None;
+    }
     if kind == Secret::Messenger {
         let l = text.to_ascii_lowercase();
         if !(l.contains("telegram") || l.contains("steam")) {
@@ -376,6 +381,17 @@ pub fn secret_kind(s: &str) -> Option<Secret> {
         }
     }
     Some(kind)
+}
+
+/// Whether `word` occurs in `text` (ASCII case-insensitive) with no letter
+/// right before or after it.
+fn has_word(text: &str, word: &str) -> bool {
+    let (hay, needle) = (text.to_ascii_lowercase(), word.to_ascii_lowercase());
+    let letter = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic());
+    hay.match_indices(&needle).any(|(i, _)| {
+        let bytes = hay.as_bytes();
+        !letter(i.checked_sub(1).and_then(|j| bytes.get(j))) && !letter(bytes.get(i + needle.len()))
+    })
 }
 
 /// A path, a file or folder name, or a short key naming one (`Login Data`,
@@ -1156,6 +1172,20 @@ mod tests {
         assert!(keeps_callable("staticmethod") && !keeps_callable("threading.Thread"));
         for name in ["subprocess.PIPE", "os.path.join", "exec_module"] {
             assert!(!is_shell(name) && !is_exec(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn wallet_names_are_words() {
+        for s in [
+            "AppData/Roaming/Guarda/Local Storage",
+            "Exodus/exodus.wallet",
+            "electrum/wallets",
+        ] {
+            assert_eq!(secret_kind(s), Some(Secret::Wallet), "{s}");
+        }
+        for s in ["I,GuardAddressTakenIatEntryTable", "AIGuardAbortError", "exodusbook"] {
+            assert_eq!(secret_kind(s), None, "{s}");
         }
     }
 
