@@ -715,8 +715,8 @@ pub fn is_strong_command(s: &str) -> bool {
 }
 
 /// A command line made only of downloads (`curl`, `wget`), `git` steps and
-/// `cd` (`cd mupdf && git pull && git submodule update --init`): it fetches,
-/// it runs nothing it fetched. Pipes and strong commands are never this.
+/// `cd` (`cd mupdf && git pull && git submodule update --init`), piped at most
+/// into text filters: it fetches, it runs nothing it fetched.
 pub fn fetch_only_command(a: &str) -> bool {
     let steps = a.split(['&', ';', '|']).map(str::trim).filter(|s| !s.is_empty());
     let program = |step: &str| {
@@ -724,10 +724,12 @@ pub fn fetch_only_command(a: &str) -> bool {
         word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase()
     };
     let fetch = |w: &str| matches!(w, "curl" | "wget" | "curl.exe" | "wget.exe" | "git" | "git.exe");
+    // Text filters a fetch's output may be piped into (`git show … | head -n 1`); a
+    // shell or interpreter on the right of a pipe is never one.
+    let filter = |w: &str| matches!(w, "head" | "tail" | "grep" | "sort" | "wc" | "cut");
     steps.clone().count() > 0
         && steps.clone().any(|s| fetch(&program(s)))
-        && steps.clone().all(|s| fetch(&program(s)) || program(s) == "cd")
-        && !a.contains('|')
+        && steps.clone().all(|s| fetch(&program(s)) || program(s) == "cd" || filter(&program(s)))
         && !is_strong_command(a)
         // A program fetched (`-o dark.exe`) or a source named for what it is
         // (a paste site, a raw IP) is a dropper's first step, not a data file.
@@ -1207,6 +1209,7 @@ mod tests {
         for c in [
             "wget -O a.csv http://x/a.csv",
             "cd m && git pull && git submodule update --init",
+            "cd m && git show --pretty=oneline|head -n 1",
             "curl -fsSL https://x",
         ] {
             assert!(fetch_only_command(c), "{c}");
