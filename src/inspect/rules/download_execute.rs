@@ -287,7 +287,7 @@ fn names_program(s: &str) -> bool {
     let path = l.split(['?', '#']).next().unwrap_or(&l);
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
     // A name, not an extension on its own (`exe_ext = ".exe"`).
-    [".exe", ".bat", ".vbs", ".ps1", ".scr"]
+    vocab::WINDOWS_PROGRAMS
         .iter()
         .any(|e| file.len() > e.len() && file.ends_with(e))
 }

@@ -61,7 +61,7 @@ impl Rule for InstallNetwork {
             // is the exfiltration rule's business (issue 11).
             let literal_endpoint = call.arg_strs.iter().any(|a| {
                 a.split_once("://")
-                    .is_some_and(|(_, rest)| !rest.is_empty() && !rest.split('/').next().unwrap_or("").contains("{}"))
+                    .is_some_and(|(_, rest)| !rest.is_empty() && !host_unknown(rest))
             });
             if shady.is_some() || (sends && call.stage == Stage::Import && literal_endpoint) {
                 severity = severity.raise();
@@ -73,8 +73,7 @@ impl Rule for InstallNetwork {
                     return false;
                 };
                 let query_unknown = rest.split_once('?').is_some_and(|(_, q)| q.contains("{}"));
-                let host_unknown = rest.split('/').next().is_some_and(|h| h.contains("{}"));
-                vocab::untrusted_host(a).is_none() && !query_unknown && !host_unknown
+                vocab::untrusted_host(a).is_none() && !query_unknown && !host_unknown(rest)
             });
             // The same fetch with a URL the build computes (`urlretrieve(url, dest)` in a
             // download helper): what it fetches is unknown, but nothing leaves the machine
@@ -112,6 +111,12 @@ impl Rule for InstallNetwork {
             out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
         }
     }
+}
+
+/// Whether the host of a URL (what follows `scheme://`) is built from unknown
+/// parts (`{}.example.org`, `{self.base_url}`).
+fn host_unknown(rest: &str) -> bool {
+    rest.split('/').next().is_some_and(|h| h.contains("{}"))
 }
 
 #[cfg(test)]

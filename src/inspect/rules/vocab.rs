@@ -714,6 +714,9 @@ pub fn is_strong_command(s: &str) -> bool {
     M.get_or_init(|| case_insensitive(STRONG.iter().copied())).is_match(s)
 }
 
+/// Extensions of Windows programs and scripts a dropper fetches and starts.
+pub const WINDOWS_PROGRAMS: &[&str] = &[".exe", ".bat", ".vbs", ".ps1", ".scr"];
+
 /// A command line made only of downloads (`curl`, `wget`), `git` steps and
 /// `cd` (`cd mupdf && git pull && git submodule update --init`), piped at most
 /// into text filters: it fetches, it runs nothing it fetched.
@@ -735,7 +738,10 @@ pub fn fetch_only_command(a: &str) -> bool {
         // (a paste site, a raw IP) is a dropper's first step, not a data file.
         && !a
             .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-            .any(|w| [".exe", ".bat", ".ps1", ".vbs", ".scr", ".sh"].iter().any(|e| w.to_ascii_lowercase().ends_with(e)))
+            .any(|w| {
+                let w = w.to_ascii_lowercase();
+                WINDOWS_PROGRAMS.iter().any(|e| w.ends_with(e)) || w.ends_with(".sh")
+            })
         && untrusted_host(a).is_none()
         && endpoint_kind(a).is_none()
 }
