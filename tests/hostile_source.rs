@@ -80,6 +80,33 @@ fn hundred_thousand_nested_parentheses() {
     assert!(guard::inspect::python::too_deep(&"(".repeat(201)));
     assert!(!guard::inspect::python::too_deep(&"(".repeat(200)));
     assert!(guard::inspect::python::too_deep(&"-".repeat(5_001)));
+    // Keywords chain like operators; a comma or a newline after the last one ends the chain.
+    assert!(guard::inspect::python::too_deep(&format!(
+        "x = {}1\n",
+        "not ".repeat(5_001)
+    )));
+    assert!(!guard::inspect::python::too_deep(&format!(
+        "x = {}1\n",
+        "not ".repeat(5_000)
+    )));
+    assert!(!guard::inspect::python::too_deep(&format!(
+        "{}not,\n",
+        "-".repeat(5_000)
+    )));
+    assert!(!guard::inspect::python::too_deep(&format!(
+        "{}not\n",
+        "-".repeat(5_000)
+    )));
+    assert!(guard::inspect::python::too_deep(&format!(
+        "({}not\n",
+        "-".repeat(5_000)
+    )));
+    // Indentation deeper than 100 levels.
+    let deep: String = (0..101).map(|i| format!("{}if x:\n", " ".repeat(i))).collect();
+    assert!(guard::inspect::python::too_deep(&deep));
+    assert!(!guard::inspect::python::too_deep(
+        &deep.replace(&format!("\n{}if", " ".repeat(100)), "\nif")
+    ));
     assert!(!guard::inspect::python::too_deep(&format!(
         "x = [{}]\n",
         "-1.5, ".repeat(50_000)

@@ -20,6 +20,8 @@ mod index;
 mod tricks;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use detect::{Config, Detector, Entry, Squat};
@@ -49,7 +51,24 @@ pub fn reference() -> &'static Detector {
 /// assert!(guard::names::check_name("requests").is_none());
 /// ```
 pub fn check_name(name: &str) -> Option<Squat> {
-    reference().check(name)
+    // A scan asks about the same names again and again (an artifact's name from
+    // its metadata and its file name, the dependencies every package declares):
+    // each thread remembers its answers, up to a bound.
+    thread_local! {
+        static SEEN: RefCell<HashMap<String, Option<Squat>>> = RefCell::new(HashMap::new());
+    }
+    const MAX_REMEMBERED: usize = 4096;
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(answer) = seen.get(name) {
+            return answer.clone();
+        }
+        let answer = reference().check(name);
+        if seen.len() >= MAX_REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(name.to_string(), answer.clone());
+        answer
+    })
 }
 
 /// Formats a download count for messages: `1.2B`, `34M`, `57k`.

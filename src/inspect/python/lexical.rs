@@ -36,8 +36,13 @@ const MAX_PAYLOAD_SCAN: usize = 256 << 10;
 const MAX_LINE: usize = 1 << 20;
 
 pub fn scan(file: &mut PyFile) {
+    // Decoded payloads that do not parse are mostly data (a base64 layer of
+    // a binary, a JSON blob): their first bytes are scanned, enough for any
+    // dropper, and the rest is not (it took a tenth of a corpus scan).
+    let budget = if file.depth > 0 { MAX_PAYLOAD_SCAN } else { usize::MAX };
+    let scanned = &file.source[..floor_char(&file.source, file.source.len().min(budget))];
     let mut aliases: Vec<(String, String)> = Vec::new();
-    for cap in import_re().captures_iter(&file.source) {
+    for cap in import_re().captures_iter(scanned) {
         if let (Some(module), Some(names)) = (cap.get(1), cap.get(2)) {
             for n in names.as_str().split(',').map(str::trim).filter(|n| !n.is_empty()) {
                 let n = n.split_whitespace().next().unwrap_or(n);
@@ -56,10 +61,6 @@ pub fn scan(file: &mut PyFile) {
     let stage = file.top_stage();
     let mut calls = Vec::new();
     let mut lits = Vec::new();
-    // Decoded payloads that do not parse are mostly data (a base64 layer of
-    // a binary, a JSON blob): their first bytes are scanned, enough for any
-    // dropper, and the rest is not (it took a tenth of a corpus scan).
-    let budget = if file.depth > 0 { MAX_PAYLOAD_SCAN } else { usize::MAX };
     let mut left = budget;
     for (i, line) in file.source.lines().enumerate() {
         if left == 0 {
@@ -73,9 +74,20 @@ pub fn scan(file: &mut PyFile) {
         } else {
             line
         };
+        // Most lines of a payload that does not parse are data (a base64
+        // layer, a table): a call needs a `(` and a literal a quote, and
+        // `memchr` rules both out far faster than the regexes would.
+        let bytes = line.as_bytes();
+        let has_call = memchr::memchr(b'(', bytes).is_some();
+        let has_quote = memchr::memchr2(b'"', b'\'', bytes).is_some();
         // `find_iter`, not `captures_iter`: the name is the match without its
         // `(` and the blanks before it, and the lazy DFA alone finds it.
-        for m in call_re().find_iter(line) {
+        for m in has_call.then(|| call_re().find_iter(line)).into_iter().flatten() {
+            // `\x00(` in the repr of a binary is an escape and a byte, not a
+            // call (such lines are long, and each call searches a window).
+            if m.start() > 0 && bytes[m.start() - 1] == b'\\' {
+                continue;
+            }
             let callee = m.as_str().trim_end_matches('(').trim_end();
             let raw: String = callee.chars().filter(|c| !c.is_whitespace()).collect();
             let (head, rest) = raw.split_once('.').unwrap_or((&raw, ""));
@@ -106,7 +118,7 @@ pub fn scan(file: &mut PyFile) {
                 arg_names: Vec::new(),
             });
         }
-        if !seen_lits.contains(&line_no) {
+        if has_quote && !seen_lits.contains(&line_no) {
             for m in string_re().find_iter(line) {
                 lits.push(Lit {
                     value: unquote(m.as_str()),

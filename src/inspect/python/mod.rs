@@ -413,59 +413,116 @@ pub const MAX_CHAIN: usize = 5_000;
 /// false alarm only costs the syntax tree, never the scan.
 pub fn too_deep(source: &str) -> bool {
     let bytes = source.as_bytes();
+    let n = bytes.len();
     let (mut depth, mut chain) = (0usize, 0usize);
     let mut indents: Vec<usize> = vec![0];
-    // At a line start the bracket depth is always 0: lines start only after a
-    // newline outside brackets.
-    let mut line_start = true;
     let mut i = 0;
-    while i < bytes.len() {
-        if line_start && bytes[i] != b' ' && bytes[i] != b'\t' {
-            line_start = false;
-            if indent_too_deep(bytes, i, &mut indents) {
-                return true;
-            }
+    // One logical line per turn: a line starts only after a newline outside
+    // brackets, so the bracket depth is 0 there.
+    loop {
+        while i < n && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
         }
-        // A whole identifier, number or keyword at once: most bytes of a
-        // source are in one, and only the keyword it spells matters here.
-        if is_word_byte(bytes[i]) {
-            let start = i;
-            while i < bytes.len() && is_word_byte(bytes[i]) {
-                i += 1;
-            }
-            if i == bytes.len() {
-                break;
-            }
-            if is_chain_keyword(&bytes[start..i]) {
-                chain += 1;
-            }
+        if i == n {
+            return false;
         }
-        match bytes[i] {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return true;
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'+' | b'-' | b'~' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'<' | b'>' | b'@' | b'.' => {
-                chain += 1;
-            }
-            // Siblings, not nesting: `[-1, -2.5, …]` tables stay parseable.
-            b',' | b';' => chain = 0,
-            b'\n' if depth == 0 => {
-                chain = 0;
-                line_start = true;
-            }
-            _ => {}
-        }
-        if chain > MAX_CHAIN {
+        if indent_too_deep(bytes, i, &mut indents) {
             return true;
         }
-        i += 1;
+        loop {
+            let Some(&b) = bytes.get(i) else { return false };
+            match BYTE_CLASS[b as usize] {
+                // Most bytes: nothing to count.
+                ByteClass::Other => {
+                    i += 1;
+                    continue;
+                }
+                // A whole identifier, number or keyword at once: only the
+                // keyword it spells matters here.
+                ByteClass::Word => {
+                    let start = i;
+                    i += 1;
+                    while i < n && BYTE_CLASS[bytes[i] as usize] == ByteClass::Word {
+                        i += 1;
+                    }
+                    if i == n {
+                        return false;
+                    }
+                    if i - start <= 6 && is_chain_keyword(&bytes[start..i]) {
+                        chain += 1;
+                        // Unless the byte after it ends the chain (`not,`).
+                        let ends = match BYTE_CLASS[bytes[i] as usize] {
+                            ByteClass::Sep => true,
+                            ByteClass::Newline => depth == 0,
+                            _ => false,
+                        };
+                        if chain > MAX_CHAIN && !ends {
+                            return true;
+                        }
+                    }
+                    continue;
+                }
+                ByteClass::Open => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return true;
+                    }
+                }
+                ByteClass::Close => depth = depth.saturating_sub(1),
+                ByteClass::Operator => chain += 1,
+                // Siblings, not nesting: `[-1, -2.5, …]` tables stay parseable.
+                ByteClass::Sep => chain = 0,
+                ByteClass::Newline if depth == 0 => {
+                    chain = 0;
+                    i += 1;
+                    break;
+                }
+                ByteClass::Newline => {}
+            }
+            if chain > MAX_CHAIN {
+                return true;
+            }
+            i += 1;
+        }
     }
-    false
 }
+
+/// What a byte means to [`too_deep`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ByteClass {
+    Other,
+    /// Identifier bytes (`[A-Za-z0-9_]`).
+    Word,
+    Open,
+    Close,
+    /// Operators that nest the tree a level per use (`a.b.c`, `1+1+…`).
+    Operator,
+    /// `,` and `;`: siblings.
+    Sep,
+    Newline,
+}
+
+/// [`ByteClass`] by byte value: one load per byte of source.
+const BYTE_CLASS: [ByteClass; 256] = {
+    let mut table = [ByteClass::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = match c {
+            b'(' | b'[' | b'{' => ByteClass::Open,
+            b')' | b']' | b'}' => ByteClass::Close,
+            b'+' | b'-' | b'~' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'<' | b'>' | b'@' | b'.' => {
+                ByteClass::Operator
+            }
+            b',' | b';' => ByteClass::Sep,
+            b'\n' => ByteClass::Newline,
+            _ if c.is_ascii_alphanumeric() || c == b'_' => ByteClass::Word,
+            _ => ByteClass::Other,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Tracks the indentation of the line whose first non-blank byte is at `i`;
 /// `true` once more than [`MAX_INDENT`] levels are open. Blank and comment
@@ -489,21 +546,6 @@ fn indent_too_deep(bytes: &[u8], i: usize, indents: &mut Vec<usize>) -> bool {
         }
     }
     false
-}
-
-/// Identifier bytes (`[A-Za-z0-9_]`) by value: one load per byte of source.
-const WORD_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = (b as u8).is_ascii_alphanumeric() || b as u8 == b'_';
-        b += 1;
-    }
-    table
-};
-
-fn is_word_byte(b: u8) -> bool {
-    WORD_BYTES[b as usize]
 }
 
 /// Keywords that nest the tree a level per use, like the operators.
@@ -911,7 +953,13 @@ impl<'a> Scope<'a> {
             }
             // `os.system.__call__` is `os.system` (issue 11).
             Expr::Attribute(a) if a.attr.as_str() == "__call__" => self.qualify_depth(&a.value, depth + 1)?,
-            Expr::Attribute(a) => format!("{}.{}", self.qualify_depth(&a.value, depth + 1)?, a.attr.as_str()),
+            // Grows the base's own string: a dotted chain costs no allocation per level.
+            Expr::Attribute(a) => {
+                let mut q = self.qualify_depth(&a.value, depth + 1)?;
+                q.push('.');
+                q.push_str(a.attr.as_str());
+                q
+            }
             Expr::Call(c) => {
                 let func = self.qualify_depth(&c.func, depth + 1)?;
                 let first = c.arguments.args.first();

@@ -219,3 +219,30 @@ fn lexical_scan_of_a_broken_payload_is_bounded() {
     assert!(!nested.contains(&"os.popen".to_string()), "{nested:?}");
     assert!(names(0).contains(&"os.popen".to_string()));
 }
+
+#[test]
+fn lexical_scan_skips_escapes_and_reads_imports_within_its_budget() {
+    // The repr of a binary: `\x00(` is an escape and a byte, not a call of `x00`;
+    // the real call on the line is still seen.
+    let src = "f.write(b'MZ\\x90\\x00(\\x03(\\xff@' + (\n".to_string();
+    let mut file = analyse_source_with("pkg/x.py", Role::Module, src, 1, false);
+    lexical::scan(&mut file);
+    let names: Vec<&str> = file.calls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["f.write"], "{names:?}");
+    // An import past a payload's first 256 KiB names nothing for the calls before it.
+    let src = format!("s.system('x')\nx = (\n{}import os as s\n", "# data\n".repeat(40_000));
+    let mut file = analyse_source_with("pkg/x.py", Role::Module, src.clone(), 1, false);
+    lexical::scan(&mut file);
+    assert!(
+        file.calls.iter().any(|c| c.name == "s.system"),
+        "{:?}",
+        call_names(&file)
+    );
+    let mut file = analyse_source_with("pkg/x.py", Role::Module, src, 0, false);
+    lexical::scan(&mut file);
+    assert!(
+        file.calls.iter().any(|c| c.name == "os.system"),
+        "{:?}",
+        call_names(&file)
+    );
+}

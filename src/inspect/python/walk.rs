@@ -5,6 +5,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
 
+use super::decode::MAX_DECODED;
 use super::fold::{Folder, Value};
 use super::{analyse_source_with, Call, Class, Lit, Payload, PyFile, Ref, Scope, Sink, MAX_PAYLOAD_DEPTH};
 use crate::inspect::rules::vocab;
@@ -205,6 +206,13 @@ impl<'f, 's, 'a> Walker<'f, 's, 'a> {
     /// joined by spaces, or the literal parts of an f-string / concatenation
     /// with `{}` for the unknown parts.
     fn arg_str(&self, arg: &Expr, positional: bool) -> Option<String> {
+        // What folding a literal would give and `folded_str` then drop, without
+        // copying it: bytes are no string, and a string over `MAX_LIT` is too long.
+        match arg {
+            Expr::BytesLiteral(b) if b.value.len() <= MAX_DECODED => return None,
+            Expr::StringLiteral(s) if (MAX_LIT + 1..=MAX_DECODED).contains(&s.value.len()) => return None,
+            _ => {}
+        }
         let mut folder = Folder::new(self.scope);
         let value = folder.fold(arg);
         folded_str(&mut folder, value, arg, positional)

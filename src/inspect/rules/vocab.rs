@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use crate::inspect::python::{Call, PyFile};
 
@@ -934,6 +934,9 @@ pub fn persistence_kind(s: &str) -> Option<&'static str> {
 fn case_insensitive<'p>(patterns: impl IntoIterator<Item = &'p str>) -> AhoCorasick {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        // A full DFA: a few hundred patterns stay small, and every string
+        // literal of a scan goes through one of these (one transition a byte).
+        .kind(Some(AhoCorasickKind::DFA))
         .build(patterns)
         .expect("valid patterns")
 }
