@@ -129,6 +129,9 @@ pub struct PyFile {
     pub renamed_executors: Vec<(String, String)>,
     /// Calls of plain local names: (callee, calling scope id), for lifting.
     pub local_calls: Vec<(String, u32)>,
+    /// Byte ranges of bare string statements (docstrings and strings used as
+    /// comments): text that is never evaluated.
+    pub inert: Vec<std::ops::Range<usize>>,
     /// [`PyFile::flow_scopes`]' graph of `functions` and `local_calls`, built
     /// once they are final (after the walk).
     call_graph: OnceLock<CallGraph>,
@@ -176,6 +179,11 @@ impl PyFile {
     }
 
     /// 1-based line of a byte offset.
+    /// Whether the byte at `offset` is inside a bare string statement (a docstring).
+    pub fn is_inert(&self, offset: usize) -> bool {
+        self.inert.iter().any(|r| r.contains(&offset))
+    }
+
     pub fn line_of(&self, offset: usize) -> u32 {
         match self.line_starts.binary_search(&offset) {
             Ok(i) => i as u32 + 1,
@@ -369,6 +377,7 @@ pub fn analyse_source_with(path: &str, role: Role, source: String, depth: u8, fa
         functions: vec![String::new()],
         renamed_executors: Vec::new(),
         local_calls: Vec::new(),
+        inert: Vec::new(),
         call_graph: OnceLock::new(),
     };
     if file.source.len() <= MAX_PARSE && !too_deep(&file.source) {

@@ -36,6 +36,7 @@ pub struct Facts {
     functions: Vec<String>,
     /// Calls of plain local names: (callee, calling scope id), for lifting.
     local_calls: Vec<(String, u32)>,
+    inert: Vec<std::ops::Range<usize>>,
 }
 
 impl Facts {
@@ -48,6 +49,7 @@ impl Facts {
         file.classes = self.classes;
         file.functions.extend(self.functions);
         file.local_calls = self.local_calls;
+        file.inert = self.inert;
         // Functions called from module level run on import (or install) too.
         let top = file.role.stage(true);
         if top != Stage::Auxiliary {
@@ -416,6 +418,13 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                         }
                     }
                 }
+            }
+            // A docstring or a string used as a comment: evaluated to nothing.
+            Stmt::Expr(e) if matches!(&*e.value, Expr::StringLiteral(_) | Expr::BytesLiteral(_)) => {
+                if self.facts.inert.len() < 10_000 {
+                    self.facts.inert.push(stmt.start().to_usize()..stmt.end().to_usize());
+                }
+                visitor::walk_stmt(self, stmt);
             }
             Stmt::If(s) if is_main_guard(&s.test) && self.file.role != crate::inspect::Role::SetupScript => {
                 let saved = self.in_main_guard;

@@ -89,10 +89,14 @@ impl Rule for ExecDecodedPayload {
                         call.stage.describe()
                     )
                 };
-                out.push(
-                    unit.finding(Self::META.id, severity_for(call.stage), call.line, message)
-                        .at(call.stage),
-                );
+                // What is decoded here was not in the artifact (guard would have decoded
+                // it above): in a library function it is the caller's data, a plugin
+                // protocol's or a cache's, and the call alone is a note (issue 11).
+                let severity = match call.stage {
+                    Stage::Call => Severity::Medium,
+                    stage => severity_for(stage),
+                };
+                out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
             }
         }
     }
@@ -178,5 +182,17 @@ mod tests {
         .is_empty());
         // No error: compile of a source file.
         assert!(setup_py(&ExecDecodedPayload, "code = compile(src, 'x.py', 'exec')\n").is_empty());
+        // A note (issue 11): a code generator running the config its caller passed in,
+        // base64-encoded for transport; the same at import time stays critical.
+        let src = "import base64\ndef load(encoded, ns):\n    exec(base64.b64decode(encoded).decode(), ns)\n";
+        let f = check(&ExecDecodedPayload, crate::archive::Kind::Wheel, &[("pkg/gen.py", src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        let src = "import base64, os\nexec(base64.b64decode(os.environ['CFG']).decode())\n";
+        let f = check(
+            &ExecDecodedPayload,
+            crate::archive::Kind::Wheel,
+            &[("pkg/__init__.py", src)],
+        );
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Critical), "{f:?}");
     }
 }

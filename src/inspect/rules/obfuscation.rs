@@ -290,7 +290,8 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
             }
             offset += line.len();
         }
-        if let Some(m) = escape_re().find(src) {
+        // Escapes in a docstring (`>>> parse(b"\\x93NUMPY\\x01…")`) are documentation.
+        if let Some(m) = escape_re().find_iter(src).find(|m| !code.is_inert(m.start())) {
             sign(
                 code.line_of(m.start()),
                 "hides text behind long runs of escapes next to exec/eval".into(),
@@ -392,6 +393,19 @@ mod tests {
         let blob = blob();
         let src = format!("import base64\nexec(base64.b64decode(x))\nx = '{blob}'\n");
         assert_eq!(setup_py(&Obfuscation, &src).len(), 1);
+    }
+
+    #[test]
+    fn escapes_in_a_docstring_are_documentation() {
+        let escapes = "\\x93\\x4e\\x55".repeat(10);
+        // No error (issue 11): a doctest showing a binary header, in a module that compiles code.
+        let src = format!("def parse(data):\n    '''Parses.\n\n    >>> parse(b\"{escapes}\")\n    '''\n    exec(compile(SRC, 'x', 'exec'))\n");
+        let f = check(&Obfuscation, Kind::Wheel, &[("pkg/core.py", &src)]);
+        assert!(f.is_empty(), "{f:?}");
+        // Error: the same escapes in a string the code holds.
+        let src = format!("def parse(data):\n    code = b\"{escapes}\"\n    exec(compile(SRC, 'x', 'exec'))\n");
+        let f = check(&Obfuscation, Kind::Wheel, &[("pkg/core.py", &src)]);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
     }
 
     #[test]

