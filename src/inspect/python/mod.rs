@@ -5,6 +5,7 @@ pub mod decode;
 pub mod fold;
 mod lexical;
 pub mod link;
+mod memo;
 mod walk;
 
 use std::sync::OnceLock;
@@ -332,7 +333,9 @@ pub fn analyse_member(member: &Member, role: Role) -> PyFile {
     } else {
         text.into_owned()
     };
-    analyse_source(&member.path, role, source, 0)
+    memo::analysed(&member.path, role, source, |source| {
+        analyse_source(&member.path, role, source, 0)
+    })
 }
 
 /// Keeps only the lines of a `.pth` file that Python executes (those starting

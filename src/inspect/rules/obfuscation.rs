@@ -237,7 +237,8 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
             dynamic.len() >= 10,
         );
     }
-    if let Some(m) = identifier_re().find(src) {
+    // Non-ASCII identifiers need non-ASCII bytes: most sources have none.
+    if let Some(m) = (!src.is_ascii()).then(|| identifier_re().find(src)).flatten() {
         if identifier_re().find_iter(src).take(50).count() >= 5 {
             sign(
                 code.line_of(m.start()),
@@ -278,7 +279,7 @@ fn indicators(code: &PyFile) -> Vec<Sign> {
             // (a long dict or table literal has both spaces and low entropy).
             let spaces = || line.bytes().filter(|b| *b == b' ').count();
             if line.len() > 2000
-                && ((entropy(line.as_bytes()) > 5.0 && spaces() * 50 < line.len()) || longest_blob(line) >= 1000)
+                && ((spaces() * 50 < line.len() && entropy(line.as_bytes()) > 5.0) || longest_blob(line) >= 1000)
                 && !media_line(line)
             {
                 sign(
