@@ -82,6 +82,8 @@ struct Walker<'f, 's, 'a> {
     folded: u32,
     /// Payload bytes decoded so far in this file (bounded).
     decoded_total: usize,
+    /// `facts.functions` as a set: every call asks whether its callee is one.
+    defined: rustc_hash::FxHashSet<String>,
 }
 
 pub fn walk(file: &PyFile, scope: &Scope, body: &[Stmt]) -> Facts {
@@ -96,6 +98,7 @@ pub fn walk(file: &PyFile, scope: &Scope, body: &[Stmt]) -> Facts {
         sinks: Vec::new(),
         folded: 0,
         decoded_total: 0,
+        defined: Default::default(),
     };
     w.visit_body(body);
     w.facts
@@ -362,6 +365,7 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 }
                 let (saved_scope, saved_in) = (self.scope_id, self.in_function);
                 self.facts.functions.push(f.name.to_string());
+                self.defined.insert(f.name.to_string());
                 self.scope_id = self.facts.functions.len() as u32;
                 self.in_function = true;
                 self.visit_parameters(&f.parameters);
@@ -459,8 +463,7 @@ impl<'f, 's, 'a, 'b> Visitor<'b> for Walker<'f, 's, 'a> {
                 // `atexit.register(f)`, `map(f, …)`) run as if called here. A function
                 // of this module defined above (`register_provider("x", scan)`) is read
                 // instead: it stores its argument unless its own body says otherwise.
-                let defined_here =
-                    matches!(&*call.func, Expr::Name(n) if self.facts.functions.iter().any(|f| f == n.id.as_str()));
+                let defined_here = matches!(&*call.func, Expr::Name(n) if self.defined.contains(n.id.as_str()));
                 // `_send = staticmethod(_send)` in a class body wraps, it does not call.
                 let wraps = match (&name, &*call.func) {
                     (Some(q), _) => vocab::keeps_callable(q),
