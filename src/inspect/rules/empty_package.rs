@@ -50,6 +50,20 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "name squatting",
 ];
 
+/// An egg-info `requires.txt` naming a requirement (extras sections count).
+fn declares_requirements(data: &[u8]) -> bool {
+    crate::inspect::lossy(data)
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.is_empty() && !l.starts_with('[') && !l.starts_with('#'))
+}
+
+/// A file that starts as a Python program would (`#!/usr/bin/env python`).
+fn python_program(data: &[u8]) -> bool {
+    let first = data.split(|b| *b == b'\n').next().unwrap_or_default();
+    first.starts_with(b"#!") && first.windows(6).any(|w| w == b"python")
+}
+
 impl Rule for EmptyPackage {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -71,6 +85,15 @@ impl Rule for EmptyPackage {
         }
         let mut data = 0u64;
         for m in &analysis.listing.members {
+            // Dependencies an old sdist declares only in its egg-info (metadata 1.x
+            // has no `Requires-Dist`), and a Python program installed as a command
+            // (`scripts=["bin/garden"]`): something to use.
+            if m.path.ends_with(".egg-info/requires.txt") && declares_requirements(&m.data) {
+                return;
+            }
+            if m.size > 256 && python_program(&m.data) {
+                return;
+            }
             let lower = m.path.to_ascii_lowercase();
             let name = lower.rsplit('/').next().unwrap_or(&lower);
             // Type stubs are the content of `types-*` packages.
@@ -213,5 +236,38 @@ mod tests {
         assert!(findings(&a, ID).is_empty());
         // Empty with complete metadata.
         assert!(findings(&Artifact::wheel("widgets", "1.0"), ID).is_empty());
+    }
+
+    #[test]
+    fn quiet_on_an_old_sdist_with_egg_info_requirements_or_a_script() {
+        // Held-out pop-f: metadata 1.0 keeps `install_requires` in egg-info only, and
+        // the program is `bin/garden`, installed as a command.
+        let pkg = "Metadata-Version: 1.0\nName: garden\nVersion: 0.1.5\nSummary: UNKNOWN\nDescription: UNKNOWN\n";
+        let base = Artifact {
+            filename: "garden-0.1.5.tar.gz".into(),
+            members: vec![
+                ("garden-0.1.5/PKG-INFO".into(), pkg.into()),
+                ("garden-0.1.5/garden/__init__.py".into(), String::new()),
+            ],
+        };
+        assert_eq!(findings(&base, ID).len(), 1, "the bare shell is a placeholder");
+        let mut deps = base.clone();
+        deps.members
+            .push(("garden-0.1.5/garden.egg-info/requires.txt".into(), "requests\n".into()));
+        assert!(findings(&deps, ID).is_empty());
+        let mut script = base.clone();
+        let program = format!("#!/usr/bin/env python\nimport sys\n{}", "print(sys.argv)\n".repeat(30));
+        script.members.push(("garden-0.1.5/bin/garden".into(), program));
+        assert!(findings(&script, ID).is_empty());
+        // An empty requires.txt or a shell script is still nothing to use.
+        let mut empty = base.clone();
+        empty
+            .members
+            .push(("garden-0.1.5/garden.egg-info/requires.txt".into(), "\n".into()));
+        empty.members.push((
+            "garden-0.1.5/bin/x".into(),
+            format!("#!/bin/sh\n{}", "echo\n".repeat(80)),
+        ));
+        assert_eq!(findings(&empty, ID).len(), 1);
     }
 }
