@@ -692,6 +692,9 @@ impl<'a> Scope<'a> {
             scope: &'s Scope<'a>,
             params: Vec<&'a str>,
             found: Option<String>,
+            /// A parameter went into a request object (`Request(url, data=…)`),
+            /// which the next `urlopen(req)` sends.
+            request: bool,
         }
         impl<'b> Visitor<'b> for Sinks<'_, '_> {
             fn visit_expr(&mut self, expr: &'b Expr) {
@@ -721,6 +724,16 @@ impl<'a> Scope<'a> {
                             self.found = Some(q);
                             return;
                         }
+                        if passes && matches!(q.as_str(), "urllib.request.Request" | "urllib2.Request") {
+                            self.request = true;
+                        }
+                        // `urlopen(req)` of the request built from the parameter.
+                        let opens =
+                            q.ends_with("urlopen") && matches!(call.arguments.args.first(), Some(Expr::Name(_)));
+                        if self.request && opens {
+                            self.found = Some(q);
+                            return;
+                        }
                     }
                 }
                 v::walk_expr(self, expr);
@@ -747,6 +760,7 @@ impl<'a> Scope<'a> {
                 scope: self,
                 params,
                 found: None,
+                request: false,
             };
             for stmt in &f.body {
                 sinks.visit_stmt(stmt);

