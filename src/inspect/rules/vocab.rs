@@ -150,6 +150,9 @@ pub fn is_shell(name: &str) -> bool {
         )
 }
 
+/// Command-line HTTP clients, as programs a command line runs.
+pub const HTTP_CLIENTS: &[&str] = &["curl", "wget", "curl.exe", "wget.exe"];
+
 /// A process launch whose program is a command-line HTTP client
 /// (`run(["curl", url])`, `os.system("wget -q http://…")`): a network request
 /// by another name, and what it carries in its URL or body leaves the machine.
@@ -164,9 +167,7 @@ pub fn runs_http_client(call: &Call) -> bool {
         .next()
         .unwrap_or(word)
         .trim_matches(['"', '\'']);
-    ["curl", "wget", "curl.exe", "wget.exe"]
-        .iter()
-        .any(|p| program.eq_ignore_ascii_case(p))
+    HTTP_CLIENTS.iter().any(|p| program.eq_ignore_ascii_case(p))
 }
 
 /// Calls that decode data (their folded result is a payload).
@@ -757,7 +758,7 @@ pub fn fetch_only_command(a: &str) -> bool {
         let word = step.split_whitespace().next().unwrap_or("");
         word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase()
     };
-    let fetch = |w: &str| matches!(w, "curl" | "wget" | "curl.exe" | "wget.exe" | "git" | "git.exe");
+    let fetch = |w: &str| HTTP_CLIENTS.contains(&w) || matches!(w, "git" | "git.exe");
     // Text filters a fetch's output may be piped into (`git show … | head -n 1`); a
     // shell or interpreter on the right of a pipe is never one.
     let filter = |w: &str| matches!(w, "head" | "tail" | "grep" | "sort" | "wc" | "cut");
