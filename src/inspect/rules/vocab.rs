@@ -759,9 +759,15 @@ pub fn fetch_only_command(a: &str) -> bool {
         word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase()
     };
     let fetch = |w: &str| HTTP_CLIENTS.contains(&w) || matches!(w, "git" | "git.exe");
-    // Text filters a fetch's output may be piped into (`git show … | head -n 1`); a
-    // shell or interpreter on the right of a pipe is never one.
-    let filter = |w: &str| matches!(w, "head" | "tail" | "grep" | "sort" | "wc" | "cut");
+    // Text filters and unpackers a fetch's output may be piped into (`git show … |
+    // head -n 1`, `curl -L url | tar xz`); a shell or interpreter on the right of a
+    // pipe is never one.
+    let filter = |w: &str| {
+        matches!(
+            w,
+            "head" | "tail" | "grep" | "sort" | "wc" | "cut" | "tar" | "unzip" | "gunzip" | "bunzip2" | "xz" | "zstd"
+        )
+    };
     steps.clone().count() > 0
         && steps.clone().any(|s| fetch(&program(s)))
         && steps.clone().all(|s| fetch(&program(s)) || program(s) == "cd" || filter(&program(s)))
@@ -1337,6 +1343,7 @@ mod tests {
             "cd m && git pull && git submodule update --init",
             "cd m && git show --pretty=oneline|head -n 1",
             "curl -fsSL https://x",
+            "curl -fsSL https://example.org/tc-{}.tgz | tar xz",
         ] {
             assert!(fetch_only_command(c), "{c}");
         }
@@ -1347,6 +1354,7 @@ mod tests {
             "bash -i",
             "cd C:/ && curl https://copy-paste.me/private/d.exe -o d.exe",
             "wget http://203.0.113.9/x -O x",
+            "curl -fsSL https://x/t.tgz | tar xz && ./t/install",
         ] {
             assert!(!fetch_only_command(c), "{c}");
         }
