@@ -179,12 +179,12 @@ impl PyFile {
         self.source.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 
-    /// 1-based line of a byte offset.
     /// Whether the byte at `offset` is inside a bare string statement (a docstring).
     pub fn is_inert(&self, offset: usize) -> bool {
         self.inert.iter().any(|r| r.contains(&offset))
     }
 
+    /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> u32 {
         match self.line_starts.binary_search(&offset) {
             Ok(i) => i as u32 + 1,

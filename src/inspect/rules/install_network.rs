@@ -63,7 +63,7 @@ impl Rule for InstallNetwork {
             // is the exfiltration rule's business (issue 11).
             let literal_endpoint = call.arg_strs.iter().any(|a| {
                 a.split_once("://")
-                    .is_some_and(|(_, rest)| !rest.is_empty() && !host_unknown(rest))
+                    .is_some_and(|(_, rest)| !rest.is_empty() && !vocab::host_unknown(rest))
             });
             if shady.is_some() || (sends && call.stage == Stage::Import && literal_endpoint) {
                 severity = severity.raise();
@@ -75,7 +75,7 @@ impl Rule for InstallNetwork {
                     return false;
                 };
                 let query_unknown = rest.split_once('?').is_some_and(|(_, q)| q.contains("{}"));
-                vocab::untrusted_host(a).is_none() && !query_unknown && !host_unknown(rest)
+                vocab::untrusted_host(a).is_none() && !query_unknown && !vocab::host_unknown(rest)
             });
             // The same fetch with a URL the build computes (`urlretrieve(url, dest)` in a
             // download helper): what it fetches is unknown, but nothing leaves the machine
@@ -134,12 +134,6 @@ fn loopback_only(call: &crate::inspect::python::Call) -> bool {
             };
             host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
         })
-}
-
-/// Whether the host of a URL (what follows `scheme://`) is built from unknown
-/// parts (`{}.example.org`, `{self.base_url}`).
-fn host_unknown(rest: &str) -> bool {
-    rest.split('/').next().is_some_and(|h| h.contains("{}"))
 }
 
 #[cfg(test)]

@@ -225,31 +225,33 @@ fn build_download(call: &crate::inspect::python::Call) -> bool {
     };
     let words = || line.split(|c: char| c.is_whitespace() || c == '"' || c == '\'');
     let mut urls = words().filter(|w| w.contains("://")).peekable();
-    let sends = words().any(|w| {
-        matches!(
-            w,
-            "-d" | "--data"
-                | "--data-binary"
-                | "--data-raw"
-                | "--data-urlencode"
-                | "-F"
-                | "--form"
-                | "-T"
-                | "--upload-file"
-                | "--post-data"
-                | "--post-file"
-                | "POST"
-                | "PUT"
-        )
-    });
+    let sends = words().any(|w| SENDS_DATA.contains(&w));
     vocab::fetch_only_command(line)
         && !sends
         && urls.peek().is_some()
         && urls.all(|u| {
             u.strip_prefix("https://")
-                .is_some_and(|rest| !rest.split('/').next().unwrap_or("").contains("{}"))
+                .is_some_and(|rest| !vocab::host_unknown(rest))
         })
 }
+
+/// Flags with which `curl` or `wget` send data (a form, a body, a file) or
+/// ask for a method that does.
+const SENDS_DATA: &[&str] = &[
+    "-d",
+    "--data",
+    "--data-binary",
+    "--data-raw",
+    "--data-urlencode",
+    "-F",
+    "--form",
+    "-T",
+    "--upload-file",
+    "--post-data",
+    "--post-file",
+    "POST",
+    "PUT",
+];
 
 /// `["curl", "-fsSL", "--max-time", "30", url]`: an argv list (not a shell
 /// line) running curl or wget to stdout, sending nothing and writing no file.
@@ -257,21 +259,8 @@ fn plain_fetch(call: &crate::inspect::python::Call) -> bool {
     let items = &call.arg_strs;
     let tool = items.iter().skip(1).any(|a| matches!(a.as_str(), "curl" | "wget"));
     let quiet = !items.iter().skip(1).any(|a| {
-        matches!(
-            a.as_str(),
-            "-o" | "-O"
-                | "--output"
-                | "-d"
-                | "--data"
-                | "--data-binary"
-                | "-F"
-                | "--form"
-                | "-T"
-                | "--upload-file"
-                | "--post-data"
-                | "--post-file"
-                | "-P"
-        ) || a.contains(['|', ';', '&', '>'])
+        let a = a.as_str();
+        SENDS_DATA.contains(&a) || matches!(a, "-o" | "-O" | "--output" | "-P") || a.contains(['|', ';', '&', '>'])
     });
     let fetched_to_stdout = items
         .iter()

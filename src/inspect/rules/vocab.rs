@@ -150,6 +150,12 @@ pub fn is_shell(name: &str) -> bool {
         )
 }
 
+/// Whether the host of a URL (what follows `scheme://`) is built from unknown
+/// parts (`{}.example.org`, `{self.base_url}`).
+pub fn host_unknown(rest: &str) -> bool {
+    rest.split('/').next().is_some_and(|h| h.contains("{}"))
+}
+
 /// Command-line HTTP clients, as programs a command line runs.
 pub const HTTP_CLIENTS: &[&str] = &["curl", "wget", "curl.exe", "wget.exe"];
 
